@@ -1,0 +1,57 @@
+import { LLM, type BaseLLMParams } from "@langchain/core/language_models/llms";
+import type { CallbackManagerForLLMRun } from "@langchain/core/callbacks/manager";
+import type { RoleModel, Role } from "./generate.js";
+import { CassetteWriter, promptSha256, readCassette } from "./cassette.js";
+
+/**
+ * Replays a cassette: each exact prompt (by SHA-256 of its UTF-8 bytes) gets its recorded outputs in order, then the
+ * last one again. A prompt that differs by one byte misses, which is the point: it proves prompts are byte-exact.
+ */
+export class ReplayModel extends LLM {
+  private readonly byHash: Map<string, string[]>;
+  private readonly served = new Map<string, number>();
+
+  constructor(
+    readonly path: string,
+    readonly role: string = "model",
+    params: BaseLLMParams = {},
+  ) {
+    super(params);
+    this.byHash = readCassette(path);
+  }
+
+  _llmType(): string {
+    return "alpha-umi-replay";
+  }
+
+  async _call(prompt: string): Promise<string> {
+    const hash = promptSha256(prompt);
+    const outputs = this.byHash.get(hash);
+    if (!outputs) throw new Error(`replay cassette ${this.path} has no output for the ${this.role} prompt with sha256 ${hash}`);
+    const n = this.served.get(hash) ?? 0;
+    this.served.set(hash, n + 1);
+    return outputs[Math.min(n, outputs.length - 1)]!;
+  }
+}
+
+/** Wraps any model and appends each (prompt, output) to a cassette that `replay:` can play back. */
+export class RecordingModel extends LLM {
+  constructor(
+    readonly inner: RoleModel,
+    readonly role: Role,
+    readonly writer: CassetteWriter,
+  ) {
+    super({});
+  }
+
+  _llmType(): string {
+    return "alpha-umi-recording";
+  }
+
+  async _call(prompt: string, options: this["ParsedCallOptions"], runManager?: CallbackManagerForLLMRun): Promise<string> {
+    const out = await this.inner.invoke(prompt, { stop: options.stop, signal: options.signal, callbacks: runManager?.getChild() });
+    const text = typeof out === "string" ? out : String((out as { content?: unknown }).content ?? "");
+    this.writer.write(this.role, prompt, text);
+    return text;
+  }
+}

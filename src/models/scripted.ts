@@ -1,0 +1,59 @@
+import { LLM } from "@langchain/core/language_models/llms";
+
+/** One scripted reply: text, an error to throw, a function of the prompt, or text after a delay. */
+export type ScriptStep = string | Error | ((prompt: string) => string | Promise<string>) | { output: string; delayMs: number };
+
+/**
+ * A model that answers from a script and records every prompt it saw: for users' own jest scenarios.
+ * Each call takes the next step; past the end it throws, so a scenario cannot silently loop.
+ */
+export class ScriptedModel extends LLM {
+  readonly prompts: string[] = [];
+  private next = 0;
+
+  constructor(
+    private readonly script: ScriptStep[],
+    readonly name: string = "scripted",
+  ) {
+    super({});
+  }
+
+  _llmType(): string {
+    return "alpha-umi-scripted";
+  }
+
+  /** How many scripted steps are still unused. */
+  get remaining(): number {
+    return this.script.length - this.next;
+  }
+
+  async _call(prompt: string, options: this["ParsedCallOptions"]): Promise<string> {
+    this.prompts.push(prompt);
+    if (this.next >= this.script.length)
+      throw new Error(`ScriptedModel(${this.name}): script exhausted after ${this.script.length} call(s)`);
+    const step = this.script[this.next++]!;
+    if (step instanceof Error) throw step;
+    if (typeof step === "function") return step(prompt);
+    if (typeof step === "string") return step;
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(resolve, step.delayMs);
+      options.signal?.addEventListener("abort", () => (clearTimeout(timer), reject(new Error("aborted"))), { once: true });
+    });
+    return step.output;
+  }
+}
+
+export interface ScriptedRoles {
+  planner: ScriptedModel;
+  caller: ScriptedModel;
+  summarizer: ScriptedModel;
+}
+
+/** One ScriptedModel per α-UMi role. */
+export function scriptedRoles(script: { planner?: ScriptStep[]; caller?: ScriptStep[]; summarizer?: ScriptStep[] }): ScriptedRoles {
+  return {
+    planner: new ScriptedModel(script.planner ?? [], "planner"),
+    caller: new ScriptedModel(script.caller ?? [], "caller"),
+    summarizer: new ScriptedModel(script.summarizer ?? [], "summarizer"),
+  };
+}

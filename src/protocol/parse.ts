@@ -1,0 +1,90 @@
+import type { Decision } from "../state.js";
+
+const MARKERS: ReadonlyArray<[Decision, string]> = [
+  ["give up", "Next: give up."],
+  ["conclusion", "Next: conclusion."],
+  ["caller", "Next: caller."],
+];
+
+export interface ParsedPlan {
+  /** The plan as it goes into τ: the text up to and including the first decision marker. */
+  plan: string;
+  decision: Decision;
+  /** The model wrote no marker, so the step is treated as a call (the reference pipeline's rule). */
+  markerMissing: boolean;
+  /** The model wrote nothing usable (empty, "." or ","): the reference reads this as the text `none`. */
+  empty: boolean;
+}
+
+/** The reference pipeline replaces an empty or punctuation-only generation by the text `none`. */
+export function normaliseEmpty(text: string): string {
+  const t = text.trim();
+  return t === "" || t === "." || t === "," ? "none" : text;
+}
+
+/**
+ * Read the planner's output: keep the text up to and including the first decision marker, checking give up, then
+ * conclusion, then caller; with no marker the step is a call and ` Next: caller.` is appended.
+ */
+export function parsePlanner(output: string): ParsedPlan {
+  const text = normaliseEmpty(output);
+  const empty = text !== output || output === "none";
+  for (const [decision, marker] of MARKERS) {
+    const at = text.indexOf(marker);
+    if (at >= 0) return { plan: text.slice(0, at + marker.length), decision, markerMissing: false, empty: false };
+  }
+  return { plan: text + " Next: caller.", decision: "caller", markerMissing: true, empty };
+}
+
+export interface ParsedCall {
+  /** The text after the last `Action:` up to `Action Input:`, trimmed; `none` when there is no `Action:`. */
+  action: string;
+  /** The text after the last `Action Input:`, trimmed; `{}` when absent. */
+  actionInput: string;
+}
+
+/** Read `Action: NAME\nAction Input: JSON` as the reference does (last occurrences win). */
+export function parseCaller(output: string): ParsedCall {
+  const inputAt = output.lastIndexOf("Action Input:");
+  const actionInput = inputAt >= 0 ? output.slice(inputAt + "Action Input:".length).trim() : "{}";
+  const actionAt = output.lastIndexOf("Action:");
+  if (actionAt < 0) return { action: "none", actionInput };
+  let action = output.slice(actionAt + "Action:".length).trim();
+  const cut = action.indexOf("Action Input:");
+  if (cut >= 0) action = action.slice(0, cut).trim();
+  return { action, actionInput };
+}
+
+/** The caller turn's text in τ, as the training data writes it. */
+export function formatCall(action: string, actionInput: string): string {
+  return `Action: ${action}\nAction Input: ${actionInput}`;
+}
+
+export type ParsedBackbone =
+  | { kind: "call"; rationale: string; action: string; actionInput: string }
+  | { kind: "conclusion"; rationale: string; answer: string }
+  | { kind: "give up"; rationale: string };
+
+/**
+ * Read the single-LLM backbone's output: `RATIONALE\nAction: NAME\nAction Input: JSON`, `RATIONALE\nconclusion: ANSWER`
+ * or `RATIONALE\nconclusion: give up.`. Anything else is read as a call (it becomes an error observation downstream).
+ */
+export function parseBackbone(output: string): ParsedBackbone {
+  const text = normaliseEmpty(output);
+  const conclAt = text.lastIndexOf("conclusion:");
+  const actionAt = text.indexOf("Action:");
+  if (conclAt >= 0 && (actionAt < 0 || conclAt > actionAt)) {
+    const rationale = text.slice(0, conclAt).trim();
+    const answer = text.slice(conclAt + "conclusion:".length).trim();
+    if (answer === "give up." || answer === "give up") return { kind: "give up", rationale };
+    return { kind: "conclusion", rationale, answer };
+  }
+  const rationale = (actionAt >= 0 ? text.slice(0, actionAt) : text).trim();
+  return { kind: "call", rationale, ...parseCaller(text) };
+}
+
+/** Strip a generation at the first `</s>` (servers without stop sequences return it verbatim). */
+export function cutAtEos(output: string): string {
+  const at = output.indexOf("</s>");
+  return at >= 0 ? output.slice(0, at) : output;
+}

@@ -1,0 +1,34 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { packageRoot } from "../paths.js";
+
+export const TEMPLATE_VARIANTS = ["toolbench", "toolalpaca"] as const;
+export type TemplateVariant = (typeof TEMPLATE_VARIANTS)[number];
+export const PROMPT_ROLES = ["planner", "caller", "summarizer", "backbone"] as const;
+export type PromptRole = (typeof PROMPT_ROLES)[number];
+
+/** What each role's prompt ends with: the speaker tag the model continues from. */
+export const ROLE_SUFFIX: Record<PromptRole, string> = {
+  planner: " assistant: ",
+  caller: " caller: ",
+  summarizer: " conclusion: ",
+  backbone: " assistant: ",
+};
+
+const cache = new Map<string, string>();
+
+export function isTemplateVariant(v: string): v is TemplateVariant {
+  return (TEMPLATE_VARIANTS as readonly string[]).includes(v);
+}
+
+/** The template text of `prompts/{variant}_{role}.txt`; the file's final newline is a file convention, not template text. */
+export function loadTemplate(variant: TemplateVariant, role: PromptRole): string {
+  const key = `${variant}_${role}`;
+  let text = cache.get(key);
+  if (text === undefined) {
+    const raw = readFileSync(join(packageRoot(), "prompts", `${key}.txt`), "utf8");
+    text = raw.endsWith("\n") ? raw.slice(0, -1) : raw;
+    cache.set(key, text);
+  }
+  return text;
+}

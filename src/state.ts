@@ -1,0 +1,47 @@
+import { z } from "zod";
+import { Annotation, MessagesAnnotation } from "@langchain/langgraph";
+
+/** A ToolBench tool document: what the models see of a tool. Key order matters (it is serialised as is). */
+export const ToolDocSchema = z.object({
+  Name: z.string().min(1),
+  function: z.string(),
+  input: z.record(z.string(), z.string()),
+});
+export type ToolDoc = z.infer<typeof ToolDocSchema>;
+
+export const TURN_ROLES = ["user", "assistant", "caller", "observation", "conclusion"] as const;
+export const TurnSchema = z.object({
+  from: z.enum(TURN_ROLES),
+  value: z.string(),
+});
+/** One turn of the trajectory τ, exactly the stage-2 conversation format of the training data. */
+export type Turn = z.infer<typeof TurnSchema>;
+export type TurnRole = Turn["from"];
+
+export const RUN_STATUSES = ["running", "finished", "gave_up", "failed"] as const;
+export const RunStatusSchema = z.object({
+  status: z.enum(RUN_STATUSES),
+  reason: z.string().optional(),
+});
+export type RunStatus = z.infer<typeof RunStatusSchema>;
+
+/** What the planner decided; `none` only for an empty plan. */
+export type Decision = "caller" | "conclusion" | "give up";
+
+/**
+ * The graph state. τ (`turns`) is append-only: nodes return the turns they add.
+ * `messages` mirrors τ for chat UIs (LangGraph Studio, useStream); it is derived, never read back by the engine.
+ */
+export const AgentState = Annotation.Root({
+  ...MessagesAnnotation.spec,
+  instruction: Annotation<string>({ reducer: (_a, b) => b, default: () => "" }),
+  tools: Annotation<ToolDoc[]>({ reducer: (_a, b) => b, default: () => [] }),
+  turns: Annotation<Turn[]>({ reducer: (a, b) => a.concat(b), default: () => [] }),
+  /** The planner's last decision, which the conditional edge follows. */
+  decision: Annotation<Decision | null>({ reducer: (_a, b) => b, default: () => null }),
+  steps: Annotation<number>({ reducer: (_a, b) => b, default: () => 0 }),
+  answer: Annotation<string | null>({ reducer: (_a, b) => b, default: () => null }),
+  status: Annotation<RunStatus>({ reducer: (_a, b) => b, default: () => ({ status: "running" as const }) }),
+});
+export type AgentStateType = typeof AgentState.State;
+export type AgentUpdate = typeof AgentState.Update;
