@@ -1,5 +1,4 @@
 import { LLM, type BaseLLMParams } from "@langchain/core/language_models/llms";
-import type { CallbackManagerForLLMRun } from "@langchain/core/callbacks/manager";
 import type { RoleModel, Role } from "./generate.js";
 import { CassetteWriter, promptSha256, readCassette } from "./cassette.js";
 
@@ -48,8 +47,8 @@ export class RecordingModel extends LLM {
     return "alpha-umi-recording";
   }
 
-  async _call(prompt: string, options: this["ParsedCallOptions"], runManager?: CallbackManagerForLLMRun): Promise<string> {
-    const out = await this.inner.invoke(prompt, { stop: options.stop, signal: options.signal, callbacks: runManager?.getChild() });
+  async _call(prompt: string, options: this["ParsedCallOptions"]): Promise<string> {
+    const out = await this.inner.invoke(prompt, { stop: options.stop, signal: options.signal });
     const text = typeof out === "string" ? out : String((out as { content?: unknown }).content ?? "");
     this.writer.write(this.role, prompt, text);
     return text;

@@ -13,7 +13,7 @@ export class ScriptedModel extends LLM {
 
   constructor(
     private readonly script: ScriptStep[],
-    readonly name: string = "scripted",
+    readonly label: string = "scripted",
   ) {
     super({});
   }
@@ -30,7 +30,7 @@ export class ScriptedModel extends LLM {
   async _call(prompt: string, options: this["ParsedCallOptions"]): Promise<string> {
     this.prompts.push(prompt);
     if (this.next >= this.script.length)
-      throw new Error(`ScriptedModel(${this.name}): script exhausted after ${this.script.length} call(s)`);
+      throw new Error(`ScriptedModel(${this.label}): script exhausted after ${this.script.length} call(s)`);
     const step = this.script[this.next++]!;
     if (step instanceof Error) throw step;
     if (typeof step === "function") return step(prompt);
