@@ -88,3 +88,9 @@ export function cutAtEos(output: string): string {
   const at = output.indexOf("</s>");
   return at >= 0 ? output.slice(0, at) : output;
 }
+
+/** A planner turn in training form: `RATIONALE\n Next: DECISION.` (how the targets of the training data end). */
+export function decisionTurn(rationale: string, decision: Decision): { from: "assistant"; value: string } {
+  const marker = MARKERS.find(([d]) => d === decision)![1];
+  return { from: "assistant", value: rationale === "" ? ` ${marker}` : `${rationale}\n ${marker}` };
+}

@@ -1,0 +1,5 @@
+import { createSingleLlmGraph } from "../src/graph.js";
+import { demoTools } from "../tools/demo/index.js";
+
+/** The single-LLM baseline for LangGraph Studio, over the same demo tools. */
+export const graph = createSingleLlmGraph({ tools: demoTools(), checkpointer: false });

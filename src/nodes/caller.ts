@@ -1,0 +1,14 @@
+import type { RunnableConfig } from "@langchain/core/runnables";
+import { formatCall, parseCaller } from "../protocol/index.js";
+import type { AgentStateType, AgentUpdate } from "../state.js";
+import { callRole, roleMessage } from "./common.js";
+import { toolCallOf } from "./toolCalls.js";
+
+/** The caller: turns the planner's rationale into `Action: NAME` / `Action Input: JSON`. Validation happens when the tool runs. */
+export async function callerNode(state: AgentStateType, config: RunnableConfig): Promise<AgentUpdate> {
+  const res = await callRole("caller", state, config);
+  if (!res.ok) return res.update;
+  const { action, actionInput } = parseCaller(res.text);
+  const value = formatCall(action, actionInput);
+  return { turns: [{ from: "caller", value }], messages: [roleMessage("caller", value, { tool_calls: [toolCallOf(state.turns.length, action, actionInput)] })] };
+}

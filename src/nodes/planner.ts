@@ -1,0 +1,22 @@
+import type { RunnableConfig } from "@langchain/core/runnables";
+import { ensureConfiguration } from "../configuration.js";
+import { parsePlanner } from "../protocol/index.js";
+import type { AgentStateType, AgentUpdate } from "../state.js";
+import { callRole, roleMessage } from "./common.js";
+
+/** The planner: a rationale ending in the decision the conditional edge follows. */
+export async function plannerNode(state: AgentStateType, config: RunnableConfig): Promise<AgentUpdate> {
+  const { maxSteps } = ensureConfiguration(config);
+  if (state.steps >= maxSteps)
+    return { decision: "give up", status: { status: "gave_up", reason: `step budget exhausted: ${maxSteps} planner steps without a conclusion` } };
+  const res = await callRole("planner", state, config);
+  if (!res.ok) return res.update;
+  const { plan, decision } = parsePlanner(res.text);
+  return {
+    turns: [{ from: "assistant", value: plan }],
+    decision,
+    steps: state.steps + 1,
+    messages: [roleMessage("planner", plan)],
+    ...(decision === "give up" ? { status: { status: "gave_up" as const, reason: "the planner gave up" } } : {}),
+  };
+}

@@ -1,0 +1,45 @@
+import { END } from "@langchain/langgraph";
+import { parsePlanner } from "../protocol/index.js";
+import type { AgentStateType } from "../state.js";
+
+/** Where a run stands is read off τ, so an interrupted or failed thread resumes at the right node. */
+export function resumePoint(state: AgentStateType): "planner" | "caller" | "tool" | "summarizer" | typeof END {
+  if (state.status.status !== "running") return END;
+  const last = state.turns[state.turns.length - 1];
+  switch (last?.from) {
+    case "caller":
+      return "tool";
+    case "assistant": {
+      const { decision } = parsePlanner(last.value);
+      return decision === "caller" ? "caller" : decision === "conclusion" ? "summarizer" : END;
+    }
+    case "conclusion":
+      return END;
+    default:
+      return "planner";
+  }
+}
+
+/** The conditional edge on the planner's parsed decision. */
+export function afterPlanner(state: AgentStateType): "caller" | "summarizer" | typeof END {
+  if (state.status.status !== "running") return END;
+  return state.decision === "caller" ? "caller" : state.decision === "conclusion" ? "summarizer" : END;
+}
+
+export function continueIfRunning<T extends string>(next: T) {
+  return (state: AgentStateType): T | typeof END => (state.status.status === "running" ? next : END);
+}
+
+/** The single-LLM graph: after the backbone, run the call it wrote or stop. */
+export function afterBackbone(state: AgentStateType): "tool" | typeof END {
+  return state.status.status === "running" && state.decision === "caller" ? "tool" : END;
+}
+
+/** The single-LLM graph's resume point: the backbone writes plan and call together. */
+export function resumePointSingle(state: AgentStateType): "backbone" | "tool" | typeof END {
+  if (state.status.status !== "running") return END;
+  const last = state.turns[state.turns.length - 1];
+  if (last?.from === "caller") return "tool";
+  if (last?.from === "assistant" || last?.from === "conclusion") return END;
+  return "backbone";
+}

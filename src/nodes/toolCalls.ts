@@ -1,0 +1,18 @@
+import type { ToolCall } from "@langchain/core/messages/tool";
+
+/** Chat-view ids pairing a call with its observation: the position of the caller turn in τ makes them stable across resumes. */
+export function toolCallId(turnIndex: number): string {
+  return `call_${turnIndex}`;
+}
+
+/** The call as a chat-view tool call; arguments that are not a JSON object are shown raw. */
+export function toolCallOf(turnIndex: number, action: string, actionInput: string): ToolCall {
+  let args: Record<string, unknown>;
+  try {
+    const parsed: unknown = JSON.parse(actionInput);
+    args = parsed && typeof parsed === "object" && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : { input: actionInput };
+  } catch {
+    args = { input: actionInput };
+  }
+  return { id: toolCallId(turnIndex), name: action, args, type: "tool_call" };
+}

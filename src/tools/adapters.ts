@@ -1,0 +1,63 @@
+import { z } from "zod";
+import type { StructuredToolInterface } from "@langchain/core/tools";
+import type { ToolDoc } from "../state.js";
+import type { ToolSpec } from "./spec.js";
+
+type JsonSchema = { type?: string | string[]; description?: string; properties?: Record<string, JsonSchema>; anyOf?: JsonSchema[] };
+
+function typeOf(s: JsonSchema): string {
+  if (Array.isArray(s.type)) return s.type.filter((t) => t !== "null").join(" or ");
+  if (s.type) return s.type;
+  const alt = s.anyOf?.find((a) => a.type && a.type !== "null");
+  return alt ? typeOf(alt) : "any";
+}
+
+/** ToolBench's `input`: each argument as "TYPE, DESCRIPTION" (description cut to its last 256 characters). */
+export function inputDocFromJsonSchema(schema: JsonSchema): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, prop] of Object.entries(schema.properties ?? {})) {
+    out[name] = `${typeOf(prop)}, ${(prop.description ?? "").slice(-256)}`;
+  }
+  return out;
+}
+
+function jsonSchemaOf(schema: unknown): JsonSchema {
+  if (schema instanceof z.ZodType) return z.toJSONSchema(schema, { unrepresentable: "any" }) as JsonSchema;
+  if (schema && typeof schema === "object") return schema as JsonSchema;
+  return {};
+}
+
+/** A ToolBench document for a tool: name cut to its last 64 characters, description to its first 256 (as ToolBench did). */
+export function toolDoc(name: string, description: string, schema: unknown): ToolDoc {
+  return { Name: name.slice(-64), function: description.slice(0, 256), input: inputDocFromJsonSchema(jsonSchemaOf(schema)) };
+}
+
+/** Define a tool from a zod object schema and a function. */
+export function defineTool<S extends z.ZodObject>(def: {
+  name: string;
+  description: string;
+  schema: S;
+  run: (args: z.infer<S>, ctx: { signal: AbortSignal }) => unknown;
+}): ToolSpec {
+  return {
+    doc: toolDoc(def.name, def.description, def.schema),
+    schema: def.schema as unknown as z.ZodType<Record<string, unknown>>,
+    run: (args, ctx) => def.run(args as z.infer<S>, ctx),
+  };
+}
+
+/** Any LangChain tool (tool(), DynamicStructuredTool, a community tool…) as an α-UMi tool; LangChain validates its own input. */
+export function fromLangChainTool(t: StructuredToolInterface): ToolSpec {
+  return {
+    doc: toolDoc(t.name, t.description, t.schema),
+    run: (args, ctx) => t.invoke(args, { signal: ctx.signal }),
+  };
+}
+
+export function isLangChainTool(x: unknown): x is StructuredToolInterface {
+  return !!x && typeof x === "object" && typeof (x as StructuredToolInterface).invoke === "function" && typeof (x as StructuredToolInterface).name === "string" && "schema" in x;
+}
+
+export function isToolSpec(x: unknown): x is ToolSpec {
+  return !!x && typeof x === "object" && typeof (x as ToolSpec).run === "function" && typeof (x as ToolSpec).doc?.Name === "string";
+}

@@ -1,0 +1,23 @@
+import { createAlphaUmiGraph, type GraphOptions } from "../../src/graph.js";
+import { scriptedRoles, type ScriptStep } from "../../src/models/scripted.js";
+import type { AgentStateType } from "../../src/state.js";
+import { demoTools } from "../../tools/demo/index.js";
+
+export interface Script {
+  planner?: ScriptStep[];
+  caller?: ScriptStep[];
+  summarizer?: ScriptStep[];
+}
+
+/** Run the real α-UMi graph on the demo tools with scripted role models; returns the final state and the models. */
+export async function runScenario(script: Script, opts: GraphOptions & { instruction?: string; threadId?: string } = {}) {
+  const models = scriptedRoles(script);
+  const graph = createAlphaUmiGraph({ tools: demoTools(), models, ...opts });
+  const config = { configurable: { thread_id: opts.threadId ?? "t1" } };
+  const state = (await graph.invoke({ instruction: opts.instruction ?? "What is the capital of Japan?" }, config)) as AgentStateType;
+  return { state, models, graph, config };
+}
+
+export const plan = (rationale: string, next: "caller" | "conclusion" | "give up") => `${rationale}\n Next: ${next}.`;
+export const call = (name: string, input: unknown) => `Action: ${name}\nAction Input: ${typeof input === "string" ? input : JSON.stringify(input)}`;
+export const roles = (state: AgentStateType) => state.turns.map((t) => t.from);

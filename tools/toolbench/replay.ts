@@ -1,0 +1,82 @@
+import { readFileSync } from "node:fs";
+import { z } from "zod";
+import { parseCaller } from "../../src/protocol/index.js";
+import { ToolDocSchema, TurnSchema, type ToolDoc } from "../../src/state.js";
+import type { ToolSpec } from "../../src/tools/spec.js";
+
+/** A ToolBench-format dialog (the stage-2 conversation form of the test sets). */
+export const ToolBenchDialogSchema = z.object({
+  tools: z.array(ToolDocSchema),
+  instruction: z.string().optional(),
+  conversations: z.array(TurnSchema),
+});
+export type ToolBenchDialog = z.infer<typeof ToolBenchDialogSchema>;
+
+/** Read and validate a ToolBench-format file; errors name the file, the record index and the field. */
+export function readToolBenchFile(path: string): ToolBenchDialog[] {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, "utf8"));
+  } catch (e) {
+    throw new Error(`${path}: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : `not JSON (${(e as Error).message})`}`);
+  }
+  if (!Array.isArray(raw)) throw new Error(`${path}: expected a JSON array of dialogs {tools, instruction, conversations}`);
+  return raw.map((rec, i) => {
+    const parsed = ToolBenchDialogSchema.safeParse(rec);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      throw new Error(`${path}, record ${i}, field ${issue.path.join(".") || "(record)"}: ${issue.message}`);
+    }
+    return parsed.data;
+  });
+}
+
+/** Canonical form of call arguments: equal JSON values give equal keys whatever their key order or spacing. */
+export function canonicalArgs(input: string): string {
+  try {
+    return canonical(JSON.parse(input));
+  } catch {
+    return input.trim();
+  }
+}
+
+function canonical(v: unknown): string {
+  if (Array.isArray(v)) return "[" + v.map(canonical).join(",") + "]";
+  if (v && typeof v === "object")
+    return (
+      "{" +
+      Object.keys(v)
+        .sort()
+        .map((k) => JSON.stringify(k) + ":" + canonical((v as Record<string, unknown>)[k]))
+        .join(",") +
+      "}"
+    );
+  return JSON.stringify(v);
+}
+
+/**
+ * The ToolBench replay pack (StableToolBench's cache idea): a call is answered with the observation recorded in the
+ * file for the same tool name and equal JSON arguments; anything else is a clear "no recorded response" error.
+ */
+export function toolbenchReplayTools(dialogs: readonly ToolBenchDialog[], source = "ToolBench file"): ToolSpec[] {
+  const responses = new Map<string, string>();
+  const docs = new Map<string, ToolDoc>();
+  for (const d of dialogs) {
+    for (const t of d.tools) if (!docs.has(t.Name)) docs.set(t.Name, t);
+    d.conversations.forEach((turn, i) => {
+      const next = d.conversations[i + 1];
+      if (turn.from !== "caller" || next?.from !== "observation") return;
+      const { action, actionInput } = parseCaller(turn.value);
+      const key = action + "\u0000" + canonicalArgs(actionInput);
+      if (!responses.has(key)) responses.set(key, next.value);
+    });
+  }
+  return [...docs.values()].map((doc) => ({
+    doc,
+    run: (args: Record<string, unknown>) => {
+      const hit = responses.get(doc.Name + "\u0000" + canonical(args));
+      if (hit === undefined) throw new Error(`no recorded response in ${source} for ${doc.Name} with arguments ${JSON.stringify(args)}`);
+      return hit;
+    },
+  }));
+}
