@@ -3,3 +3,8 @@ export * from "./pyjson.js";
 export * from "./templates.js";
 export * from "./render.js";
 export * from "./parse.js";
+export * from "./pystr.js";
+export * from "./pyjson-loads.js";
+export * from "./step.js";
+export * from "./instruct.js";
+export * from "./budget.js";
