@@ -1,5 +1,3 @@
 #!/usr/bin/env node
-// Runs the compiled CLI (built by `npm install` through the prepare script).
-import { main } from "../dist/src/cli/main.js";
-
-process.exitCode = await main(process.argv);
+// The compiled CLI (built by `npm install` / `npm ci` through the prepare script).
+import "../dist/src/cli/bin.js";

@@ -1,6 +1,9 @@
 import type { Command } from "commander";
+import { registerRun } from "./run.js";
+import { registerEval } from "./eval.js";
 
 /** One line per command group; each group lives in its own file. */
 export function registerCommands(program: Command): void {
-  void program;
+  registerRun(program);
+  registerEval(program);
 }

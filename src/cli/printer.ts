@@ -1,0 +1,39 @@
+import type { RunEvent } from "../run.js";
+import type { AgentStateType, Turn } from "../state.js";
+
+const LABEL: Record<Turn["from"], string> = {
+  user: "user",
+  assistant: "planner",
+  caller: "caller",
+  observation: "observation",
+  conclusion: "answer",
+};
+
+function clip(text: string, max: number): string {
+  return text.length <= max ? text : text.slice(0, max) + ` … (${text.length - max} more chars)`;
+}
+
+/** One readable block per turn of τ; observations are clipped on screen (τ keeps them whole). */
+export function formatTurn(turn: Turn, width = 600): string {
+  const label = `[${LABEL[turn.from]}]`;
+  const body = turn.from === "observation" ? clip(turn.value, width) : turn.value;
+  return `${label} ${body.replace(/\n/g, "\n" + " ".repeat(label.length + 1))}`;
+}
+
+export function printEvent(e: RunEvent, out: (line: string) => void): void {
+  if (e.kind === "start") out(e.resumed ? `resuming thread ${e.threadId}` : `thread ${e.threadId}`);
+  else if (e.turn.from !== "user" || e.node === "intake") out(formatTurn(e.turn));
+}
+
+export function statusLine(state: AgentStateType, threadId: string): string {
+  const { status, reason } = state.status;
+  if (status === "finished") return `finished in ${state.steps} planner step(s) (thread ${threadId})`;
+  if (status === "gave_up") return `gave up: ${reason ?? "no reason given"} (thread ${threadId})`;
+  if (status === "failed") return `failed: ${reason ?? "unknown error"}\nresume with: alpha-umi run --thread ${threadId} …(same options)`;
+  return `stopped while running (thread ${threadId}); resume with --thread ${threadId}`;
+}
+
+/** finished → 0, failed → 1, gave up → 3: scripts can tell a give-up from a crash. */
+export function exitCodeOf(state: AgentStateType): number {
+  return state.status.status === "finished" ? 0 : state.status.status === "gave_up" ? 3 : 1;
+}
