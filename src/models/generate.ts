@@ -30,10 +30,20 @@ function textOf(out: unknown): string {
   throw new TypeError(`a model returned ${typeof out}, not text`);
 }
 
-/** Invoke a role model on a raw protocol prompt, stopping at `</s>` as the checkpoints were trained to. */
-export async function generate(role: Role, model: RoleModel, prompt: string, config?: RunnableConfig): Promise<string> {
+/**
+ * Invoke a role model on a raw protocol prompt, stopping at `</s>` as the checkpoints were trained to. `callOptions`
+ * go to the model as is (e.g. `format`, the JSON schema of an instruct-pack call).
+ */
+export async function generate(
+  role: Role,
+  model: RoleModel,
+  prompt: string,
+  config?: RunnableConfig,
+  callOptions?: Record<string, unknown>,
+): Promise<string> {
   try {
     const out = await model.invoke(prompt, {
+      ...callOptions,
       stop: ["</s>"],
       callbacks: config?.callbacks,
       signal: config?.signal,

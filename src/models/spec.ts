@@ -1,6 +1,6 @@
 import { resolve } from "node:path";
 import { ModelCallError, type Role, type RoleModel } from "./generate.js";
-import { OllamaRawModel } from "./ollama.js";
+import { OllamaRawModel, type OllamaRoleOptions } from "./ollama.js";
 import { ReplayModel } from "./replay.js";
 
 /**
@@ -16,8 +16,8 @@ export function parseModelSpec(spec: string): { provider: string; rest: string }
   return { provider: spec.slice(0, at), rest: spec.slice(at + 1) };
 }
 
-/** Build a LangChain model from a spec string. */
-export function modelFromSpec(spec: ModelSpec, role: Role): RoleModel {
+/** Build a LangChain model from a spec string; `ollama` options (templates, temperature, num_ctx…) are per role. */
+export function modelFromSpec(spec: ModelSpec, role: Role, ollama: OllamaRoleOptions = {}): RoleModel {
   const { provider, rest } = parseModelSpec(spec);
   switch (provider) {
     case "ollama": {
@@ -25,7 +25,7 @@ export function modelFromSpec(spec: ModelSpec, role: Role): RoleModel {
       const model = at > 0 ? rest.slice(0, at) : rest;
       const host = at > 0 ? rest.slice(at + 1) : undefined;
       if (!model) throw new Error(`model spec "${spec}": no model name after ollama:`);
-      return new OllamaRawModel({ model, host });
+      return new OllamaRawModel({ ...ollama, model, host, role });
     }
     case "replay":
       if (!rest) throw new Error(`model spec "${spec}": no cassette path after replay:`);
