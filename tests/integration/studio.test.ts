@@ -1,0 +1,174 @@
+/**
+ * LangGraph Studio integration: `langgraphjs dev` (from @langchain/langgraph-cli) serves the graphs of langgraph.json,
+ * and a run completes through its HTTP API with the default (replayed demo cassette) models.
+ *
+ * The server runs from a temporary copy of langgraph.json (graph paths made absolute) so that what the CLI writes
+ * (`.langgraph_api/`, a `.gitignore` line) lands in the temp dir, never in the repo.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { Client } from "@langchain/langgraph-sdk";
+import { createAlphaUmiGraph, createSingleLlmGraph } from "../../src/graph.js";
+import { parseCaller } from "../../src/protocol/index.js";
+import type { Turn } from "../../src/state.js";
+import { executeCall } from "../../src/tools/executor.js";
+import { DEMO_INSTRUCTION, demoTools } from "../../tools/demo/index.js";
+
+const REPO = process.cwd();
+const CLI = join(REPO, "node_modules/@langchain/langgraph-cli/dist/cli/cli.mjs");
+const STARTUP_DEADLINE_MS = 120_000;
+// The server extracts schemas by type-checking the graph files: seconds to tens of seconds on a small machine.
+const SCHEMA_TIMEOUT_MS = 180_000;
+const CONFIG_KEYS = ["plannerModel", "callerModel", "summarizerModel", "backboneModel", "templates", "maxSteps", "toolTimeoutMs", "maxObservationChars"];
+
+function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const srv = createServer();
+    srv.once("error", rej);
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => res(port));
+    });
+  });
+}
+
+/** A langgraph.json in `dir` serving the repo's graphs; node_modules is linked so the graphs resolve their packages. */
+function stageConfig(dir: string): string {
+  const config = JSON.parse(readFileSync(join(REPO, "langgraph.json"), "utf8")) as { graphs: Record<string, string>; dependencies?: string[] };
+  for (const [id, spec] of Object.entries(config.graphs)) config.graphs[id] = resolve(REPO, spec);
+  config.dependencies = [REPO];
+  symlinkSync(join(REPO, "node_modules"), join(dir, "node_modules"), "dir");
+  const path = join(dir, "langgraph.json");
+  writeFileSync(path, JSON.stringify(config, null, 2));
+  return path;
+}
+
+let dir: string;
+let server: ChildProcess | undefined;
+let log = "";
+let client: Client;
+
+async function waitReady(url: string): Promise<void> {
+  const deadline = Date.now() + STARTUP_DEADLINE_MS;
+  while (Date.now() < deadline) {
+    if (server?.exitCode !== null) throw new Error(`langgraphjs dev exited with ${server?.exitCode}:\n${log}`);
+    const ok = await fetch(`${url}/ok`).then((r) => r.ok, () => false);
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new Error(`langgraphjs dev not ready within ${STARTUP_DEADLINE_MS} ms:\n${log.slice(-4000)}`);
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), "alpha-umi-studio-"));
+  const config = stageConfig(dir);
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  // Detached: the CLI, its tsx watcher and the server form one process group that afterAll kills as a whole.
+  server = spawn(process.execPath, [CLI, "dev", "--port", String(port), "--host", "127.0.0.1", "--no-browser", "--n-jobs-per-worker", "2", "--config", config], {
+    cwd: REPO,
+    detached: true,
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, LANGGRAPH_CLI_NO_ANALYTICS: "1", BROWSER: "none", LANGSMITH_TRACING: "false", LANGCHAIN_TRACING_V2: "false" },
+  });
+  const keep = (chunk: Buffer) => (log = (log + chunk.toString()).slice(-20_000));
+  server.stdout!.on("data", keep);
+  server.stderr!.on("data", keep);
+  await waitReady(url);
+  client = new Client({ apiUrl: url });
+}, STARTUP_DEADLINE_MS + 30_000);
+
+afterAll(async () => {
+  const s = server;
+  if (s?.pid !== undefined && s.exitCode === null) {
+    let timer: NodeJS.Timeout | undefined;
+    const exited = new Promise((r) => s.once("exit", r));
+    process.kill(-s.pid, "SIGTERM");
+    await Promise.race([exited, new Promise((r) => (timer = setTimeout(r, 10_000)))]);
+    clearTimeout(timer);
+    try {
+      process.kill(-s.pid, "SIGKILL"); // stragglers of the group, if any
+    } catch {
+      // the whole group is gone already
+    }
+  }
+  if (dir) rmSync(dir, { recursive: true, force: true });
+}, 30_000);
+
+/** Each observation must be what the real demo tool returns for the call just before it. */
+async function expectRealObservations(turns: Turn[]): Promise<void> {
+  const tools = demoTools();
+  for (let i = 0; i < turns.length; i++) {
+    if (turns[i]!.from !== "observation") continue;
+    expect(turns[i - 1]!.from).toBe("caller");
+    const { action, actionInput } = parseCaller(turns[i - 1]!.value);
+    const real = await executeCall(tools, action, actionInput, { timeoutMs: 5_000, maxObservationChars: 4096 });
+    expect(real.ok).toBe(true);
+    expect(turns[i]!.value).toBe(real.observation);
+  }
+}
+
+interface RunValues {
+  turns: Turn[];
+  status: { status: string; reason?: string };
+  answer: string | null;
+  messages: Array<{ type: string }>;
+}
+
+async function runOnServer(graphId: string): Promise<{ values: RunValues; stored: RunValues }> {
+  const thread = await client.threads.create();
+  const values = (await client.runs.wait(thread.thread_id, graphId, { input: { instruction: DEMO_INSTRUCTION } })) as unknown as RunValues;
+  const stored = (await client.threads.getState(thread.thread_id)).values as unknown as RunValues;
+  return { values, stored };
+}
+
+describe("LangGraph Studio: langgraphjs dev serves both graphs over HTTP", () => {
+  it.each(["alphaUmi", "singleLlm"])("%s: the assistant's config schema exposes the configurable keys", async (graphId) => {
+    const [assistant] = await client.assistants.search({ graphId });
+    expect(assistant).toBeDefined();
+    const schemas = await client.assistants.getSchemas(assistant!.assistant_id);
+    const props = (schemas.config_schema as { properties?: Record<string, { type?: string }> } | null)?.properties ?? {};
+    expect(Object.keys(props).sort()).toEqual([...CONFIG_KEYS].sort());
+    expect(props.plannerModel!.type).toBe("string");
+    expect(props.maxSteps!.type).toBe("number");
+  }, SCHEMA_TIMEOUT_MS);
+
+  it("alphaUmi completes the demo instruction with the default replay models and the real demo tools", async () => {
+    const { values, stored } = await runOnServer("alphaUmi");
+    expect(values.status).toEqual({ status: "finished" });
+    expect(values.turns.map((t) => t.from)).toEqual([
+      "user",
+      ...Array.from({ length: 3 }, () => ["assistant", "caller", "observation"]).flat(),
+      "assistant",
+      "conclusion",
+    ]);
+    expect(values.answer).toBe("The capital of Japan is Tokyo. At the bundled rate of 162.5 yen per euro, 250 euros buy 40,625 Japanese yen.");
+    await expectRealObservations(values.turns);
+    expect(JSON.parse(values.turns[3]!.value)).toMatchObject({ capital: "Tokyo" });
+    expect(JSON.parse(values.turns[9]!.value)).toMatchObject({ result: 40625 });
+    // The same τ as the graph gives in-process, and the server's checkpoint holds it.
+    const local = await createAlphaUmiGraph({ tools: demoTools() }).invoke({ instruction: DEMO_INSTRUCTION }, { configurable: { thread_id: "local" } });
+    expect(values.turns).toEqual(local.turns);
+    expect(stored.turns).toEqual(values.turns);
+    expect(values.messages.map((m) => m.type)).toEqual(["human", ...Array.from({ length: 3 }, () => ["ai", "ai", "tool"]).flat(), "ai", "ai"]);
+  });
+
+  it("singleLlm completes the demo instruction with the default replay model and the real demo tools", async () => {
+    const { values, stored } = await runOnServer("singleLlm");
+    expect(values.status).toEqual({ status: "finished" });
+    expect(values.turns.map((t) => t.from)).toEqual([
+      "user",
+      ...Array.from({ length: 3 }, () => ["assistant", "caller", "observation"]).flat(),
+      "assistant",
+      "conclusion",
+    ]);
+    expect(values.answer).toBe("The capital of Japan is Tokyo, and 250 euros buy 40,625 Japanese yen at the bundled rate.");
+    await expectRealObservations(values.turns);
+    const local = await createSingleLlmGraph({ tools: demoTools() }).invoke({ instruction: DEMO_INSTRUCTION }, { configurable: { thread_id: "local" } });
+    expect(values.turns).toEqual(local.turns);
+    expect(stored.turns).toEqual(values.turns);
+  });
+});
