@@ -17,7 +17,9 @@ export interface BenchRow {
 
 type Section = { name: string; run: () => Promise<BenchRow[]> };
 
-const sections: Section[] = [];
+const sections: Section[] = [
+  { name: "engine", run: async () => (await import("./engine.js")).runEngineBench() },
+];
 
 async function main(): Promise<void> {
   const json = process.argv.includes("--json");

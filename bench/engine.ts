@@ -1,0 +1,105 @@
+/**
+ * Engine overhead per step with zero-latency models: α-UMi (a step = planner → caller → tool → observation) against
+ * LangGraph's prebuilt ReAct agent doing the same number of tool calls over the same trivial LangChain tool, both
+ * checkpointed in memory. What is measured is the graph machinery, prompt rendering, parsing and state handling.
+ */
+import { BaseChatModel } from "@langchain/core/language_models/chat_models";
+import { AIMessage, ToolMessage, type BaseMessage } from "@langchain/core/messages";
+import type { ChatResult } from "@langchain/core/outputs";
+import { tool } from "@langchain/core/tools";
+import { MemorySaver } from "@langchain/langgraph";
+import { createReactAgent } from "@langchain/langgraph/prebuilt";
+import { performance } from "node:perf_hooks";
+import { z } from "zod";
+import { createAlphaUmiGraph } from "../src/graph.js";
+import { scriptedRoles } from "../src/models/scripted.js";
+import type { BenchRow } from "./index.js";
+
+const STEPS = 8; // tool calls per run
+const WARMUP_RUNS = 20;
+const RUNS = 60;
+const TARGET = 1.5;
+
+const echo = tool(({ n }: { n: number }) => JSON.stringify({ n, ok: true }), {
+  name: "echo_for_bench",
+  description: "Returns its input.",
+  schema: z.object({ n: z.number() }),
+});
+
+/** The peer's zero-latency model: a tool call until STEPS observations are in the conversation, then an answer. */
+class StepChatModel extends BaseChatModel {
+  _llmType(): string {
+    return "bench-step";
+  }
+  override bindTools(): this {
+    return this;
+  }
+  async _generate(messages: BaseMessage[]): Promise<ChatResult> {
+    const done = messages.filter((m) => ToolMessage.isInstance(m)).length;
+    const message =
+      done < STEPS
+        ? new AIMessage({ content: "", tool_calls: [{ id: `call_${done}`, name: echo.name, args: { n: done }, type: "tool_call" }] })
+        : new AIMessage("done");
+    return { generations: [{ text: typeof message.content === "string" ? message.content : "", message }] };
+  }
+}
+
+function alphaUmiRunner() {
+  const graph = createAlphaUmiGraph({ tools: [echo], checkpointer: new MemorySaver() });
+  const planner = [...Array.from({ length: STEPS }, (_, i) => `Step ${i}.\n Next: caller.`), "Enough.\n Next: conclusion."];
+  const caller = Array.from({ length: STEPS }, (_, i) => `Action: ${echo.name}\nAction Input: {"n": ${i}}`);
+  let thread = 0;
+  return async () => {
+    const m = scriptedRoles({ planner, caller, summarizer: ["done"] });
+    const configurable = { thread_id: `a${thread++}`, plannerModel: m.planner, callerModel: m.caller, summarizerModel: m.summarizer };
+    const t0 = performance.now();
+    const out = await graph.invoke({ instruction: "Echo eight times." }, { configurable });
+    const ms = performance.now() - t0;
+    if (out.status.status !== "finished" || out.turns.length !== 3 * STEPS + 3) throw new Error(`bench alphaUmi run ended ${JSON.stringify(out.status)}`);
+    return ms;
+  };
+}
+
+function reactRunner() {
+  const agent = createReactAgent({ llm: new StepChatModel({}), tools: [echo], checkpointSaver: new MemorySaver() });
+  let thread = 0;
+  return async () => {
+    const t0 = performance.now();
+    const out = await agent.invoke({ messages: [{ role: "user", content: "Echo eight times." }] }, { configurable: { thread_id: `r${thread++}` } });
+    const ms = performance.now() - t0;
+    if (out.messages.length !== 2 * STEPS + 2) throw new Error(`bench createReactAgent run has ${out.messages.length} messages`);
+    return ms;
+  };
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+/** Warm both up, then interleave their runs so drift (GC, JIT, other load) hits both alike. */
+export async function runEngineBench(): Promise<BenchRow[]> {
+  const ours = alphaUmiRunner();
+  const peer = reactRunner();
+  for (let i = 0; i < WARMUP_RUNS; i++) await ours(), await peer();
+  const a: number[] = [];
+  const b: number[] = [];
+  for (let i = 0; i < RUNS; i++) a.push(await ours()), b.push(await peer());
+  const oursStep = median(a) / STEPS;
+  const peerStep = median(b) / STEPS;
+  const ratio = oursStep / peerStep;
+  return [
+    {
+      section: "engine",
+      name: "ms per tool step, alphaUmi vs createReactAgent",
+      ours: oursStep,
+      peer: peerStep,
+      unit: "ms/step",
+      ratio,
+      target: `≤ ${TARGET}`,
+      pass: ratio <= TARGET,
+      note: `median of ${RUNS} runs of ${STEPS} steps after ${WARMUP_RUNS} warm-up runs; zero-latency models, MemorySaver; an α-UMi step is 2 model calls (planner, caller), a ReAct step 1`,
+    },
+  ];
+}
