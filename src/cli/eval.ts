@@ -2,6 +2,10 @@ import type { Command } from "commander";
 import { readScoreRecords } from "../eval/records.js";
 import { METRIC_KEYS, scoreRecords, type Metrics } from "../eval/score.js";
 import { scoreReport } from "../eval/format.js";
+import { evalSteps } from "../eval/evaluate.js";
+import { writeReferenceCassette } from "../eval/cassette.js";
+import { extractSteps, readDialogs } from "../eval/steps.js";
+import { isTemplateVariant, type TemplateVariant } from "../protocol/index.js";
 import { UserError } from "./errors.js";
 
 const out = (text: string) => process.stdout.write(text + "\n");
@@ -20,6 +24,27 @@ function userErrors<T>(fn: () => T): T {
   }
 }
 
+async function userErrorsAsync<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    throw new UserError(err instanceof Error ? err.message : String(err));
+  }
+}
+
+function positiveInt(name: string) {
+  return (v: string) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n <= 0) throw new UserError(`${name}: expected a positive integer, got "${v}"`);
+    return n;
+  };
+}
+
+function templatesOf(v: string): TemplateVariant {
+  if (!isTemplateVariant(v)) throw new UserError(`--templates: unknown variant "${v}" (toolbench or toolalpaca)`);
+  return v;
+}
+
 export function registerEval(program: Command): void {
   const evalCmd = program.command("eval").description("the paper's step-level evaluation, reports and episode runs");
 
@@ -33,5 +58,62 @@ export function registerEval(program: Command): void {
       if (o.json) out(metricsJson(result.metrics));
       else out(scoreReport(result));
       if (o.json) for (const w of result.warnings) process.stderr.write(`warning: ${w.message} (${w.count}×)\n`);
+    });
+
+  evalCmd
+    .command("steps")
+    .description("run the real graph nodes teacher-forced on every step of a test set, resumably, and score them")
+    .requiredOption("--data <file>", "test set [{tools, instruction, conversations}]")
+    .option("--planner <spec>", "planner model (ollama:MODEL[@URL] or replay:PATH)")
+    .option("--caller <spec>", "caller model")
+    .option("--summarizer <spec>", "summarizer model")
+    .option("--backbone <spec>", "single-LLM model (with --single-llm)")
+    .option("--single-llm", "evaluate the single-LLM baseline (backbone) instead of α-UMi")
+    .option("--templates <variant>", "prompt templates: toolbench or toolalpaca", "toolbench")
+    .option("--limit <n>", "only the first N steps", positiveInt("--limit"))
+    .option("--concurrency <n>", "steps run at the same time", positiveInt("--concurrency"), 1)
+    .option("--out <dir>", "output dir (predictions.json, metrics.json, steps.sqlite for resuming)", "eval-out")
+    .option("--record <file>", "also record every prompt and output to a replay cassette (JSONL)")
+    .option("--json", "print one JSON object with the metrics")
+    .action(async (o) => {
+      const result = await userErrorsAsync(() =>
+        evalSteps({
+          data: o.data,
+          models: { planner: o.planner, caller: o.caller, summarizer: o.summarizer, backbone: o.backbone },
+          singleLlm: !!o.singleLlm,
+          templates: templatesOf(o.templates),
+          limit: o.limit,
+          concurrency: o.concurrency,
+          out: o.out,
+          record: o.record,
+        }),
+      );
+      if (o.json) out(metricsJson(result.score.metrics));
+      else {
+        out(scoreReport(result.score));
+        out(`${result.steps} steps (${result.resumed} from an earlier run), ${result.modelCalls} model calls; written to ${o.out}/predictions.json and metrics.json`);
+        if (result.elidedPrompts) out(`${result.elidedPrompts} prompt(s) had their oldest turns elided to fit the model's context window`);
+      }
+      if (result.failures.length) {
+        process.stderr.write(`${result.failures.length} step(s) failed (scored as misses):\n`);
+        for (const f of result.failures.slice(0, 20)) process.stderr.write(`  step ${f.id}: ${f.error}\n`);
+        if (result.failures.length > 20) process.stderr.write(`  … see the error field in ${o.out}/predictions.json\n`);
+      }
+    });
+
+  evalCmd
+    .command("cassette")
+    .description("write a replay cassette of a test set's REFERENCE outputs (a byte-exactness check for eval steps)")
+    .requiredOption("--data <file>", "test set [{tools, instruction, conversations}]")
+    .requiredOption("--out <file>", "cassette to write (JSONL)")
+    .option("--single-llm", "backbone prompts and merged targets instead of the three roles")
+    .option("--templates <variant>", "prompt templates: toolbench or toolalpaca", "toolbench")
+    .action(async (o) => {
+      const templates = templatesOf(o.templates);
+      const steps = userErrors(() => extractSteps(readDialogs(o.data), o.data));
+      const s = await writeReferenceCassette(steps, o.out, templates, !!o.singleLlm);
+      out(`${o.out}: ${s.lines} lines for ${steps.length} steps (${s.elided} prompt(s) with history elided to fit the 4096-token context)`);
+      if (s.collisions)
+        out(`${s.collisions} prompt(s) occur with different reference outputs: replay serves them in order, so run eval steps with --concurrency 1`);
     });
 }

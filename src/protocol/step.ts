@@ -50,13 +50,23 @@ export function parseStepOutput(text: string): StepReading {
   return { plan: "call", action, actionInput, answer: null, quirk };
 }
 
+/** Whether an `assistant` turn of a test dialog is an evaluation step (the reference pipeline's rule). */
+export function isStepPlan(value: string): boolean {
+  return value.includes("Next: caller.") || value.includes("Next: conclusion.") || value.includes("Next: give up.");
+}
+
+/** Whether a step's reference takes the following turn (a call or a conclusion) rather than the bare plan. */
+export function stepTakesNextTurn(plan: string): boolean {
+  return plan.includes("Next: caller") || plan.includes("Next: conclusion.");
+}
+
 /**
  * A step's reference string: `assistant: PLAN</s>NEXT_FROM: NEXT_VALUE</s>` for a call or a conclusion, the bare PLAN
  * for a give up (the reference pipeline's test-set rule: a plan mentioning `Next: caller` or `Next: conclusion.` takes
  * the following turn).
  */
 export function renderStepReference(plan: string, next: Turn | undefined): string {
-  if (plan.includes("Next: caller") || plan.includes("Next: conclusion.")) {
+  if (stepTakesNextTurn(plan)) {
     if (!next) throw new Error("a call or conclusion step needs the turn after the plan");
     return `assistant: ${plan}${EOS}${next.from}: ${next.value}${EOS}`;
   }
@@ -66,4 +76,14 @@ export function renderStepReference(plan: string, next: Turn | undefined): strin
 /** A step's prediction string from the agent's own turns: the plan, then its caller or conclusion turn if any. */
 export function renderStepPrediction(plan: string, next: Turn | undefined): string {
   return next ? `assistant: ${plan}${EOS}${next.from}: ${next.value}` : plan;
+}
+
+/**
+ * The prediction recorded for a step whose model call failed: a plan that differs from the reference plan and calls
+ * nothing, so the step scores as a miss (a give up, or a conclusion where the reference gives up).
+ */
+export function failedStepPrediction(referencePlan: StepPlan): string {
+  return referencePlan === "give up"
+    ? `assistant: (model call failed) Next: conclusion.${EOS}conclusion: none`
+    : "(model call failed) Next: give up.";
 }

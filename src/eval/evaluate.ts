@@ -1,0 +1,102 @@
+/** `eval steps` as a library call: extract, run (resumably), write predictions.json and metrics.json, score. */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { CassetteWriter, modelFromSpec, RecordingModel, type Role, type RoleModel } from "../models/index.js";
+import type { TemplateVariant } from "../protocol/index.js";
+import { progress } from "./progress.js";
+import { runSteps } from "./runner.js";
+import { METRIC_KEYS, scoreRecords, type ScoreResult } from "./score.js";
+import { extractSteps, readDialogs, stepPrompts } from "./steps.js";
+import { StepStore } from "./store.js";
+
+export interface EvalStepsOptions {
+  data: string;
+  models: Partial<Record<Role, string>>;
+  singleLlm: boolean;
+  templates: TemplateVariant;
+  limit?: number;
+  concurrency: number;
+  out: string;
+  /** Also append every prompt and output to this cassette. */
+  record?: string;
+  /** Progress output (default: stderr). */
+  progressStream?: NodeJS.WriteStream;
+}
+
+export interface EvalStepsResult {
+  score: ScoreResult;
+  /** Steps whose model call failed (counted as misses). */
+  failures: Array<{ id: number; error: string }>;
+  steps: number;
+  resumed: number;
+  modelCalls: number;
+  /** Prompts the nodes cut to fit the context window during this run (they say so on console.warn). */
+  elidedPrompts: number;
+}
+
+/**
+ * Runs `fn` with the nodes' per-prompt context-window warnings counted instead of printed: over a test set they are
+ * hundreds of lines that would bury the progress bar. Other warnings pass through.
+ */
+async function countingElisions<T>(fn: () => Promise<T>): Promise<{ value: T; elided: number }> {
+  const warn = console.warn;
+  let elided = 0;
+  console.warn = (...args: unknown[]) => {
+    if (typeof args[0] === "string" && /^alpha-umi: \w+ prompt over its/.test(args[0])) elided++;
+    else warn(...args);
+  };
+  try {
+    return { value: await fn(), elided };
+  } finally {
+    console.warn = warn;
+  }
+}
+
+export async function evalSteps(o: EvalStepsOptions): Promise<EvalStepsResult> {
+  const data = resolve(o.data);
+  let steps = extractSteps(readDialogs(data), data);
+  if (o.limit !== undefined) steps = steps.slice(0, o.limit);
+  const roles: Role[] = o.singleLlm ? ["backbone"] : ["planner", "caller", "summarizer"];
+  const writer = o.record ? new CassetteWriter(o.record) : undefined;
+  const models: Partial<Record<Role, RoleModel>> = {};
+  for (const role of roles) {
+    const spec = o.models[role];
+    if (!spec) throw new Error(`no ${role} model: pass --${role} SPEC`);
+    const model = modelFromSpec(spec, role);
+    models[role] = writer ? new RecordingModel(model, role, writer) : model;
+  }
+  const settings = { data, singleLlm: o.singleLlm, templates: o.templates, limit: o.limit ?? null, models: Object.fromEntries(roles.map((r) => [r, o.models[r]])) };
+  const store = new StepStore(o.out, settings);
+  try {
+    const already = store.done().size;
+    const bar = progress("eval steps", steps.length, already, o.progressStream);
+    const { value: results, elided } = await countingElisions(() =>
+      runSteps(steps, { models, singleLlm: o.singleLlm, templates: o.templates, concurrency: o.concurrency, store, onStep: () => bar.tick() }),
+    );
+    bar.done();
+    const prompts = stepPrompts(steps, o.templates);
+    const records = steps.map((s, i) => {
+      const r = results.get(s.id)!;
+      return {
+        tools: s.tools,
+        reference: s.reference,
+        predictions: r.predictions,
+        dialog: s.dialog,
+        turn: s.turn,
+        model_input: prompts[i]!,
+        ...(r.error ? { error: r.error } : {}),
+      };
+    });
+    const score = scoreRecords(records);
+    mkdirSync(o.out, { recursive: true });
+    writeFileSync(join(o.out, "predictions.json"), JSON.stringify(records, null, 1));
+    const failures = steps.flatMap((s) => (results.get(s.id)!.error ? [{ id: s.id, error: results.get(s.id)!.error! }] : []));
+    const modelCalls = [...results.values()].reduce((a, r) => a + r.calls, 0);
+    const metrics = Object.fromEntries(METRIC_KEYS.map((k) => [k, score.metrics[k]]));
+    const summary = { ...metrics, steps: steps.length, failed: failures.length, model_calls: modelCalls, settings, warnings: score.warnings.map(({ records: _r, ...w }) => w) };
+    writeFileSync(join(o.out, "metrics.json"), JSON.stringify(summary, null, 2));
+    return { score, failures, steps: steps.length, resumed: already, modelCalls, elidedPrompts: elided };
+  } finally {
+    store.close();
+  }
+}

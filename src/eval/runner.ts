@@ -1,0 +1,91 @@
+/**
+ * Teacher-forced step runs: the REAL graph nodes on the reference history of each step (planner, then caller or
+ * summarizer on the planner's own output, as at run time; or the single-LLM backbone), resumable and concurrent.
+ */
+import type { RunnableConfig } from "@langchain/core/runnables";
+import { callerNode, plannerNode, summarizerNode, backboneNode } from "../nodes/index.js";
+import { failedStepPrediction, parseStepOutput, renderStepPrediction, type TemplateVariant } from "../protocol/index.js";
+import type { RoleModel } from "../models/index.js";
+import type { AgentStateType, AgentUpdate, RunStatus, Turn } from "../state.js";
+import type { EvalStep } from "./steps.js";
+import type { StepStore, StoredStep } from "./store.js";
+
+export interface RoleModels {
+  planner?: RoleModel | string;
+  caller?: RoleModel | string;
+  summarizer?: RoleModel | string;
+  backbone?: RoleModel | string;
+}
+
+export interface StepRunOptions {
+  models: RoleModels;
+  singleLlm: boolean;
+  templates: TemplateVariant;
+}
+
+function stateFor(step: EvalStep, turns: Turn[]): AgentStateType {
+  return { messages: [], instruction: step.instruction, tools: step.tools, turns, decision: null, steps: 0, answer: null, status: { status: "running" } };
+}
+
+function failure(update: AgentUpdate): string | null {
+  const status = update.status as RunStatus | undefined;
+  return status?.status === "failed" ? (status.reason ?? "model call failed") : null;
+}
+
+/** One step, teacher-forced. Never throws for a model failure: the step comes back as a listed miss. */
+export async function predictStep(step: EvalStep, opts: StepRunOptions): Promise<Omit<StoredStep, "ms">> {
+  const config: RunnableConfig = {
+    configurable: {
+      plannerModel: opts.models.planner,
+      callerModel: opts.models.caller,
+      summarizerModel: opts.models.summarizer,
+      backboneModel: opts.models.backbone,
+      templates: opts.templates,
+    },
+  };
+  const miss = (error: string, calls: number) => ({
+    id: step.id,
+    predictions: failedStepPrediction(parseStepOutput(step.reference).plan),
+    error,
+    calls,
+  });
+  const turnsOf = (u: AgentUpdate) => (Array.isArray(u.turns) ? u.turns : u.turns ? [u.turns] : []) as Turn[];
+  const first = opts.singleLlm ? await backboneNode(stateFor(step, step.history), config) : await plannerNode(stateFor(step, step.history), config);
+  const err = failure(first);
+  if (err) return miss(err, 1);
+  const [plan, next] = turnsOf(first);
+  if (!plan) return miss(`the ${opts.singleLlm ? "backbone" : "planner"} node returned no turn`, 1);
+  if (opts.singleLlm || first.decision === "give up")
+    return { id: step.id, predictions: renderStepPrediction(plan.value, next), error: null, calls: 1 };
+  const node = first.decision === "conclusion" ? summarizerNode : callerNode;
+  const second = await node(stateFor(step, [...step.history, plan]), config);
+  const err2 = failure(second);
+  if (err2) return miss(err2, 2);
+  return { id: step.id, predictions: renderStepPrediction(plan.value, turnsOf(second)[0]), error: null, calls: 2 };
+}
+
+/**
+ * Run every step not already in the store, at most `concurrency` at a time, saving each as it finishes (so a killed
+ * run loses at most the steps in flight). Returns every step's stored result.
+ */
+export async function runSteps(
+  steps: readonly EvalStep[],
+  opts: StepRunOptions & { concurrency: number; store: StepStore; onStep?: () => void },
+): Promise<Map<number, StoredStep>> {
+  const results = opts.store.done();
+  const pending = steps.filter((s) => !results.has(s.id));
+  let next = 0;
+  const worker = async () => {
+    while (next < pending.length) {
+      const step = pending[next++]!;
+      const t0 = performance.now();
+      const r = await predictStep(step, opts);
+      const stored = { ...r, ms: performance.now() - t0 };
+      opts.store.save(stored);
+      results.set(step.id, stored);
+      opts.onStep?.();
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(opts.concurrency, pending.length)) }, worker));
+  return results;
+}

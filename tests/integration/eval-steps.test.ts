@@ -1,0 +1,78 @@
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import Database from "better-sqlite3";
+import { writeReferenceCassette } from "../../src/eval/cassette.js";
+import { evalSteps } from "../../src/eval/evaluate.js";
+import { extractSteps, readDialogs } from "../../src/eval/steps.js";
+import { OUT_OF_DOMAIN } from "../helpers/shared.js";
+
+const dir = mkdtempSync(join(tmpdir(), "eval-steps-it-"));
+const cassette = join(dir, "reference.jsonl");
+const steps = extractSteps(readDialogs(OUT_OF_DOMAIN));
+const replay = { planner: `replay:${cassette}`, caller: `replay:${cassette}`, summarizer: `replay:${cassette}` };
+
+beforeAll(async () => {
+  const summary = await writeReferenceCassette(steps, cassette, "toolbench");
+  expect(summary.lines).toBe(steps.length + steps.filter((s) => s.next).length);
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+test("replaying the reference outputs of the out-of-domain set scores 1.0 with hallucination 0 (concurrency 1)", async () => {
+  const r = await evalSteps({ data: OUT_OF_DOMAIN, models: replay, singleLlm: false, templates: "toolbench", concurrency: 1, out: join(dir, "full") });
+  expect(r.steps).toBe(1547);
+  expect(r.failures).toEqual([]);
+  for (const k of ["plan_em", "action_em", "f1", "easy_f1", "hard_f1", "rouge"] as const) expect(r.score.metrics[k]).toBeGreaterThanOrEqual(0.999);
+  expect(r.score.metrics.hallu_rate).toBe(0);
+  expect(existsSync(join(dir, "full", "predictions.json"))).toBe(true);
+  expect(JSON.parse(readFileSync(join(dir, "full", "metrics.json"), "utf8")).plan_em).toBe(1);
+});
+
+test("a SIGKILLed eval steps resumes without redoing a finished step", async () => {
+  const out = join(dir, "killed");
+  const record = join(dir, "calls.jsonl");
+  const args = ["eval", "steps", "--data", OUT_OF_DOMAIN, "--planner", replay.planner, "--caller", replay.caller, "--summarizer", replay.summarizer, "--out", out, "--record", record];
+  // node --import tsx (not the tsx wrapper): SIGKILL must hit the process doing the work.
+  const start = () => spawn(process.execPath, ["--import", "tsx", resolve("src/cli/bin.ts"), ...args], { stdio: ["ignore", "ignore", "pipe"] });
+  const finished = () => {
+    if (!existsSync(join(out, "steps.sqlite"))) return 0;
+    const db = new Database(join(out, "steps.sqlite"), { readonly: true, fileMustExist: true });
+    try {
+      return (db.prepare("SELECT count(*) AS n FROM steps").get() as { n: number }).n;
+    } catch {
+      return 0; // the table is not created yet
+    } finally {
+      db.close();
+    }
+  };
+  const first = start();
+  const exited = new Promise((res) => first.on("exit", res));
+  const deadline = Date.now() + 60_000;
+  while (finished() < 100 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+  first.kill("SIGKILL");
+  await exited;
+  const doneAtKill = new Database(join(out, "steps.sqlite"), { readonly: true });
+  const killedIds = (doneAtKill.prepare("SELECT id FROM steps").all() as Array<{ id: number }>).map((r) => r.id);
+  doneAtKill.close();
+  expect(killedIds.length).toBeGreaterThanOrEqual(100);
+  expect(killedIds.length).toBeLessThan(1547); // killed mid-run
+  const recordedAtKill = statSync(record).size;
+
+  const second = start();
+  const code = await new Promise((res) => second.on("exit", res));
+  expect(code).toBe(0);
+  expect(finished()).toBe(1547);
+
+  // The planner prompts sent after the kill: none may belong to a step finished before it.
+  const cassetteHashes = readFileSync(cassette, "utf8").trim().split("\n").map((l) => JSON.parse(l) as { prompt_sha256: string; role: string });
+  const plannerHash: string[] = cassetteHashes.filter((l) => l.role === "planner").map((l) => l.prompt_sha256);
+  const occurrences = new Map<string, number>();
+  for (const h of plannerHash) occurrences.set(h, (occurrences.get(h) ?? 0) + 1);
+  const after = readFileSync(record).subarray(recordedAtKill).toString("utf8").trim().split("\n");
+  const redone = new Set(after.map((l) => JSON.parse(l) as { prompt_sha256: string; role: string }).filter((l) => l.role === "planner").map((l) => l.prompt_sha256));
+  const uniqueKilled = killedIds.filter((id) => occurrences.get(plannerHash[id]!) === 1);
+  expect(uniqueKilled.length).toBeGreaterThan(90);
+  expect(uniqueKilled.filter((id) => redone.has(plannerHash[id]!))).toEqual([]);
+  expect(redone.size).toBeGreaterThanOrEqual(1547 - killedIds.length - 2);
+});
