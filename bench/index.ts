@@ -19,6 +19,7 @@ type Section = { name: string; run: () => Promise<BenchRow[]> };
 
 const sections: Section[] = [
   { name: "engine", run: async () => (await import("./engine.js")).runEngineBench() },
+  { name: "glpft", run: async () => (await import("./glpft.js")).runGlpftBench() },
 ];
 
 async function main(): Promise<void> {
