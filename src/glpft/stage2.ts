@@ -1,4 +1,5 @@
 import { UserError } from "../cli/errors.js";
+import { isPyDict, pyJsonLoads, pyStrip } from "../protocol/index.js";
 import type { Turn } from "../state.js";
 import { describeWhere, readJsonFile, type Where } from "./io.js";
 import { checkArray, checkRecord, Stage1RecordSchema, type ChainMessage, type Stage1Record, type Stage2Record } from "./records.js";
@@ -67,55 +68,42 @@ function assistantTurns(m: ChainMessage, field: (name: string) => string): Turn[
   ];
 }
 
-/** A Finish call's arguments: a give up, or the final answer (`none` when there is none). */
+const GIVE_UP = "give_up_and_restart";
+
+/** A Finish call's arguments (parsed as Python's json.loads would): a give up, or the final answer (`none` when absent). */
 function readFinish(args: string | Record<string, unknown>, content: string | null | undefined): "give up" | { answer: unknown } {
-  const parsed = typeof args === "string" ? tryParse(args) : args;
+  if (typeof args !== "string") return args.return_type === GIVE_UP ? "give up" : { answer: "final_answer" in args ? args.final_answer : "none" };
+  const parsed = pyJsonLoads(args);
   // The reference falls back to reading the raw text whenever `return_type` cannot be read from parsed JSON.
-  if (isObject(parsed) && "return_type" in parsed) {
-    if (parsed.return_type === "give_up_and_restart") return "give up";
-    return { answer: "final_answer" in parsed ? parsed.final_answer : "none" };
+  if (parsed.ok && isPyDict(parsed.value) && parsed.value.has("return_type")) {
+    if (parsed.value.get("return_type") === GIVE_UP) return "give up";
+    return { answer: parsed.value.has("final_answer") ? parsed.value.get("final_answer") : "none" };
   }
-  if (typeof args !== "string") return { answer: "final_answer" in args ? args.final_answer : "none" };
-  if (args.includes("give_up_and_restart")) return "give up";
+  if (args.includes(GIVE_UP)) return "give up";
   const key = '"final_answer": ';
   const at = args.indexOf(key);
-  if (at !== -1) return { answer: pyStrip(pyStrip(pyStrip(args.slice(at + key.length)), "}"), '"') };
+  if (at !== -1) return { answer: stripChar(stripChar(pyStrip(args.slice(at + key.length)), "}"), '"') };
   return { answer: typeof content === "string" ? content : "none" };
 }
 
 /** The `response` of a function message's JSON, else the raw text after `"response":`, else empty. */
 function observation(content: string, at: string): string {
-  const parsed = tryParse(content);
-  if (isObject(parsed) && "response" in parsed) {
-    if (typeof parsed.response !== "string") throw new UserError(`${at}: "response" must be a string`);
-    return parsed.response;
+  const parsed = pyJsonLoads(content);
+  if (parsed.ok && isPyDict(parsed.value) && parsed.value.has("response")) {
+    const response = parsed.value.get("response");
+    if (typeof response !== "string") throw new UserError(`${at}: "response" must be a string`);
+    return response;
   }
   const key = '"response":';
   const i = content.indexOf(key);
   return i === -1 ? "" : content.slice(i + key.length);
 }
 
-function tryParse(s: string): unknown {
-  try {
-    return JSON.parse(s);
-  } catch {
-    return undefined;
-  }
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
-}
-
-// Python's str.isspace(): JS's \s without U+FEFF, plus U+001C..U+001F and U+0085.
-const PY_SPACE = /[^\S\ufeff]|[\x1c-\x1f\x85]/;
-
-/** Python's str.strip(): whitespace by default (Python's notion of it), else every character of `chars`, both ends. */
-function pyStrip(s: string, chars?: string): string {
-  const drop = chars === undefined ? (c: string) => PY_SPACE.test(c) : (c: string) => chars.includes(c);
+/** Python's `s.strip(ch)`. */
+function stripChar(s: string, ch: string): string {
   let a = 0;
   let b = s.length;
-  while (a < b && drop(s[a]!)) a++;
-  while (b > a && drop(s[b - 1]!)) b--;
+  while (a < b && s[a] === ch) a++;
+  while (b > a && s[b - 1] === ch) b--;
   return s.slice(a, b);
 }

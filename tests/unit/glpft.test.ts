@@ -116,6 +116,8 @@ describe("stage 1 → stage 2 rules", () => {
     ]);
     expect(turnsOf(finish('{"return_type": "give_answer"}'))[1]).toEqual({ from: "conclusion", value: "none" });
     expect(turnsOf(finish({ return_type: "give_answer", final_answer: "dict" }))[1]).toEqual({ from: "conclusion", value: "dict" });
+    // Python's json.loads accepts NaN: the arguments parse, so the answer is the decoded string.
+    expect(turnsOf(finish('{"return_type": "give_answer", "final_answer": "caf\\u00e9", "score": NaN}'))[1]).toEqual({ from: "conclusion", value: "café" });
   });
   it("Finish arguments that do not parse are read as text, as the reference does", () => {
     expect(turnsOf(finish('{"return_type": "give_up_and_restart"'))).toEqual([{ from: "assistant", value: "done\n Next: give up." }]);
