@@ -1,7 +1,9 @@
 /**
  * `data glpft` over the 400-dialog out-of-domain set (about 4.5k records, 43 MB written), in-process through the same
  * library call the command makes, against the issue's 3 s target. The reference Python scripts are not part of the
- * project, so there is no peer here; the one-off comparison with them is recorded in the commit history.
+ * project, so there is no peer row. A one-off run of them on this set (2025-11, 2-core machine) took 1.2 s for the four
+ * scripts and gave byte-identical planner/caller/summarizer files, and a backbone file differing only in the inputs
+ * of the 107 give-up records (the documented defect fix).
  */
 import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
