@@ -1,0 +1,151 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createServer } from "node:net";
+import { SqliteSaver } from "@langchain/langgraph-checkpoint-sqlite";
+import { createAlphaUmiGraph } from "../../src/graph.js";
+import { CassetteWriter } from "../../src/models/cassette.js";
+import { RecordingModel } from "../../src/models/replay.js";
+import { ScriptedModel } from "../../src/models/scripted.js";
+import { loadToolSource } from "../../src/tools/sources.js";
+import type { Turn } from "../../src/state.js";
+import { runCli, startCli, waitFor } from "../helpers/cli.js";
+import { call, plan } from "../helpers/scenario.js";
+
+let dir: string;
+beforeAll(() => (dir = mkdtempSync(join(tmpdir(), "alpha-umi-cli-"))));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe("alpha-umi demo", () => {
+  it("runs the real graph on replayed models, shows caller, observation and answer, and checkpoints τ in SQLite", async () => {
+    const db = join(dir, "demo.sqlite");
+    const r = await runCli(["demo", "--checkpoints", db]);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/models are REPLAYED/);
+    expect(r.stdout).toContain('[caller] Action: country_facts_for_atlas');
+    expect(r.stdout).toContain('[observation] {"from":"EUR","to":"JPY","rate":162.5}');
+    expect(r.stdout).toContain("[answer] The capital of Japan is Tokyo.");
+    const thread = /as thread (\S+)/.exec(r.stdout)![1]!;
+    const saver = SqliteSaver.fromConnString(db);
+    const tuple = await saver.getTuple({ configurable: { thread_id: thread } });
+    const turns = tuple!.checkpoint.channel_values.turns as Turn[];
+    expect(turns.map((t) => t.from)).toEqual(["user", ...Array(3).fill(["assistant", "caller", "observation"]).flat(), "assistant", "conclusion"]);
+  });
+});
+
+describe("alpha-umi run: user mistakes get one clear line", () => {
+  it.each([
+    [["run", "q"], /^alpha-umi: no tools: pass --tools demo/],
+    [["run", "q", "--tools", "toolbench:/nope/missing.json"], /^alpha-umi: \/nope\/missing\.json: no such file$/],
+    [["run", "q", "--tools", "wat"], /^alpha-umi: tool source "wat": expected demo, toolbench:FILE or module:PATH$/],
+    [["run", "q", "--tools", "demo", "--templates", "xml"], /^alpha-umi: --templates: unknown variant "xml"/],
+    [["run", "q", "--tools", "demo", "--max-steps", "0"], /--max-steps: expected a positive integer/],
+  ])("%j", async (args, message) => {
+    const r = await runCli(args as string[]);
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim().split("\n")).toHaveLength(1);
+    expect(r.stderr.trim()).toMatch(message);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it("a ToolBench file with a bad record names the file, the record and the field", async () => {
+    const bad = join(dir, "bad.json");
+    writeFileSync(bad, JSON.stringify([{ tools: [], conversations: [] }, { tools: [{ Name: "x", function: "f" }], conversations: [] }]));
+    const r = await runCli(["run", "q", "--tools", `toolbench:${bad}`]);
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim()).toMatch(new RegExp(`^alpha-umi: ${bad}, record 1, field tools\\.0\\.input: `));
+  });
+
+  it("an unreachable Ollama fails the run with the URL and what to do", async () => {
+    const port = await new Promise<number>((res) => {
+      const s = createServer().listen(0, "127.0.0.1", () => {
+        const p = (s.address() as { port: number }).port;
+        s.close(() => res(p));
+      });
+    });
+    const r = await runCli(["run", "q", "--tools", "demo", "--checkpoints", join(dir, "o.sqlite"), "--planner", `ollama:alpha-umi-planner@http://127.0.0.1:${port}`]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(new RegExp(`failed: planner model failed: .*http://127\\.0\\.0\\.1:${port}.*ollama serve`));
+    expect(r.stderr).toBe("");
+  });
+});
+
+describe("a killed run resumes from its checkpoint", () => {
+  it("SIGKILL during a tool call, then --thread: no turn lost or repeated, no completed tool call re-run", async () => {
+    const work = join(dir, "kill");
+    rmSync(work, { recursive: true, force: true });
+    const { mkdirSync } = await import("node:fs");
+    mkdirSync(work);
+    const log = join(work, "calls.log");
+    const block = join(work, "block");
+    const mod = join(work, "tools.mjs");
+    // A tool module as users write them: plain tool specs. `slow` blocks while the `block` file exists.
+    writeFileSync(
+      mod,
+      `import { appendFileSync, existsSync } from "node:fs";
+const log = ${JSON.stringify(log)}, block = ${JSON.stringify(block)};
+export const fast = { doc: { Name: "fast", function: "answers at once", input: {} }, run: () => { appendFileSync(log, "fast\\n"); return "fast-result"; } };
+export const slow = { doc: { Name: "slow", function: "takes a while", input: {} }, run: async () => {
+  appendFileSync(log, "slow\\n");
+  while (existsSync(block)) await new Promise((r) => setTimeout(r, 20));
+  return "slow-result";
+} };
+`,
+    );
+    // Record a cassette for this task through the real graph in-process (nothing blocks yet).
+    const cassette = join(work, "cassette.jsonl");
+    const writer = new CassetteWriter(cassette);
+    const rec = (role: "planner" | "caller" | "summarizer", script: string[]) => new RecordingModel(new ScriptedModel(script, role), role, writer);
+    const instruction = "Use fast, then slow, then answer.";
+    await createAlphaUmiGraph({
+      tools: await loadToolSource(`module:${mod}`),
+      models: {
+        planner: rec("planner", [plan("fast first", "caller"), plan("now slow", "caller"), plan("done", "conclusion")]),
+        caller: rec("caller", [call("fast", {}), call("slow", {})]),
+        summarizer: rec("summarizer", ["fast-result and slow-result"]),
+      },
+    }).invoke({ instruction }, { configurable: { thread_id: "rec" } });
+    rmSync(log);
+
+    const db = join(work, "ck.sqlite");
+    const spec = `replay:${cassette}`;
+    const args = ["--tools", `module:${mod}`, "--planner", spec, "--caller", spec, "--summarizer", spec, "--checkpoints", db, "--thread", "T"];
+    writeFileSync(block, "");
+    const child = startCli(["run", instruction, ...args]);
+    await waitFor(
+      () => {
+        if (child.exitCode !== null) throw new Error(`the run ended before the slow tool started: ${JSON.stringify(child.output())}`);
+        return existsSync(log) && readFileSync(log, "utf8").includes("slow");
+      },
+      30_000,
+      "the slow tool to start",
+    );
+    child.kill("SIGKILL");
+    const killed = await child.done;
+    expect(killed.signal).toBe("SIGKILL");
+    expect(killed.stdout).toContain("[observation] fast-result");
+    expect(killed.stdout).not.toContain("slow-result");
+
+    rmSync(block);
+    const resumed = await runCli(["run", ...args]);
+    expect(resumed.stderr).toBe("");
+    expect(resumed.code).toBe(0);
+    expect(resumed.stdout).toMatch(/^resuming thread T/);
+    // fast ran once (its observation was checkpointed); slow ran again because it never completed.
+    expect(readFileSync(log, "utf8")).toBe("fast\nslow\nslow\n");
+    const tuple = await SqliteSaver.fromConnString(db).getTuple({ configurable: { thread_id: "T" } });
+    const turns = tuple!.checkpoint.channel_values.turns as Turn[];
+    expect(turns).toEqual([
+      { from: "user", value: instruction },
+      { from: "assistant", value: plan("fast first", "caller") },
+      { from: "caller", value: call("fast", {}) },
+      { from: "observation", value: "fast-result" },
+      { from: "assistant", value: plan("now slow", "caller") },
+      { from: "caller", value: call("slow", {}) },
+      { from: "observation", value: "slow-result" },
+      { from: "assistant", value: plan("done", "conclusion") },
+      { from: "conclusion", value: "fast-result and slow-result" },
+    ]);
+  }, 120_000);
+});
