@@ -1,3 +1,5 @@
+import { mkdirSync, writeFileSync } from "node:fs";
+import { dirname } from "node:path";
 import type { Command } from "commander";
 import { readScoreRecords } from "../eval/records.js";
 import { METRIC_KEYS, scoreRecords, type Metrics } from "../eval/score.js";
@@ -6,6 +8,7 @@ import { evalSteps } from "../eval/evaluate.js";
 import { writeReferenceCassette } from "../eval/cassette.js";
 import { extractSteps, readDialogs } from "../eval/steps.js";
 import { isTemplateVariant, type TemplateVariant } from "../protocol/index.js";
+import { loadRun, renderHtml, renderMarkdown } from "../eval/report.js";
 import { UserError } from "./errors.js";
 
 const out = (text: string) => process.stdout.write(text + "\n");
@@ -115,5 +118,19 @@ export function registerEval(program: Command): void {
       out(`${o.out}: ${s.lines} lines for ${steps.length} steps (${s.elided} prompt(s) with history elided to fit the 4096-token context)`);
       if (s.collisions)
         out(`${s.collisions} prompt(s) occur with different reference outputs: replay serves them in order, so run eval steps with --concurrency 1`);
+    });
+
+  evalCmd
+    .command("report")
+    .description("compare runs side by side: a static offline HTML report (tables, bar charts, failing steps) plus Markdown")
+    .argument("<dirs...>", "run directories written by eval steps")
+    .option("--out <file>", "HTML file to write (the Markdown goes beside it, .md)", "report.html")
+    .action((dirs: string[], o: { out: string }) => {
+      const runs = dirs.map((d) => userErrors(() => loadRun(d)));
+      mkdirSync(dirname(o.out), { recursive: true });
+      const md = o.out.replace(/\.html?$/i, "") + ".md";
+      writeFileSync(o.out, renderHtml(runs));
+      writeFileSync(md, renderMarkdown(runs));
+      out(`wrote ${o.out} and ${md} (${runs.length} run(s))`);
     });
 }

@@ -1,0 +1,79 @@
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { inflateSync } from "node:zlib";
+import { chromium } from "playwright-core";
+import { loadRun, renderHtml, renderMarkdown } from "../../src/eval/report.js";
+import { readScoreRecords } from "../../src/eval/records.js";
+import { METRICS_DIR } from "../helpers/shared.js";
+
+const CHROMIUM = "/usr/bin/chromium";
+const dir = mkdtempSync(join(tmpdir(), "eval-report-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Two runs: the public fixture's predictions (with mistakes), and perfect ones, plus a prompt with HTML in it. */
+function writeRuns(): string[] {
+  const records = readScoreRecords(join(METRICS_DIR, "public_first60_seed1.predictions.json"));
+  const noisy = records.map((r) => ({ ...r, model_input: "<script>alert(1)</script> prompt" }));
+  const perfect = records.map((r) => ({ ...r, predictions: r.reference }));
+  return [
+    ["noisy", noisy],
+    ["perfect", perfect],
+  ].map(([name, recs]) => {
+    const d = join(dir, name as string);
+    mkdirSync(d, { recursive: true });
+    writeFileSync(join(d, "predictions.json"), JSON.stringify(recs));
+    return d;
+  });
+}
+
+/** Distinct byte values in a PNG's decompressed pixel data: a blank image has a handful, a chart many. */
+function pixelVariety(png: Buffer): number {
+  const idat: Buffer[] = [];
+  for (let at = 8; at < png.length; ) {
+    const len = png.readUInt32BE(at);
+    if (png.toString("latin1", at + 4, at + 8) === "IDAT") idat.push(png.subarray(at + 8, at + 8 + len));
+    at += 12 + len;
+  }
+  return new Set(inflateSync(Buffer.concat(idat))).size;
+}
+
+test("the report holds a metrics table, one chart per metric and escaped failures; Markdown beside it", () => {
+  const runs = writeRuns().map(loadRun);
+  const html = renderHtml(runs);
+  expect(html).not.toMatch(/<script|<link|(src|href)="/); // self-contained: nothing to load
+  expect(html).toContain("&lt;script&gt;alert(1)&lt;/script&gt;");
+  expect(html.match(/<svg /g)).toHaveLength(7);
+  expect(html).toMatch(/Hallucinated tool names \(9\)/);
+  expect(renderMarkdown(runs)).toContain("| Plan ACC (`plan_em`) | 87.68 | 100.00 |");
+});
+
+const haveChromium = existsSync(CHROMIUM);
+(haveChromium ? test : test.skip)(
+  haveChromium ? "the HTML report opens in headless Chromium and shows its charts (screenshot)" : `SKIPPED: no ${CHROMIUM} (run .ci/install-chromium.sh)`,
+  async () => {
+    const file = join(dir, "report.html");
+    writeFileSync(file, renderHtml(writeRuns().map(loadRun)));
+    const browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    });
+    try {
+      const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+      const requests: string[] = [];
+      page.on("request", (r) => requests.push(r.url()));
+      await page.goto("file://" + file);
+      expect(requests.filter((u) => !u.startsWith("file://"))).toEqual([]); // nothing fetched: it opens offline
+      const bars = page.locator("svg rect.bar");
+      expect(await bars.count()).toBe(14); // 7 metrics × 2 runs
+      expect(await page.locator("svg").first().isVisible()).toBe(true);
+      const heights = await bars.evaluateAll((els) => els.map((e) => e.getBoundingClientRect().height));
+      expect(heights.filter((h) => h > 10).length).toBeGreaterThanOrEqual(10);
+      const charts = await page.locator(".charts").screenshot();
+      writeFileSync(join(dir, "charts.png"), charts);
+      expect(pixelVariety(charts)).toBeGreaterThan(20);
+    } finally {
+      await browser.close();
+    }
+  },
+);
