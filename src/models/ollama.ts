@@ -254,7 +254,7 @@ export class OllamaRawModel extends LLM<OllamaCallOptions> {
     }
     const code = errorCode(err);
     if (code === "ECONNREFUSED" || code === "ENOTFOUND" || code === "EHOSTUNREACH")
-      return new OllamaError("unreachable", `cannot reach Ollama at ${this.host} (${code}) — start \`ollama serve\` or set OLLAMA_HOST`, { cause: err });
+      return new OllamaError("unreachable", `${where}: cannot connect (${code}) — start \`ollama serve\` or set OLLAMA_HOST`, { cause: err });
     return new OllamaError("request", `${where}: ${msg}${code ? ` (${code})` : ""}`, { cause: err });
   }
 }

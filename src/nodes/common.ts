@@ -11,8 +11,8 @@ export type ModelTurn = { ok: true; text: string; cfg: AgentConfiguration } | { 
 export async function callRole(role: Role, state: AgentStateType, config: RunnableConfig): Promise<ModelTurn> {
   const cfg = ensureConfiguration(config);
   try {
-    const prompt = buildPrompt(role, state, cfg);
-    return { ok: true, text: await generate(role, roleModel(role, cfg), prompt, config), cfg };
+    const { prompt, callOptions } = await buildPrompt(role, state, cfg);
+    return { ok: true, text: await generate(role, roleModel(role, cfg), prompt, config, callOptions), cfg };
   } catch (err) {
     const reason = err instanceof Error ? err.message : String(err);
     return { ok: false, update: { status: { status: "failed", reason }, decision: null } };

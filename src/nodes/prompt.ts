@@ -1,5 +1,6 @@
-import { backbonePrompt, callerPrompt, plannerPrompt, renderToolDocs, summarizerPrompt, type PromptRole } from "../protocol/index.js";
-import type { AgentConfiguration } from "../configuration.js";
+import { fitHistory, instructFormat, renderToolDocs, type PromptRole } from "../protocol/index.js";
+import { roleModel, type AgentConfiguration } from "../configuration.js";
+import { promptProfileOf } from "../models/ollama.js";
 import type { AgentStateType, ToolDoc } from "../state.js";
 
 // Tool documents repeat in every prompt of a run: serialise them once per tool list.
@@ -10,9 +11,22 @@ function docsOf(tools: readonly ToolDoc[]): string {
   return doc;
 }
 
-const BUILDERS = { planner: plannerPrompt, caller: callerPrompt, summarizer: summarizerPrompt, backbone: backbonePrompt } as const;
+export interface BuiltPrompt {
+  prompt: string;
+  /** Model call options: the JSON schema (`format`) that constrains an instruct-pack reply. */
+  callOptions: Record<string, unknown>;
+}
 
-/** The one place nodes get their prompt: the role's template over τ. */
-export function buildPrompt(role: PromptRole, state: AgentStateType, cfg: AgentConfiguration): string {
-  return BUILDERS[role]({ tools: state.tools, history: state.turns, variant: cfg.templates, doc: docsOf(state.tools) });
+/**
+ * The one place nodes get their prompt: the role's template over τ, in the template pack the role's model reads
+ * (α-UMi or instruct), fitted to the model's token budget (the oldest steps elided, with a marker, when too long).
+ */
+export async function buildPrompt(role: PromptRole, state: AgentStateType, cfg: AgentConfiguration): Promise<BuiltPrompt> {
+  const { templates, budget } = promptProfileOf(roleModel(role, cfg));
+  const input = { tools: state.tools, history: state.turns, variant: cfg.templates, doc: docsOf(state.tools), templates };
+  const fit = await fitHistory(role, input, budget);
+  if (fit.elided > 0 || !fit.fits)
+    console.warn(`alpha-umi: ${role} prompt over its ${budget.numCtx - budget.numPredict}-token budget: ${fit.elided} oldest turn(s) elided (${fit.tokens} tokens${fit.fits ? "" : ", still too long"})`);
+  const format = templates === "instruct" ? instructFormat(role, state.tools, cfg.templates) : undefined;
+  return { prompt: fit.prompt, callOptions: format ? { format } : {} };
 }

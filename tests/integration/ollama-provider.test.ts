@@ -141,7 +141,7 @@ describe("faults", () => {
     const t0 = Date.now();
     const err = (await generate("planner", new OllamaRawModel({ model: "m", host: `127.0.0.1:${port}` }), "p").catch((e: unknown) => e)) as Error;
     expect(Date.now() - t0).toBeLessThan(2000);
-    expect(err.message).toBe(`planner model failed: cannot reach Ollama at http://127.0.0.1:${port} (ECONNREFUSED) — start \`ollama serve\` or set OLLAMA_HOST`);
+    expect(err.message).toBe(`planner model failed: Ollama at http://127.0.0.1:${port}, model m: cannot connect (ECONNREFUSED) — start \`ollama serve\` or set OLLAMA_HOST`);
     expect(err.message).not.toContain("\n");
   });
 
