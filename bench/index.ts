@@ -20,6 +20,7 @@ type Section = { name: string; run: () => Promise<BenchRow[]> };
 const sections: Section[] = [
   { name: "engine", run: async () => (await import("./engine.js")).runEngineBench() },
   { name: "glpft", run: async () => (await import("./glpft.js")).runGlpftBench() },
+  { name: "eval", run: async () => (await import("./eval.js")).runEvalBench() },
 ];
 
 async function main(): Promise<void> {
