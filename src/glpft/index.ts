@@ -5,4 +5,4 @@ export { readStage1AsConversations, toConversation } from "./stage2.js";
 export { DATASETS, glpftRecords, type Dataset } from "./roles.js";
 export * from "./datasets.js";
 export { exportCheckpoints, type ExportOptions, type ExportResult } from "./export.js";
-export { SkipLog, writeJsonArray, pyJsonIndent, pyJsonString } from "./io.js";
+export { SkipLog, writeJsonArray, pyJsonIndent } from "./io.js";

@@ -1,6 +1,6 @@
 import { closeSync, openSync, readFileSync, writeSync } from "node:fs";
 import { UserError } from "../cli/errors.js";
-import { pyJsonDumps } from "../protocol/index.js";
+import { pyJsonDumps, pyJsonString } from "../protocol/index.js";
 
 /** Read and parse a JSON file; a missing file or bad JSON is a UserError naming the file. */
 export function readJsonFile(path: string): unknown {
@@ -27,20 +27,6 @@ export interface Where {
 export function describeWhere(where: Where, field?: string): string {
   const rec = where.record === undefined ? "" : typeof where.record === "number" ? `: record ${where.record}` : `: thread ${where.record}`;
   return `${where.file}${rec}${field ? `: ${field}` : ""}`;
-}
-
-const NOT_PRINTABLE_ASCII = /[\u007f-\uffff]/;
-const NOT_PRINTABLE_ASCII_ALL = new RegExp(NOT_PRINTABLE_ASCII.source, "g");
-
-/**
- * `pyJsonDumps(s)` for a string, an order of magnitude faster on the tens of megabytes a dataset holds: JSON.stringify
- * already escapes as Python does below U+007F (quotes, backslash, \n-style and \u00XX control escapes, lone
- * surrogates as \udXXX), so only the rest of Python's ensure_ascii is left: every unit from U+007F up as \uXXXX.
- */
-export function pyJsonString(s: string): string {
-  const json = JSON.stringify(s);
-  if (!NOT_PRINTABLE_ASCII.test(json)) return json;
-  return json.replace(NOT_PRINTABLE_ASCII_ALL, (c) => "\\u" + c.charCodeAt(0).toString(16).padStart(4, "0"));
 }
 
 /**

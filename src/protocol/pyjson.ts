@@ -7,7 +7,7 @@ export function pyJsonDumps(value: unknown): string {
   if (value === null || value === undefined) return "null";
   switch (typeof value) {
     case "string":
-      return pyString(value);
+      return pyJsonString(value);
     case "boolean":
       return value ? "true" : "false";
     case "number":
@@ -17,7 +17,7 @@ export function pyJsonDumps(value: unknown): string {
       return (
         "{" +
         Object.entries(value as Record<string, unknown>)
-          .map(([k, v]) => pyString(k) + ": " + pyJsonDumps(v))
+          .map(([k, v]) => pyJsonString(k) + ": " + pyJsonDumps(v))
           .join(", ") +
         "}"
       );
@@ -33,17 +33,16 @@ function pyNumber(n: number): string {
   return JSON.stringify(n);
 }
 
-const ESCAPES: Record<string, string> = { '"': '\\"', "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t", "\b": "\\b", "\f": "\\f" };
+const NOT_PRINTABLE_ASCII = /[\u007f-\uffff]/;
+const NOT_PRINTABLE_ASCII_ALL = new RegExp(NOT_PRINTABLE_ASCII.source, "g");
 
-function pyString(s: string): string {
-  let out = '"';
-  for (let i = 0; i < s.length; i++) {
-    const ch = s[i]!;
-    const code = s.charCodeAt(i);
-    const esc = ESCAPES[ch];
-    if (esc) out += esc;
-    else if (code < 0x20 || code > 0x7e) out += "\\u" + code.toString(16).padStart(4, "0");
-    else out += ch;
-  }
-  return out + '"';
+/**
+ * A string as Python's json.dumps writes it: JSON.stringify already escapes quotes, backslashes and control characters
+ * as Python does (lowercase \u00XX); then every non-ASCII UTF-16 unit (and DEL) becomes \uXXXX. Much faster than a
+ * character loop on the 40 MB training sets.
+ */
+export function pyJsonString(s: string): string {
+  const json = JSON.stringify(s);
+  if (!NOT_PRINTABLE_ASCII.test(json)) return json;
+  return json.replace(NOT_PRINTABLE_ASCII_ALL, (c) => "\\u" + c.charCodeAt(0).toString(16).padStart(4, "0"));
 }

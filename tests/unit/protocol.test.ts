@@ -28,6 +28,8 @@ describe("pyJsonDumps matches Python json.dumps", () => {
       '{"Name": "a/b", "function": "say \\"h\\u00e9\\" \\ud83d\\ude00\\n", "input": {"x": "string, \\u00fc"}}',
     );
     expect(pyJsonDumps([1, 2.5, true, null, "\u007f\u0001"])).toBe('[1, 2.5, true, null, "\\u007f\\u0001"]');
+    // Lone surrogates, line separators and BOM as Python writes them; control characters in lowercase hex.
+    expect(pyJsonDumps("\ud800 lone \udc00|\u2028\u2029\ufeff|\u001f\b\f\r\t")).toBe('"\\ud800 lone \\udc00|\\u2028\\u2029\\ufeff|\\u001f\\b\\f\\r\\t"');
   });
 });
 
