@@ -1,0 +1,107 @@
+import type { Command } from "commander";
+import { checkModels, createLoraRoleModels, createRoleModels, SETUP_ROLES, type CheckTarget, type SetupRole } from "../models/modelfiles.js";
+import { ollamaHost } from "../models/ollama.js";
+import { parseModelSpec } from "../models/spec.js";
+import { isTemplatePack } from "../protocol/index.js";
+import { UserError } from "./errors.js";
+
+const out = (line: string) => process.stdout.write(line + "\n");
+
+interface CreateFlags {
+  planner?: string;
+  caller?: string;
+  summarizer?: string;
+  base?: string;
+  plannerAdapter?: string;
+  callerAdapter?: string;
+  summarizerAdapter?: string;
+  prefix: string;
+  host?: string;
+}
+
+function roleFiles(flags: CreateFlags, key: (r: SetupRole) => keyof CreateFlags, what: string): Record<SetupRole, string> {
+  const missing = SETUP_ROLES.filter((r) => !flags[key(r)]);
+  if (missing.length) throw new UserError(`models create: ${what} missing for ${missing.join(", ")}`);
+  return Object.fromEntries(SETUP_ROLES.map((r) => [r, flags[key(r)]!])) as Record<SetupRole, string>;
+}
+
+async function createCommand(flags: CreateFlags): Promise<void> {
+  const opts = { host: ollamaHost(flags.host), prefix: flags.prefix, log: out };
+  const lora = flags.base !== undefined;
+  if (lora && (flags.planner || flags.caller || flags.summarizer))
+    throw new UserError("models create: give either --planner/--caller/--summarizer GGUFs or --base with --*-adapter GGUFs, not both");
+  try {
+    const names = lora
+      ? await createLoraRoleModels(flags.base!, roleFiles(flags, (r) => `${r}Adapter` as keyof CreateFlags, "--ROLE-adapter GGUF"), opts)
+      : await createRoleModels(roleFiles(flags, (r) => r, "--ROLE GGUF"), opts);
+    out(`created ${names.join(", ")} at ${opts.host}`);
+  } catch (err) {
+    if (err instanceof UserError) throw err;
+    const msg = err instanceof Error ? err.message : String(err);
+    throw new UserError(/fetch failed|ECONNREFUSED/.test(msg) ? `cannot reach Ollama at ${opts.host} — start \`ollama serve\` or set OLLAMA_HOST` : msg);
+  }
+}
+
+interface CheckFlags {
+  planner?: string;
+  caller?: string;
+  summarizer?: string;
+  prefix: string;
+  host?: string;
+  templates: string;
+  numCtx?: string;
+}
+
+async function checkCommand(flags: CheckFlags): Promise<void> {
+  if (!isTemplatePack(flags.templates)) throw new UserError(`models check --templates: "${flags.templates}" is not alpha-umi or instruct`);
+  const numCtx = flags.numCtx === undefined ? undefined : Number(flags.numCtx);
+  if (numCtx !== undefined && !(Number.isInteger(numCtx) && numCtx > 0)) throw new UserError(`models check --num-ctx: "${flags.numCtx}" is not a positive integer`);
+  const targets: CheckTarget[] = SETUP_ROLES.map((role) => {
+    const spec = flags[role] ?? `ollama:${flags.prefix}-${role}`;
+    const { provider, rest } = parseModelSpec(spec);
+    if (provider !== "ollama") throw new UserError(`models check --${role}: "${spec}" is not an ollama:MODEL[@URL] spec`);
+    const at = rest.lastIndexOf("@");
+    return {
+      role,
+      model: at > 0 ? rest.slice(0, at) : rest,
+      host: ollamaHost(at > 0 ? rest.slice(at + 1) : flags.host),
+      templates: flags.templates as CheckTarget["templates"],
+      numCtx,
+    };
+  });
+  const problems = await checkModels(targets);
+  for (const p of problems) out(p);
+  if (problems.length) {
+    process.exitCode = 1;
+    return;
+  }
+  for (const t of targets) out(`ok ${t.role}: ${t.model} at ${t.host}`);
+}
+
+export function registerModels(program: Command): void {
+  const models = program.command("models").description("set up and check the Ollama role models");
+  models
+    .command("create")
+    .description("create the role models in Ollama from GGUF files (three checkpoints, or one base plus three LoRA adapters)")
+    .option("--planner <gguf>", "planner GGUF")
+    .option("--caller <gguf>", "caller GGUF")
+    .option("--summarizer <gguf>", "summarizer GGUF")
+    .option("--base <gguf>", "GLPFT backbone GGUF shared by the three roles (with --*-adapter)")
+    .option("--planner-adapter <gguf>", "planner LoRA adapter GGUF")
+    .option("--caller-adapter <gguf>", "caller LoRA adapter GGUF")
+    .option("--summarizer-adapter <gguf>", "summarizer LoRA adapter GGUF")
+    .option("--prefix <name>", "model names are PREFIX-planner, PREFIX-caller, PREFIX-summarizer", "alpha-umi")
+    .option("--host <url>", "Ollama URL (default OLLAMA_HOST, else http://127.0.0.1:11434)")
+    .action((flags: CreateFlags) => createCommand(flags));
+  models
+    .command("check")
+    .description("check server, models, context length and template for the three roles; one line per problem")
+    .option("--planner <spec>", "planner model (default ollama:PREFIX-planner)")
+    .option("--caller <spec>", "caller model (default ollama:PREFIX-caller)")
+    .option("--summarizer <spec>", "summarizer model (default ollama:PREFIX-summarizer)")
+    .option("--prefix <name>", "model name prefix", "alpha-umi")
+    .option("--host <url>", "Ollama URL (default OLLAMA_HOST, else http://127.0.0.1:11434)")
+    .option("--templates <pack>", "alpha-umi (raw training prompts) or instruct (off-the-shelf chat models)", "alpha-umi")
+    .option("--num-ctx <n>", "the context the prompts need (default 4096)")
+    .action((flags: CheckFlags) => checkCommand(flags));
+}
