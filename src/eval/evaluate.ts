@@ -1,8 +1,9 @@
 /** `eval steps` as a library call: extract, run (resumably), write predictions.json and metrics.json, score. */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { CassetteWriter, modelFromSpec, RecordingModel, type Role, type RoleModel } from "../models/index.js";
+import type { Role } from "../models/index.js";
 import type { TemplateVariant } from "../protocol/index.js";
+import { evalModels, evalRoles } from "./models.js";
 import { progress } from "./progress.js";
 import { runSteps } from "./runner.js";
 import { METRIC_KEYS, scoreRecords, type ScoreResult } from "./score.js";
@@ -56,15 +57,8 @@ export async function evalSteps(o: EvalStepsOptions): Promise<EvalStepsResult> {
   const data = resolve(o.data);
   let steps = extractSteps(readDialogs(data), data);
   if (o.limit !== undefined) steps = steps.slice(0, o.limit);
-  const roles: Role[] = o.singleLlm ? ["backbone"] : ["planner", "caller", "summarizer"];
-  const writer = o.record ? new CassetteWriter(o.record) : undefined;
-  const models: Partial<Record<Role, RoleModel>> = {};
-  for (const role of roles) {
-    const spec = o.models[role];
-    if (!spec) throw new Error(`no ${role} model: pass --${role} SPEC`);
-    const model = modelFromSpec(spec, role);
-    models[role] = writer ? new RecordingModel(model, role, writer) : model;
-  }
+  const roles = evalRoles(o.singleLlm);
+  const models = evalModels(o.models, o.singleLlm, o.record);
   const settings = { data, singleLlm: o.singleLlm, templates: o.templates, limit: o.limit ?? null, models: Object.fromEntries(roles.map((r) => [r, o.models[r]])) };
   const store = new StepStore(o.out, settings);
   try {

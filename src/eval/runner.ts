@@ -65,27 +65,34 @@ export async function predictStep(step: EvalStep, opts: StepRunOptions): Promise
 }
 
 /**
- * Run every step not already in the store, at most `concurrency` at a time, saving each as it finishes (so a killed
- * run loses at most the steps in flight). Returns every step's stored result.
+ * Run `fn` on every item, at most `concurrency` at a time (a bounded pool: items start in order as slots free up).
+ * Callers save each result inside `fn`, so a killed run loses at most the items in flight.
  */
+export async function runPool<T>(items: readonly T[], concurrency: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await fn(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, items.length)) }, worker));
+}
+
+/** Run every step not already in the store, saving each as it finishes. Returns every step's stored result. */
 export async function runSteps(
   steps: readonly EvalStep[],
   opts: StepRunOptions & { concurrency: number; store: StepStore; onStep?: () => void },
 ): Promise<Map<number, StoredStep>> {
   const results = opts.store.done();
-  const pending = steps.filter((s) => !results.has(s.id));
-  let next = 0;
-  const worker = async () => {
-    while (next < pending.length) {
-      const step = pending[next++]!;
+  await runPool(
+    steps.filter((s) => !results.has(s.id)),
+    opts.concurrency,
+    async (step) => {
       const t0 = performance.now();
       const r = await predictStep(step, opts);
       const stored = { ...r, ms: performance.now() - t0 };
       opts.store.save(stored);
       results.set(step.id, stored);
       opts.onStep?.();
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(opts.concurrency, pending.length)) }, worker));
+    },
+  );
   return results;
 }
