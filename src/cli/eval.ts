@@ -5,6 +5,8 @@ import { readScoreRecords } from "../eval/records.js";
 import { METRIC_KEYS, scoreRecords, type Metrics } from "../eval/score.js";
 import { scoreReport } from "../eval/format.js";
 import { evalSteps } from "../eval/evaluate.js";
+import { evalEpisodes } from "../eval/episodes.js";
+import { episodesReport } from "../eval/episodeMetrics.js";
 import { writeReferenceCassette } from "../eval/cassette.js";
 import { extractSteps, readDialogs } from "../eval/steps.js";
 import { isTemplateVariant, type TemplateVariant } from "../protocol/index.js";
@@ -101,6 +103,48 @@ export function registerEval(program: Command): void {
         process.stderr.write(`${result.failures.length} step(s) failed (scored as misses):\n`);
         for (const f of result.failures.slice(0, 20)) process.stderr.write(`  step ${f.id}: ${f.error}\n`);
         if (result.failures.length > 20) process.stderr.write(`  … see the error field in ${o.out}/predictions.json\n`);
+      }
+    });
+
+  evalCmd
+    .command("episodes")
+    .description("run the agent from each test dialog's instruction on that dialog's replayed tools: outcome rates, steps, per-role usage")
+    .requiredOption("--data <file>", "test set [{tools, instruction, conversations}]")
+    .option("--planner <spec>", "planner model (ollama:MODEL[@URL] or replay:PATH)")
+    .option("--caller <spec>", "caller model")
+    .option("--summarizer <spec>", "summarizer model")
+    .option("--backbone <spec>", "single-LLM model (with --single-llm)")
+    .option("--single-llm", "run the single-LLM baseline (backbone) instead of α-UMi")
+    .option("--templates <variant>", "prompt templates: toolbench or toolalpaca", "toolbench")
+    .option("--limit <n>", "only the first N dialogs", positiveInt("--limit"))
+    .option("--concurrency <n>", "episodes run at the same time", positiveInt("--concurrency"), 1)
+    .option("--max-steps <n>", "planner steps before an episode gives up", positiveInt("--max-steps"))
+    .option("--out <dir>", "output dir (episodes.json, episodes-metrics.json, episodes.sqlite for resuming)", "eval-out")
+    .option("--json", "print one JSON object with the metrics")
+    .action(async (o) => {
+      const result = await userErrorsAsync(() =>
+        evalEpisodes({
+          data: o.data,
+          models: { planner: o.planner, caller: o.caller, summarizer: o.summarizer, backbone: o.backbone },
+          singleLlm: !!o.singleLlm,
+          templates: templatesOf(o.templates),
+          limit: o.limit,
+          concurrency: o.concurrency,
+          maxSteps: o.maxSteps,
+          out: o.out,
+        }),
+      );
+      if (o.json) out(JSON.stringify(result.metrics));
+      else {
+        out(episodesReport(result.metrics));
+        out(`${result.rows.length} episodes (${result.resumed} from an earlier run); written to ${o.out}/episodes.json and episodes-metrics.json`);
+        if (result.elidedPrompts) out(`${result.elidedPrompts} prompt(s) had their oldest turns elided to fit the model's context window`);
+      }
+      const failed = result.rows.filter((r) => r.status === "failed");
+      if (failed.length) {
+        process.stderr.write(`${failed.length} episode(s) failed:\n`);
+        for (const r of failed.slice(0, 20)) process.stderr.write(`  episode ${r.index}: ${r.reason}\n`);
+        if (failed.length > 20) process.stderr.write(`  … see the reason field in ${o.out}/episodes.json\n`);
       }
     });
 

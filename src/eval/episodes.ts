@@ -1,0 +1,155 @@
+/**
+ * `eval episodes` as a library call: a full agent run from each test dialog's instruction, against the ToolBench replay
+ * tools of THAT dialog (a call is answered with the observation the dialog recorded for it), resumable like
+ * `eval steps`. Each episode's row (status, steps, per-role usage, answer, τ) is stored as it finishes.
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { createAlphaUmiGraph, createSingleLlmGraph } from "../graph.js";
+import { DEFAULTS } from "../configuration.js";
+import type { Role, RoleModel } from "../models/index.js";
+import { tokenCounter, type TokenCounter } from "../models/tokens.js";
+import type { TemplateVariant } from "../protocol/index.js";
+import type { AgentStateType, RunStatus, Turn } from "../state.js";
+import { toolbenchReplayTools } from "../../tools/toolbench/replay.js";
+import { episodeMetrics, type EpisodeMetrics } from "./episodeMetrics.js";
+import { evalModels, evalRoles } from "./models.js";
+import { progress } from "./progress.js";
+import { runPool } from "./runner.js";
+import { readDialogs, type Dialog } from "./steps.js";
+import { JsonRowStore } from "./store.js";
+import { UsageCounter, type Usage } from "./usage.js";
+
+export type EpisodeStatus = "finished" | "gave_up" | "failed";
+
+export interface EpisodeRow {
+  /** The dialog's index in the test set (the resume key). */
+  index: number;
+  status: EpisodeStatus;
+  /** Why it gave up or failed (step budget, the planner's give up, a model error…); null when it finished. */
+  reason: string | null;
+  /** Planner (or backbone) steps taken. */
+  steps: number;
+  /** Model calls, tokens and latency per role. */
+  roles: Usage;
+  /** Wall time of the whole episode, tools included. */
+  ms: number;
+  /** Prompts whose oldest turns were elided to fit the model's context window. */
+  elided: number;
+  answer: string | null;
+  turns: Turn[];
+}
+
+export interface EpisodeRunOptions {
+  models: Partial<Record<Role, RoleModel>>;
+  singleLlm: boolean;
+  templates: TemplateVariant;
+  maxSteps: number;
+  tokens: TokenCounter;
+  /** Names the data in replay-tool errors. */
+  source: string;
+}
+
+function outcome(s: RunStatus | undefined): { status: EpisodeStatus; reason: string | null } {
+  if (s?.status === "finished") return { status: "finished", reason: null };
+  if (s?.status === "gave_up" || s?.status === "failed") return { status: s.status, reason: s.reason ?? s.status };
+  // The graph only ends on a decided status: anything else is an engine bug, reported rather than hidden.
+  return { status: "failed", reason: `the graph ended with status ${s?.status ?? "unset"}` };
+}
+
+/** One episode. Never throws: an error escaping the graph makes the episode `failed` with that error as its reason. */
+export async function runEpisode(dialog: Dialog, index: number, o: EpisodeRunOptions): Promise<EpisodeRow> {
+  const create = o.singleLlm ? createSingleLlmGraph : createAlphaUmiGraph;
+  const graph = create({ tools: toolbenchReplayTools([dialog], `${o.source} record ${index}`, { inOrder: true }), models: o.models, templates: o.templates, maxSteps: o.maxSteps });
+  const usage = new UsageCounter(o.tokens);
+  const config = { configurable: { thread_id: `episode-${index}` } };
+  const t0 = performance.now();
+  let error: string | null = null;
+  let elided = 0;
+  try {
+    // The custom stream carries the nodes' elision events (a prompt cut to fit the context window).
+    for await (const event of await graph.stream({ instruction: dialog.instruction }, { ...config, callbacks: [usage], streamMode: "custom" }))
+      if ((event as { kind?: string }).kind === "elision") elided++;
+  } catch (err) {
+    error = `run error: ${err instanceof Error ? err.message : String(err)}`;
+  }
+  const ms = performance.now() - t0;
+  const state = (await graph.getState(config)).values as Partial<AgentStateType>;
+  return {
+    index,
+    ...(error ? { status: "failed" as const, reason: error } : outcome(state.status)),
+    steps: state.steps ?? 0,
+    roles: usage.usage,
+    ms,
+    elided,
+    answer: state.answer ?? null,
+    turns: state.turns ?? [],
+  };
+}
+
+export interface EvalEpisodesOptions {
+  data: string;
+  /** A spec string (`ollama:…`, `replay:…`) or a LangChain model per role. */
+  models: Partial<Record<Role, string | RoleModel>>;
+  singleLlm: boolean;
+  templates: TemplateVariant;
+  limit?: number;
+  concurrency: number;
+  maxSteps?: number;
+  out: string;
+  /** Progress output (default: stderr). */
+  progressStream?: NodeJS.WriteStream;
+}
+
+export interface EvalEpisodesResult {
+  rows: EpisodeRow[];
+  metrics: EpisodeMetrics;
+  /** Episodes taken from an earlier (killed) run of the same command. */
+  resumed: number;
+  /** Prompts cut to fit the context window, over all episodes. */
+  elidedPrompts: number;
+}
+
+/** How a model is named in the run's settings (the resume check): its spec, or its class for a model object. */
+function modelLabel(m: string | RoleModel | undefined): string | null {
+  return m === undefined ? null : typeof m === "string" ? m : `object:${m.constructor.name}`;
+}
+
+export async function evalEpisodes(o: EvalEpisodesOptions): Promise<EvalEpisodesResult> {
+  const data = resolve(o.data);
+  const dialogs = readDialogs(data).slice(0, o.limit);
+  const roles = evalRoles(o.singleLlm);
+  const models = evalModels(o.models, o.singleLlm);
+  const maxSteps = o.maxSteps ?? DEFAULTS.maxSteps;
+  const settings = {
+    data,
+    singleLlm: o.singleLlm,
+    templates: o.templates,
+    limit: o.limit ?? null,
+    maxSteps,
+    models: Object.fromEntries(roles.map((r) => [r, modelLabel(o.models[r])])),
+  };
+  const store = new JsonRowStore<EpisodeRow>(o.out, "episodes.sqlite", settings);
+  try {
+    const done = store.done();
+    const resumed = done.size;
+    const run: EpisodeRunOptions = { models, singleLlm: o.singleLlm, templates: o.templates, maxSteps, tokens: await tokenCounter(), source: data };
+    const bar = progress("eval episodes", dialogs.length, resumed, o.progressStream);
+    const pending = dialogs.map((_, i) => i).filter((i) => !done.has(i));
+    await runPool(pending, o.concurrency, async (i) => {
+      const row = await runEpisode(dialogs[i]!, i, run);
+      store.save(i, row);
+      done.set(i, row);
+      bar.tick();
+    });
+    bar.done();
+    const rows = dialogs.map((_, i) => done.get(i)!);
+    const metrics = episodeMetrics(rows, roles);
+    mkdirSync(o.out, { recursive: true });
+    writeFileSync(join(o.out, "episodes.json"), JSON.stringify(rows, null, 1));
+    writeFileSync(join(o.out, "episodes-metrics.json"), JSON.stringify({ ...metrics, settings }, null, 2));
+    return { rows, metrics, resumed, elidedPrompts: rows.reduce((a, r) => a + r.elided, 0) };
+  } finally {
+    store.close();
+  }
+}
