@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { Annotation } from "@langchain/langgraph";
 import type { RunnableConfig } from "@langchain/core/runnables";
-import { isTemplateVariant, type TemplateVariant } from "./protocol/index.js";
+import { isTemplatePack, isTemplateVariant, type TemplatePack, type TemplateVariant } from "./protocol/index.js";
 import type { Role, RoleModel } from "./models/generate.js";
 import { modelFromSpec } from "./models/spec.js";
 import type { ToolSpec } from "./tools/spec.js";
@@ -20,8 +20,12 @@ export const ConfigurationSchema = Annotation.Root({
   summarizerModel: Annotation<string>,
   /** The single-LLM baseline's model. */
   backboneModel: Annotation<string>,
-  /** Prompt templates: toolbench or toolalpaca. */
+  /** Prompt templates: toolbench, toolalpaca, or instruct (chat prompts + JSON-schema replies for off-the-shelf Ollama models). */
   templates: Annotation<string>,
+  /** Per-role override of `templates` (e.g. an instruct caller beside α-UMi planner and summarizer). */
+  plannerTemplates: Annotation<string>,
+  callerTemplates: Annotation<string>,
+  summarizerTemplates: Annotation<string>,
   /** Planner steps before a run ends as gave_up. */
   maxSteps: Annotation<number>,
   toolTimeoutMs: Annotation<number>,
@@ -30,7 +34,10 @@ export const ConfigurationSchema = Annotation.Root({
 
 export interface AgentConfiguration {
   models: Record<Role, RoleModel | string>;
+  /** The α-UMi template variant (toolbench or toolalpaca). */
   templates: TemplateVariant;
+  /** The template pack each role's Ollama model reads: α-UMi training prompts, or instruct. */
+  packs: Record<Role, TemplatePack>;
   maxSteps: number;
   toolTimeoutMs: number;
   maxObservationChars: number;
@@ -49,12 +56,22 @@ function positiveInt(name: string, v: unknown, fallback: number): number {
 /** Read the run's configuration, with defaults (react-agent-js style). Library callers may pass model objects and tools. */
 export function ensureConfiguration(config?: RunnableConfig): AgentConfiguration {
   const c = (config?.configurable ?? {}) as Record<string, unknown>;
-  const templates = (c.templates as string | undefined) ?? DEFAULTS.templates;
-  if (!isTemplateVariant(templates)) throw new Error(`configuration templates: unknown variant "${templates}" (toolbench or toolalpaca)`);
+  const chosen = (key: string, fallback: string) => {
+    const v = (c[key] as string | undefined) || fallback;
+    if (v !== "instruct" && !isTemplateVariant(v)) throw new Error(`configuration ${key}: unknown templates "${v}" (toolbench, toolalpaca or instruct)`);
+    return v;
+  };
+  const global = chosen("templates", DEFAULTS.templates);
+  const templates = isTemplateVariant(global) ? global : DEFAULTS.templates;
+  const pack = (role: string): TemplatePack => {
+    const v = chosen(`${role}Templates`, global);
+    return isTemplatePack(v) ? v : "alpha-umi";
+  };
   const model = (key: string) => (c[key] as RoleModel | string | undefined) || "replay:" + demoCassettePath();
   return {
     models: { planner: model("plannerModel"), caller: model("callerModel"), summarizer: model("summarizerModel"), backbone: model("backboneModel") },
     templates,
+    packs: { planner: pack("planner"), caller: pack("caller"), summarizer: pack("summarizer"), backbone: pack("backbone") },
     maxSteps: positiveInt("maxSteps", c.maxSteps, DEFAULTS.maxSteps),
     toolTimeoutMs: positiveInt("toolTimeoutMs", c.toolTimeoutMs, DEFAULTS.toolTimeoutMs),
     maxObservationChars: positiveInt("maxObservationChars", c.maxObservationChars, DEFAULTS.maxObservationChars),
@@ -68,8 +85,8 @@ const specCache = new Map<string, RoleModel>();
 export function roleModel(role: Role, cfg: AgentConfiguration): RoleModel {
   const m = cfg.models[role];
   if (typeof m !== "string") return m;
-  const key = role + "\u0000" + m;
+  const key = [role, m, cfg.packs[role]].join("\u0000");
   let built = specCache.get(key);
-  if (!built) specCache.set(key, (built = modelFromSpec(m, role)));
+  if (!built) specCache.set(key, (built = modelFromSpec(m, role, { templates: cfg.packs[role] })));
   return built;
 }

@@ -6,7 +6,8 @@ import { CassetteWriter } from "./models/cassette.js";
 import type { Role, RoleModel } from "./models/generate.js";
 import { RecordingModel } from "./models/replay.js";
 import { modelFromSpec } from "./models/spec.js";
-import type { TemplateVariant } from "./protocol/index.js";
+import type { TemplatePack, TemplateVariant } from "./protocol/index.js";
+import type { ElisionEvent } from "./nodes/prompt.js";
 import type { AgentStateType, Turn } from "./state.js";
 import type { ToolSpec } from "./tools/spec.js";
 
@@ -21,12 +22,14 @@ export interface RunOptions {
   /** Also write every (prompt, output) to this replay cassette. */
   record?: string;
   templates?: TemplateVariant;
+  /** Per role, the template pack its Ollama model reads (default: the α-UMi training prompts). */
+  packs?: Partial<Record<Role, TemplatePack>>;
   maxSteps?: number;
   toolTimeoutMs?: number;
   signal?: AbortSignal;
 }
 
-export type RunEvent = { kind: "start"; threadId: string; resumed: boolean } | { kind: "turn"; turn: Turn; node: string };
+export type RunEvent = { kind: "start"; threadId: string; resumed: boolean } | { kind: "turn"; turn: Turn; node: string } | ElisionEvent;
 
 export interface RunResult {
   threadId: string;
@@ -40,7 +43,7 @@ function buildModels(opts: RunOptions): Partial<Record<Role, RoleModel>> {
   for (const role of roles) {
     const m = opts.models[role];
     if (m === undefined) throw new Error(`no model for the ${role}: pass --${role} SPEC`);
-    const model = typeof m === "string" ? modelFromSpec(m, role) : m;
+    const model = typeof m === "string" ? modelFromSpec(m, role, { templates: opts.packs?.[role] }) : m;
     out[role] = writer ? new RecordingModel(model, role, writer) : model;
   }
   return out;
@@ -74,7 +77,11 @@ export async function runAgent(opts: RunOptions, onEvent: (e: RunEvent) => void 
     input = {};
   }
   onEvent({ kind: "start", threadId, resumed });
-  for await (const chunk of await graph.stream(input, { ...config, streamMode: "updates" })) {
+  for await (const [mode, chunk] of await graph.stream(input, { ...config, streamMode: ["updates", "custom"] })) {
+    if (mode === "custom") {
+      if ((chunk as ElisionEvent).kind === "elision") onEvent(chunk as ElisionEvent);
+      continue;
+    }
     for (const [node, update] of Object.entries(chunk as Record<string, { turns?: Turn[] } | undefined>)) {
       for (const turn of update?.turns ?? []) onEvent({ kind: "turn", turn, node });
     }

@@ -22,6 +22,8 @@ export function formatTurn(turn: Turn, width = 600): string {
 
 export function printEvent(e: RunEvent, out: (line: string) => void): void {
   if (e.kind === "start") out(e.resumed ? `resuming thread ${e.threadId}` : `thread ${e.threadId}`);
+  else if (e.kind === "elision")
+    out(`[budget] ${e.role} prompt over its ${e.budget}-token budget: ${e.elided} oldest turn(s) elided (${e.tokens} tokens${e.fits ? "" : ", still too long"})`);
   else if (e.turn.from !== "user" || e.node === "intake") out(formatTurn(e.turn));
 }
 

@@ -1,7 +1,8 @@
 import type { Command } from "commander";
 import { checkpointerFrom, DEFAULT_CHECKPOINTS } from "../checkpoint.js";
 import { demoCassettePath } from "../configuration.js";
-import { isTemplateVariant } from "../protocol/index.js";
+import { isTemplateVariant, type TemplatePack, type TemplateVariant } from "../protocol/index.js";
+import type { Role } from "../models/generate.js";
 import { runAgent, type RunOptions } from "../run.js";
 import { loadToolSources } from "../tools/sources.js";
 import { DEMO_INSTRUCTION, demoTools } from "../../tools/demo/index.js";
@@ -28,6 +29,21 @@ function interruptSignal(): AbortSignal {
   return controller.signal;
 }
 
+/** `--templates` picks the α-UMi variant, or the instruct pack; per-role options override it for one role. */
+function templateChoice(o: Record<string, string | undefined>): { variant: TemplateVariant; packs: Partial<Record<Role, TemplatePack>> } {
+  const check = (flag: string, v: string) => {
+    if (v !== "instruct" && !isTemplateVariant(v)) throw new UserError(`${flag}: unknown variant "${v}" (toolbench, toolalpaca or instruct)`);
+    return v;
+  };
+  const global = check("--templates", o.templates ?? "toolbench");
+  const packs: Partial<Record<Role, TemplatePack>> = {};
+  for (const role of ["planner", "caller", "summarizer", "backbone"] as const) {
+    const v = check(`--${role}-templates`, o[`${role}Templates`] ?? global);
+    packs[role] = v === "instruct" ? "instruct" : "alpha-umi";
+  }
+  return { variant: isTemplateVariant(global) ? global : "toolbench", packs };
+}
+
 async function execute(opts: RunOptions): Promise<number> {
   const { threadId, state } = await runAgent(opts, (e) => printEvent(e, out));
   out(statusLine(state, threadId));
@@ -48,13 +64,16 @@ export function registerRun(program: Command): void {
     .option("--thread <id>", "thread id: resumes the thread if it has a checkpoint")
     .option("--checkpoints <path>", "SQLite checkpoint file, or 'memory'", DEFAULT_CHECKPOINTS)
     .option("--record <path>", "also record every prompt and output to a replay cassette (JSONL)")
-    .option("--templates <variant>", "prompt templates: toolbench or toolalpaca", "toolbench")
+    .option("--templates <variant>", "prompt templates: toolbench, toolalpaca, or instruct (off-the-shelf Ollama chat models)", "toolbench")
+    .option("--planner-templates <variant>", "override --templates for the planner")
+    .option("--caller-templates <variant>", "override --templates for the caller")
+    .option("--summarizer-templates <variant>", "override --templates for the summarizer")
     .option("--max-steps <n>", "planner step budget", positiveInt("--max-steps"))
     .option("--tool-timeout-ms <n>", "per-call tool timeout", positiveInt("--tool-timeout-ms"))
     .action(async (instruction: string | undefined, o) => {
       if (!o.tools?.length) throw new UserError("no tools: pass --tools demo, --tools toolbench:FILE or --tools module:PATH");
       if (!instruction && !o.thread) throw new UserError("give an INSTRUCTION, or --thread ID to resume a run");
-      if (!isTemplateVariant(o.templates)) throw new UserError(`--templates: unknown variant "${o.templates}" (toolbench or toolalpaca)`);
+      const { variant, packs } = templateChoice(o);
       const tools = await loadToolSources(o.tools).catch((e: Error) => {
         throw new UserError(e.message);
       });
@@ -66,7 +85,8 @@ export function registerRun(program: Command): void {
         checkpointer: checkpointerFrom(o.checkpoints),
         threadId: o.thread,
         record: o.record,
-        templates: o.templates,
+        templates: variant,
+        packs,
         maxSteps: o.maxSteps,
         toolTimeoutMs: o.toolTimeoutMs,
         signal: interruptSignal(),

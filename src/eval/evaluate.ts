@@ -31,26 +31,8 @@ export interface EvalStepsResult {
   steps: number;
   resumed: number;
   modelCalls: number;
-  /** Prompts the nodes cut to fit the context window during this run (they say so on console.warn). */
+  /** Prompts the nodes cut to fit the context window during this run. */
   elidedPrompts: number;
-}
-
-/**
- * Runs `fn` with the nodes' per-prompt context-window warnings counted instead of printed: over a test set they are
- * hundreds of lines that would bury the progress bar. Other warnings pass through.
- */
-async function countingElisions<T>(fn: () => Promise<T>): Promise<{ value: T; elided: number }> {
-  const warn = console.warn;
-  let elided = 0;
-  console.warn = (...args: unknown[]) => {
-    if (typeof args[0] === "string" && /^alpha-umi: \w+ prompt over its/.test(args[0])) elided++;
-    else warn(...args);
-  };
-  try {
-    return { value: await fn(), elided };
-  } finally {
-    console.warn = warn;
-  }
 }
 
 export async function evalSteps(o: EvalStepsOptions): Promise<EvalStepsResult> {
@@ -64,9 +46,16 @@ export async function evalSteps(o: EvalStepsOptions): Promise<EvalStepsResult> {
   try {
     const already = store.done().size;
     const bar = progress("eval steps", steps.length, already, o.progressStream);
-    const { value: results, elided } = await countingElisions(() =>
-      runSteps(steps, { models, singleLlm: o.singleLlm, templates: o.templates, concurrency: o.concurrency, store, onStep: () => bar.tick() }),
-    );
+    let elided = 0;
+    const results = await runSteps(steps, {
+      models,
+      singleLlm: o.singleLlm,
+      templates: o.templates,
+      concurrency: o.concurrency,
+      store,
+      onStep: () => bar.tick(),
+      onElision: () => elided++,
+    });
     bar.done();
     const prompts = stepPrompts(steps, o.templates);
     const records = steps.map((s, i) => {

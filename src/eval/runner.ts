@@ -2,7 +2,7 @@
  * Teacher-forced step runs: the REAL graph nodes on the reference history of each step (planner, then caller or
  * summarizer on the planner's own output, as at run time; or the single-LLM backbone), resumable and concurrent.
  */
-import type { RunnableConfig } from "@langchain/core/runnables";
+import type { LangGraphRunnableConfig } from "@langchain/langgraph";
 import { callerNode, plannerNode, summarizerNode, backboneNode } from "../nodes/index.js";
 import { failedStepPrediction, parseStepOutput, renderStepPrediction, type TemplateVariant } from "../protocol/index.js";
 import type { RoleModel } from "../models/index.js";
@@ -21,6 +21,8 @@ export interface StepRunOptions {
   models: RoleModels;
   singleLlm: boolean;
   templates: TemplateVariant;
+  /** Called when a node elided the oldest turns of a prompt to fit the model's context window. */
+  onElision?: () => void;
 }
 
 function stateFor(step: EvalStep, turns: Turn[]): AgentStateType {
@@ -34,7 +36,8 @@ function failure(update: AgentUpdate): string | null {
 
 /** One step, teacher-forced. Never throws for a model failure: the step comes back as a listed miss. */
 export async function predictStep(step: EvalStep, opts: StepRunOptions): Promise<Omit<StoredStep, "ms">> {
-  const config: RunnableConfig = {
+  const config: LangGraphRunnableConfig = {
+    writer: (event: unknown) => (event as { kind?: string }).kind === "elision" && opts.onElision?.(),
     configurable: {
       plannerModel: opts.models.planner,
       callerModel: opts.models.caller,

@@ -1,5 +1,6 @@
 import { AIMessage } from "@langchain/core/messages";
 import type { RunnableConfig } from "@langchain/core/runnables";
+import type { LangGraphRunnableConfig } from "@langchain/langgraph";
 import { ensureConfiguration, roleModel, type AgentConfiguration } from "../configuration.js";
 import { generate, type Role } from "../models/generate.js";
 import type { AgentStateType, AgentUpdate } from "../state.js";
@@ -11,7 +12,8 @@ export type ModelTurn = { ok: true; text: string; cfg: AgentConfiguration } | { 
 export async function callRole(role: Role, state: AgentStateType, config: RunnableConfig): Promise<ModelTurn> {
   const cfg = ensureConfiguration(config);
   try {
-    const { prompt, callOptions } = await buildPrompt(role, state, cfg);
+    const { prompt, callOptions, elision } = await buildPrompt(role, state, cfg);
+    if (elision) (config as LangGraphRunnableConfig).writer?.(elision);
     return { ok: true, text: await generate(role, roleModel(role, cfg), prompt, config, callOptions), cfg };
   } catch (err) {
     const reason = err instanceof Error ? err.message : String(err);

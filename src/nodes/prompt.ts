@@ -15,6 +15,18 @@ export interface BuiltPrompt {
   prompt: string;
   /** Model call options: the JSON schema (`format`) that constrains an instruct-pack reply. */
   callOptions: Record<string, unknown>;
+  /** Set when the history did not fit the model's token budget and its oldest turns were elided. */
+  elision?: ElisionEvent;
+}
+
+/** Streamed to `custom` stream-mode listeners (the CLI prints it); τ itself keeps every turn. */
+export interface ElisionEvent {
+  kind: "elision";
+  role: PromptRole;
+  elided: number;
+  tokens: number;
+  budget: number;
+  fits: boolean;
 }
 
 /**
@@ -25,8 +37,10 @@ export async function buildPrompt(role: PromptRole, state: AgentStateType, cfg: 
   const { templates, budget } = promptProfileOf(roleModel(role, cfg));
   const input = { tools: state.tools, history: state.turns, variant: cfg.templates, doc: docsOf(state.tools), templates };
   const fit = await fitHistory(role, input, budget);
-  if (fit.elided > 0 || !fit.fits)
-    console.warn(`alpha-umi: ${role} prompt over its ${budget.numCtx - budget.numPredict}-token budget: ${fit.elided} oldest turn(s) elided (${fit.tokens} tokens${fit.fits ? "" : ", still too long"})`);
   const format = templates === "instruct" ? instructFormat(role, state.tools, cfg.templates) : undefined;
-  return { prompt: fit.prompt, callOptions: format ? { format } : {} };
+  const elision: ElisionEvent | undefined =
+    fit.elided > 0 || !fit.fits
+      ? { kind: "elision", role, elided: fit.elided, tokens: fit.tokens, budget: budget.numCtx - budget.numPredict, fits: fit.fits }
+      : undefined;
+  return { prompt: fit.prompt, callOptions: format ? { format } : {}, elision };
 }

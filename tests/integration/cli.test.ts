@@ -149,3 +149,33 @@ export const slow = { doc: { Name: "slow", function: "takes a while", input: {} 
     ]);
   }, 120_000);
 });
+
+describe("alpha-umi run --templates instruct", () => {
+  it("drives off-the-shelf Ollama chat models with schema-constrained replies; only real tool names reach τ", async () => {
+    const { startFakeOllama } = await import("../helpers/fakeOllama.js");
+    let plans = 0;
+    const fake = await startFakeOllama({
+      models: { "qwen2.5": {} },
+      respond: ({ format }) => {
+        const f = format as { anyOf?: Array<{ properties: { action: { enum: string[] } } }>; properties?: { next?: unknown } } | undefined;
+        if (f?.anyOf) return JSON.stringify({ action: f.anyOf[plans % f.anyOf.length]!.properties.action.enum[0], action_input: {} });
+        if (f?.properties?.next) return JSON.stringify({ thought: `step ${plans}`, next: plans++ < 2 ? "caller" : "conclusion" });
+        return "All done.";
+      },
+    });
+    try {
+      const spec = `ollama:qwen2.5@${fake.url}`;
+      const r = await runCli(["run", "q", "--tools", "demo", "--templates", "instruct", "--planner", spec, "--caller", spec, "--summarizer", spec, "--checkpoints", join(dir, "instruct.sqlite")]);
+      expect(r.stderr).toBe("");
+      expect(r.code).toBe(0);
+      const calls = [...r.stdout.matchAll(/\[caller\] Action: (\S+)/g)].map((m) => m[1]);
+      expect(calls).toHaveLength(2);
+      for (const name of calls) expect(["country_facts_for_atlas", "exchange_rate_for_fx", "calculate_for_calculator"]).toContain(name);
+      expect(r.stdout).not.toContain("No such function name");
+      expect(r.stdout).toContain("[answer] All done.");
+      expect(fake.generations().every((b) => b.model === "qwen2.5")).toBe(true);
+    } finally {
+      await fake.close();
+    }
+  });
+});
