@@ -31,6 +31,18 @@ describe("alpha-umi demo", () => {
     const tuple = await saver.getTuple({ configurable: { thread_id: thread } });
     const turns = tuple!.checkpoint.channel_values.turns as Turn[];
     expect(turns.map((t) => t.from)).toEqual(["user", ...Array(3).fill(["assistant", "caller", "observation"]).flat(), "assistant", "conclusion"]);
+
+    // The recorded run exports to the four GLPFT datasets, and their prompts are exactly what the models saw.
+    const data = join(dir, "flywheel");
+    const exp = await runCli(["data", "export", "--checkpoints", db, "--status", "finished", "--out", data]);
+    expect(exp.code).toBe(0);
+    const read = (role: string) => JSON.parse(readFileSync(join(data, `train_${role}.json`), "utf8")) as Array<{ input: string; target: string }>;
+    expect([read("planner").length, read("caller").length, read("summarizer").length, read("backbone").length]).toEqual([4, 3, 1, 4]);
+    const { readCassette, promptSha256 } = await import("../../src/models/cassette.js");
+    const { demoCassettePath } = await import("../../src/configuration.js");
+    const cassette = readCassette(demoCassettePath());
+    for (const role of ["planner", "caller", "summarizer"])
+      for (const rec of read(role)) expect(cassette.get(promptSha256(rec.input))).toEqual([rec.target]);
   });
 });
 
