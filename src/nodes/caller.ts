@@ -2,7 +2,7 @@ import type { RunnableConfig } from "@langchain/core/runnables";
 import { formatCall, parseCaller } from "../protocol/index.js";
 import type { AgentStateType, AgentUpdate } from "../state.js";
 import { callRole, roleMessage } from "./common.js";
-import { toolCallOf } from "./toolCalls.js";
+import { stepMessageId, toolCallOf } from "./toolCalls.js";
 
 /** The caller: turns the planner's rationale into `Action: NAME` / `Action Input: JSON`. Validation happens when the tool runs. */
 export async function callerNode(state: AgentStateType, config: RunnableConfig): Promise<AgentUpdate> {
@@ -10,5 +10,11 @@ export async function callerNode(state: AgentStateType, config: RunnableConfig):
   if (!res.ok) return res.update;
   const { action, actionInput } = parseCaller(res.text);
   const value = formatCall(action, actionInput);
-  return { turns: [{ from: "caller", value }], messages: [roleMessage("caller", value, { tool_calls: [toolCallOf(state.turns.length, action, actionInput)] })] };
+  // One chat message per step, as chat UIs expect: the planner's message gains the tool call (same id, replaced in place).
+  const plan = state.turns[state.turns.length - 1]!;
+  const message = roleMessage("planner", plan.value, {
+    id: stepMessageId(state.turns.length - 1),
+    tool_calls: [toolCallOf(state.turns.length, action, actionInput)],
+  });
+  return { turns: [{ from: "caller", value }], messages: [message] };
 }

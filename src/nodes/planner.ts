@@ -3,6 +3,7 @@ import { ensureConfiguration } from "../configuration.js";
 import { parsePlanner } from "../protocol/index.js";
 import type { AgentStateType, AgentUpdate } from "../state.js";
 import { callRole, roleMessage } from "./common.js";
+import { stepMessageId } from "./toolCalls.js";
 
 /** The planner: a rationale ending in the decision the conditional edge follows. */
 export async function plannerNode(state: AgentStateType, config: RunnableConfig): Promise<AgentUpdate> {
@@ -16,7 +17,7 @@ export async function plannerNode(state: AgentStateType, config: RunnableConfig)
     turns: [{ from: "assistant", value: plan }],
     decision,
     steps: state.steps + 1,
-    messages: [roleMessage("planner", plan)],
+    messages: [roleMessage("planner", plan, { id: stepMessageId(state.turns.length) })],
     ...(decision === "give up" ? { status: { status: "gave_up" as const, reason: "the planner gave up" } } : {}),
   };
 }

@@ -5,6 +5,11 @@ export function toolCallId(turnIndex: number): string {
   return `call_${turnIndex}`;
 }
 
+/** The chat-view message of a planner step; the caller completes the same message (by id) with its tool call. */
+export function stepMessageId(plannerTurnIndex: number): string {
+  return `step_${plannerTurnIndex}`;
+}
+
 /** The call as a chat-view tool call; arguments that are not a JSON object are shown raw. */
 export function toolCallOf(turnIndex: number, action: string, actionInput: string): ToolCall {
   let args: Record<string, unknown>;

@@ -18,7 +18,12 @@ describe("α-UMi scripted scenarios through the real graph", () => {
     expect(models.planner.prompts).toEqual([0, 3, 6].map((i) => plannerPrompt({ tools: state.tools, history: t.slice(0, i + 1) })));
     expect(models.caller.prompts).toEqual([1, 4].map((i) => callerPrompt({ tools: state.tools, history: t.slice(0, i + 1) })));
     expect(models.summarizer.prompts).toEqual([summarizerPrompt({ tools: state.tools, history: t.slice(0, 8) })]);
-    expect(state.messages.map((m) => m.getType())).toEqual(["human", "ai", "ai", "tool", "ai", "ai", "tool", "ai", "ai"]);
+    // The chat view: one AI message per step carrying the rationale and its tool call, then the tool's answer.
+    expect(state.messages.map((m) => m.getType())).toEqual(["human", "ai", "tool", "ai", "tool", "ai", "ai"]);
+    const step = state.messages[1] as import("@langchain/core/messages").AIMessage;
+    expect(step.content).toBe(plan("Look up Japan.", "caller"));
+    expect(step.tool_calls).toEqual([{ id: "call_2", name: "country_facts_for_atlas", args: { country: "Japan" }, type: "tool_call" }]);
+    expect((state.messages[2] as import("@langchain/core/messages").ToolMessage).tool_call_id).toBe("call_2");
   });
 
   it("immediate conclusion", async () => {
