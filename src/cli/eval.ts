@@ -12,6 +12,7 @@ import { extractSteps, readDialogs } from "../eval/steps.js";
 import { isTemplateVariant, type TemplateVariant } from "../protocol/index.js";
 import { loadRun, renderHtml, renderMarkdown } from "../eval/report.js";
 import { UserError } from "./errors.js";
+import { positiveInt, roleModelOptions } from "./options.js";
 
 const out = (text: string) => process.stdout.write(text + "\n");
 
@@ -37,14 +38,6 @@ async function userErrorsAsync<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
-function positiveInt(name: string) {
-  return (v: string) => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n <= 0) throw new UserError(`${name}: expected a positive integer, got "${v}"`);
-    return n;
-  };
-}
-
 function templatesOf(v: string): TemplateVariant {
   if (!isTemplateVariant(v)) throw new UserError(`--templates: unknown variant "${v}" (toolbench or toolalpaca)`);
   return v;
@@ -65,16 +58,12 @@ export function registerEval(program: Command): void {
       if (o.json) for (const w of result.warnings) process.stderr.write(`warning: ${w.message} (${w.count}×)\n`);
     });
 
-  evalCmd
-    .command("steps")
-    .description("run the real graph nodes teacher-forced on every step of a test set, resumably, and score them")
-    .requiredOption("--data <file>", "test set [{tools, instruction, conversations}]")
-    .option("--planner <spec>", "planner model (ollama:MODEL[@URL] or replay:PATH)")
-    .option("--caller <spec>", "caller model")
-    .option("--summarizer <spec>", "summarizer model")
-    .option("--backbone <spec>", "single-LLM model (with --single-llm)")
-    .option("--single-llm", "evaluate the single-LLM baseline (backbone) instead of α-UMi")
-    .option("--templates <variant>", "prompt templates: toolbench or toolalpaca", "toolbench")
+  roleModelOptions(
+    evalCmd
+      .command("steps")
+      .description("run the real graph nodes teacher-forced on every step of a test set, resumably, and score them"),
+    "evaluate",
+  )
     .option("--limit <n>", "only the first N steps", positiveInt("--limit"))
     .option("--concurrency <n>", "steps run at the same time", positiveInt("--concurrency"), 1)
     .option("--out <dir>", "output dir (predictions.json, metrics.json, steps.sqlite for resuming)", "eval-out")
@@ -106,16 +95,12 @@ export function registerEval(program: Command): void {
       }
     });
 
-  evalCmd
-    .command("episodes")
-    .description("run the agent from each test dialog's instruction on that dialog's replayed tools: outcome rates, steps, per-role usage")
-    .requiredOption("--data <file>", "test set [{tools, instruction, conversations}]")
-    .option("--planner <spec>", "planner model (ollama:MODEL[@URL] or replay:PATH)")
-    .option("--caller <spec>", "caller model")
-    .option("--summarizer <spec>", "summarizer model")
-    .option("--backbone <spec>", "single-LLM model (with --single-llm)")
-    .option("--single-llm", "run the single-LLM baseline (backbone) instead of α-UMi")
-    .option("--templates <variant>", "prompt templates: toolbench or toolalpaca", "toolbench")
+  roleModelOptions(
+    evalCmd
+      .command("episodes")
+      .description("run the agent from each test dialog's instruction on that dialog's replayed tools: outcome rates, steps, per-role usage"),
+    "run",
+  )
     .option("--limit <n>", "only the first N dialogs", positiveInt("--limit"))
     .option("--concurrency <n>", "episodes run at the same time", positiveInt("--concurrency"), 1)
     .option("--max-steps <n>", "planner steps before an episode gives up", positiveInt("--max-steps"))

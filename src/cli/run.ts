@@ -7,17 +7,10 @@ import { runAgent, type RunOptions } from "../run.js";
 import { loadToolSources } from "../tools/sources.js";
 import { DEMO_INSTRUCTION, demoTools } from "../../tools/demo/index.js";
 import { UserError } from "./errors.js";
+import { positiveInt } from "./options.js";
 import { exitCodeOf, formatTurn, printEvent, statusLine } from "./printer.js";
 
 const out = (line: string) => process.stdout.write(line + "\n");
-
-function positiveInt(name: string) {
-  return (v: string) => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n <= 0) throw new UserError(`${name}: expected a positive integer, got "${v}"`);
-    return n;
-  };
-}
 
 /** Ctrl-C aborts the model or tool call in flight; τ up to the last finished step is already checkpointed. */
 function interruptSignal(): AbortSignal {
