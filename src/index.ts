@@ -12,4 +12,5 @@ export { demoTools, DEMO_INSTRUCTION } from "../tools/demo/index.js";
 export { readToolBenchFile, toolbenchReplayTools, type ToolBenchDialog } from "../tools/toolbench/replay.js";
 export { scoreRecords, METRIC_KEYS, type Metrics, type ScoreRecord, type ScoreResult } from "./eval/score.js";
 export { evalSteps, type EvalStepsOptions, type EvalStepsResult } from "./eval/evaluate.js";
+export { evalEpisodes } from "./eval/episodes.js";
 export * as glpft from "./glpft/index.js";
