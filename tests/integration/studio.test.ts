@@ -157,7 +157,7 @@ describe("LangGraph Studio: langgraphjs dev serves both graphs over HTTP", () =>
     const local = await createAlphaUmiGraph({ tools: demoTools() }).invoke({ instruction: DEMO_INSTRUCTION }, { configurable: { thread_id: "local" } });
     expect(values.turns).toEqual(local.turns);
     expect(stored.turns).toEqual(values.turns);
-    expect(values.messages.map((m) => m.type)).toEqual(["human", ...Array.from({ length: 3 }, () => ["ai", "ai", "tool"]).flat(), "ai", "ai"]);
+    expect(values.messages.map((m) => m.type)).toEqual(["human", ...Array.from({ length: 3 }, () => ["ai", "tool"]).flat(), "ai", "ai"]);
   });
 
   it("singleLlm completes the demo instruction with the default replay model and the real demo tools", async () => {
