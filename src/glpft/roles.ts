@@ -1,4 +1,4 @@
-import { backbonePrompt, backboneTarget, callerPrompt, plannerPrompt, renderToolDocs, summarizerPrompt, type TemplateVariant } from "../protocol/index.js";
+import { backbonePrompt, backboneTarget, callerPrompt, hasDecision, plannerPrompt, renderToolDocs, summarizerPrompt, type TemplateVariant } from "../protocol/index.js";
 import type { Turn } from "../state.js";
 import type { SkipLog } from "./io.js";
 import type { RoleRecord, Stage2Record } from "./records.js";
@@ -49,7 +49,7 @@ function plannerRecords({ dialog, variant, doc, skip }: DialogView): RoleRecord[
     if (t.from !== "assistant") return;
     const next = turns[i + 1];
     if (next?.from === "caller" && next.value.includes(HALLUCINATED)) return skip(HALLUCINATED);
-    if (!t.value.includes("Next: give up.") && next?.from !== "caller" && next?.from !== "conclusion") return skip(noDecision(next));
+    if (!hasDecision(t.value, "give up") && next?.from !== "caller" && next?.from !== "conclusion") return skip(noDecision(next));
     const history = turns.slice(0, i);
     out.push({ tools, history, input: plannerPrompt({ tools, history, variant, doc }), target: t.value });
   });

@@ -1,5 +1,5 @@
 import { UserError } from "../cli/errors.js";
-import { isPyDict, pyJsonLoads, pyStrip } from "../protocol/index.js";
+import { formatCall, isPyDict, pyJsonLoads, pyStrip, withDecision } from "../protocol/index.js";
 import type { Turn } from "../state.js";
 import { describeWhere, readJsonFile, type Where } from "./io.js";
 import { checkArray, checkRecord, Stage1RecordSchema, type ChainMessage, type Stage1Record, type Stage2Record } from "./records.js";
@@ -55,15 +55,15 @@ function assistantTurns(m: ChainMessage, field: (name: string) => string): Turn[
   if (call.name !== "Finish") {
     if (typeof call.arguments !== "string") throw new UserError(`${field(".function_call.arguments")}: expected a JSON string for a tool call`);
     return [
-      { from: "assistant", value: span + " Next: caller." },
-      { from: "caller", value: "Action: " + call.name + "\nAction Input: " + call.arguments },
+      { from: "assistant", value: withDecision(span, "caller") },
+      { from: "caller", value: formatCall(call.name, call.arguments) },
     ];
   }
   const finish = readFinish(call.arguments, m.content);
-  if (finish === "give up") return [{ from: "assistant", value: span + " Next: give up." }];
+  if (finish === "give up") return [{ from: "assistant", value: withDecision(span, "give up") }];
   if (typeof finish.answer !== "string") throw new UserError(`${field(".function_call.arguments")}: final_answer must be a string`);
   return [
-    { from: "assistant", value: span + " Next: conclusion." },
+    { from: "assistant", value: withDecision(span, "conclusion") },
     { from: "conclusion", value: finish.answer },
   ];
 }

@@ -89,8 +89,22 @@ export function cutAtEos(output: string): string {
   return at >= 0 ? output.slice(0, at) : output;
 }
 
+/** The decision marker as the training data writes it, e.g. `Next: caller.`. */
+export function decisionMarker(decision: Decision): string {
+  return MARKERS.find(([d]) => d === decision)![1];
+}
+
+/** Whether a planner text carries this decision's marker anywhere (the reference's `in` test). */
+export function hasDecision(text: string, decision: Decision): boolean {
+  return text.includes(decisionMarker(decision));
+}
+
+/** A planner turn's text as stage 2 builds it: the message span (content + "\n", or empty) then ` Next: DECISION.`. */
+export function withDecision(span: string, decision: Decision): string {
+  return `${span} ${decisionMarker(decision)}`;
+}
+
 /** A planner turn in training form: `RATIONALE\n Next: DECISION.` (how the targets of the training data end). */
 export function decisionTurn(rationale: string, decision: Decision): { from: "assistant"; value: string } {
-  const marker = MARKERS.find(([d]) => d === decision)![1];
-  return { from: "assistant", value: rationale === "" ? ` ${marker}` : `${rationale}\n ${marker}` };
+  return { from: "assistant", value: withDecision(rationale === "" ? "" : rationale + "\n", decision) };
 }

@@ -1,4 +1,5 @@
 import type { ToolDoc, Turn } from "../state.js";
+import { decisionMarker, hasDecision } from "./parse.js";
 import { pyJsonDumps } from "./pyjson.js";
 import { loadTemplate, ROLE_SUFFIX, type PromptRole, type TemplateVariant } from "./templates.js";
 
@@ -89,7 +90,6 @@ export function backbonePrompt(input: PromptInput): string {
   return fillTemplate(loadTemplate(input.variant ?? "toolbench", "backbone"), "backbone", parts(input, mergeBackboneTurns(input.history)));
 }
 
-const DECISION_SUFFIX = { caller: "Next: caller.", conclusion: "Next: conclusion.", "give up": "Next: give up." } as const;
 
 /**
  * The backbone's view of τ: an assistant turn followed by a caller turn becomes `PLAN\nCALL`; followed by a conclusion,
@@ -113,8 +113,8 @@ export function mergeBackboneTurns(turns: readonly Turn[]): Turn[] {
 /** The backbone's merged text for one planner turn and the turn after it, or null when it has nothing to merge with. */
 export function backboneTarget(plan: string, next: Turn | undefined): string | null {
   const strip = (marker: string) => replaceAll(plan, marker, "").trim();
-  if (plan.includes(DECISION_SUFFIX["give up"])) return strip(DECISION_SUFFIX["give up"]) + "\nconclusion: give up.";
-  if (next?.from === "caller") return strip(DECISION_SUFFIX.caller) + "\n" + next.value;
-  if (next?.from === "conclusion") return strip(DECISION_SUFFIX.conclusion) + "\nconclusion: " + next.value;
+  if (hasDecision(plan, "give up")) return strip(decisionMarker("give up")) + "\nconclusion: give up.";
+  if (next?.from === "caller") return strip(decisionMarker("caller")) + "\n" + next.value;
+  if (next?.from === "conclusion") return strip(decisionMarker("conclusion")) + "\nconclusion: " + next.value;
   return null;
 }
