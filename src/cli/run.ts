@@ -39,7 +39,8 @@ function templateChoice(o: Record<string, string | undefined>): { variant: Templ
 
 async function execute(opts: RunOptions): Promise<number> {
   const { threadId, state } = await runAgent(opts, (e) => printEvent(e, out));
-  out(statusLine(state, threadId));
+  // A failure goes to stderr so scripts that capture the trajectory still see why the run stopped.
+  (state.status.status === "failed" ? (line: string) => process.stderr.write(line + "\n") : out)(statusLine(state, threadId));
   return exitCodeOf(state);
 }
 

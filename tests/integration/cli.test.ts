@@ -78,8 +78,8 @@ describe("alpha-umi run: user mistakes get one clear line", () => {
     });
     const r = await runCli(["run", "q", "--tools", "demo", "--checkpoints", join(dir, "o.sqlite"), "--planner", `ollama:alpha-umi-planner@http://127.0.0.1:${port}`]);
     expect(r.code).toBe(1);
-    expect(r.stdout).toMatch(new RegExp(`failed: planner model failed: .*http://127\\.0\\.0\\.1:${port}.*ollama serve`));
-    expect(r.stderr).toBe("");
+    expect(r.stderr).toMatch(new RegExp(`^failed: planner model failed: .*http://127\\.0\\.0\\.1:${port}.*ollama serve`));
+    expect(r.stdout).toContain("[user] q");
   });
 });
 
