@@ -12,7 +12,8 @@ import { join, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
 import { readScoreRecords } from "../src/eval/records.js";
 import { scoreRecords } from "../src/eval/score.js";
-import { extractSteps, readDialogs, stepPrompts } from "../src/eval/steps.js";
+import { extractSteps, stepPrompts } from "../src/eval/steps.js";
+import { readToolBenchFile } from "../src/toolbench.js";
 import type { BenchRow } from "./index.js";
 
 const INPUT = resolve(process.cwd(), "../shared/data/toolbench/out_of_domain.json");
@@ -34,7 +35,7 @@ function median(fn: () => void): number {
 export async function runEvalBench(): Promise<BenchRow[]> {
   const dir = mkdtempSync(join(tmpdir(), "bench-eval-"));
   try {
-    const steps = extractSteps(readDialogs(INPUT));
+    const steps = extractSteps(readToolBenchFile(INPUT));
     const file = join(dir, "predictions.json");
     writeFileSync(file, JSON.stringify(steps.map((s) => ({ tools: s.tools, reference: s.reference, predictions: s.reference }))));
     let plan = 0;
@@ -44,7 +45,7 @@ export async function runEvalBench(): Promise<BenchRow[]> {
     if (plan !== 1) throw new Error(`bench eval: predictions = references scored plan_em ${plan}, not 1`);
     let prompts = 0;
     const extractMs = median(() => {
-      const s = extractSteps(readDialogs(INPUT));
+      const s = extractSteps(readToolBenchFile(INPUT));
       prompts = stepPrompts(s, "toolbench").length;
     });
     return [

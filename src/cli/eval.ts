@@ -8,7 +8,8 @@ import { evalSteps } from "../eval/evaluate.js";
 import { evalEpisodes } from "../eval/episodes.js";
 import { episodesReport } from "../eval/episodeMetrics.js";
 import { writeReferenceCassette } from "../eval/cassette.js";
-import { extractSteps, readDialogs } from "../eval/steps.js";
+import { extractSteps } from "../eval/steps.js";
+import { readToolBenchFile } from "../toolbench.js";
 import { isTemplateVariant, type TemplateVariant } from "../protocol/index.js";
 import { loadRun, renderHtml, renderMarkdown } from "../eval/report.js";
 import { UserError } from "./errors.js";
@@ -142,7 +143,7 @@ export function registerEval(program: Command): void {
     .option("--templates <variant>", "prompt templates: toolbench or toolalpaca", "toolbench")
     .action(async (o) => {
       const templates = templatesOf(o.templates);
-      const steps = userErrors(() => extractSteps(readDialogs(o.data), o.data));
+      const steps = userErrors(() => extractSteps(readToolBenchFile(o.data), o.data));
       const s = await writeReferenceCassette(steps, o.out, templates, !!o.singleLlm);
       out(`${o.out}: ${s.lines} lines for ${steps.length} steps (${s.elided} prompt(s) with history elided to fit the 4096-token context)`);
       if (s.collisions)

@@ -16,7 +16,7 @@ import { episodeMetrics, type EpisodeMetrics } from "./episodeMetrics.js";
 import { evalModels, evalRoles } from "./models.js";
 import { progress } from "./progress.js";
 import { runPool } from "./runner.js";
-import { readDialogs, type Dialog } from "./steps.js";
+import { readToolBenchFile, type ToolBenchDialog } from "../toolbench.js";
 import { JsonRowStore } from "./store.js";
 import { UsageCounter, type Usage } from "./usage.js";
 
@@ -58,7 +58,7 @@ function outcome(s: RunStatus | undefined): { status: EpisodeStatus; reason: str
 }
 
 /** One episode. Never throws: an error escaping the graph makes the episode `failed` with that error as its reason. */
-export async function runEpisode(dialog: Dialog, index: number, o: EpisodeRunOptions): Promise<EpisodeRow> {
+export async function runEpisode(dialog: ToolBenchDialog, index: number, o: EpisodeRunOptions): Promise<EpisodeRow> {
   const create = o.singleLlm ? createSingleLlmGraph : createAlphaUmiGraph;
   const graph = create({ tools: toolbenchReplayTools([dialog], `${o.source} record ${index}`, { inOrder: true }), models: o.models, templates: o.templates, maxSteps: o.maxSteps });
   const usage = new UsageCounter(o.tokens);
@@ -117,7 +117,7 @@ function modelLabel(m: string | RoleModel | undefined): string | null {
 
 export async function evalEpisodes(o: EvalEpisodesOptions): Promise<EvalEpisodesResult> {
   const data = resolve(o.data);
-  const dialogs = readDialogs(data).slice(0, o.limit);
+  const dialogs = readToolBenchFile(data).slice(0, o.limit);
   const roles = evalRoles(o.singleLlm);
   const models = evalModels(o.models, o.singleLlm);
   const maxSteps = o.maxSteps ?? DEFAULTS.maxSteps;

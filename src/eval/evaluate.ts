@@ -7,7 +7,8 @@ import { evalModels, evalRoles } from "./models.js";
 import { progress } from "./progress.js";
 import { runSteps } from "./runner.js";
 import { METRIC_KEYS, scoreRecords, type ScoreResult } from "./score.js";
-import { extractSteps, readDialogs, stepPrompts } from "./steps.js";
+import { extractSteps, stepPrompts } from "./steps.js";
+import { readToolBenchFile } from "../toolbench.js";
 import { StepStore } from "./store.js";
 
 export interface EvalStepsOptions {
@@ -37,7 +38,7 @@ export interface EvalStepsResult {
 
 export async function evalSteps(o: EvalStepsOptions): Promise<EvalStepsResult> {
   const data = resolve(o.data);
-  let steps = extractSteps(readDialogs(data), data);
+  let steps = extractSteps(readToolBenchFile(data), data);
   if (o.limit !== undefined) steps = steps.slice(0, o.limit);
   const roles = evalRoles(o.singleLlm);
   const models = evalModels(o.models, o.singleLlm, o.record);

@@ -2,18 +2,9 @@
  * Step extraction (metrics.md "Steps"): every planner turn of a test dialog with a decision marker is a step whose input
  * is the planner prompt over the history before it, and whose reference is that turn plus the turn after it.
  */
-import { readFileSync } from "node:fs";
-import { z } from "zod";
 import { isStepPlan, plannerPrompt, renderStepReference, renderToolDocs, stepTakesNextTurn, type TemplateVariant } from "../protocol/index.js";
-import { ToolDocSchema, TurnSchema, type ToolDoc, type Turn } from "../state.js";
-import { parseJsonFile } from "./records.js";
-
-export const DialogSchema = z.object({
-  tools: z.array(ToolDocSchema),
-  instruction: z.string(),
-  conversations: z.array(TurnSchema),
-});
-export type Dialog = z.infer<typeof DialogSchema>;
+import type { ToolDoc, Turn } from "../state.js";
+import type { ToolBenchDialog } from "../toolbench.js";
 
 export interface EvalStep {
   /** Position in the whole test set (stable across runs: the resume key). */
@@ -31,28 +22,8 @@ export interface EvalStep {
   reference: string;
 }
 
-/** Read and check a test set `[{tools, instruction, conversations}]`; errors name the file, record and field. */
-export function readDialogs(path: string): Dialog[] {
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch (err) {
-    throw new Error(`${path}: cannot read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
-  }
-  const data = parseJsonFile(path, text);
-  if (!Array.isArray(data)) throw new Error(`${path}: expected a JSON array of {tools, instruction, conversations} dialogs`);
-  return data.map((d, i) => {
-    const r = DialogSchema.safeParse(d);
-    if (!r.success) {
-      const issue = r.error.issues[0]!;
-      throw new Error(`${path}: record ${i}, field ${issue.path.join(".") || "(record)"}: ${issue.message}`);
-    }
-    return r.data;
-  });
-}
-
 /** Every step of every dialog, in order. */
-export function extractSteps(dialogs: readonly Dialog[], source = "test set"): EvalStep[] {
+export function extractSteps(dialogs: readonly ToolBenchDialog[], source = "test set"): EvalStep[] {
   const steps: EvalStep[] = [];
   dialogs.forEach((d, dialog) => {
     const c = d.conversations;

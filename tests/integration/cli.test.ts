@@ -63,10 +63,10 @@ describe("alpha-umi run: user mistakes get one clear line", () => {
 
   it("a ToolBench file with a bad record names the file, the record and the field", async () => {
     const bad = join(dir, "bad.json");
-    writeFileSync(bad, JSON.stringify([{ tools: [], conversations: [] }, { tools: [{ Name: "x", function: "f" }], conversations: [] }]));
+    writeFileSync(bad, JSON.stringify([{ tools: [], instruction: "q", conversations: [] }, { tools: [{ Name: "x", function: "f" }], instruction: "q", conversations: [] }]));
     const r = await runCli(["run", "q", "--tools", `toolbench:${bad}`]);
     expect(r.code).toBe(1);
-    expect(r.stderr.trim()).toMatch(new RegExp(`^alpha-umi: ${bad}, record 1, field tools\\.0\\.input: `));
+    expect(r.stderr.trim()).toMatch(new RegExp(`^alpha-umi: ${bad}: record 1, field tools\\.0\\.input: `));
   });
 
   it("an unreachable Ollama fails the run with the URL and what to do", async () => {

@@ -4,7 +4,8 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import { writeReferenceCassette } from "../../src/eval/cassette.js";
 import { evalEpisodes, type EpisodeRow } from "../../src/eval/episodes.js";
-import { extractSteps, readDialogs } from "../../src/eval/steps.js";
+import { extractSteps } from "../../src/eval/steps.js";
+import { readToolBenchFile } from "../../src/toolbench.js";
 import { ScriptedModel } from "../../src/models/scripted.js";
 import { countTokens } from "../../src/models/tokens.js";
 import { isStepPlan } from "../../src/protocol/index.js";
@@ -12,7 +13,7 @@ import { runCli, startCli, waitFor } from "../helpers/cli.js";
 import { OUT_OF_DOMAIN } from "../helpers/shared.js";
 
 const dir = mkdtempSync(join(tmpdir(), "eval-episodes-it-"));
-const dialogs = readDialogs(OUT_OF_DOMAIN);
+const dialogs = readToolBenchFile(OUT_OF_DOMAIN);
 /** Reference outputs of the first 8 dialogs (the replay episodes) and of the first 60 (the kill/resume run). */
 const cassette = join(dir, "reference8.jsonl");
 const cassette60 = join(dir, "reference60.jsonl");
@@ -173,6 +174,6 @@ describe("alpha-umi eval episodes (CLI)", () => {
     expect(r.stdout).toContain("60 episodes (60 from an earlier run)");
     const bad = await runCli(["eval", "episodes", "--data", join(dir, "missing.json"), "--planner", "replay:x", "--caller", "replay:x", "--summarizer", "replay:x"]);
     expect(bad.code).toBe(1);
-    expect(bad.stderr.trim()).toBe(`alpha-umi: ${join(dir, "missing.json")}: cannot read (ENOENT)`);
+    expect(bad.stderr.trim()).toBe(`alpha-umi: ${join(dir, "missing.json")}: no such file`);
   });
 });

@@ -5,12 +5,13 @@ import { join, resolve } from "node:path";
 import Database from "better-sqlite3";
 import { writeReferenceCassette } from "../../src/eval/cassette.js";
 import { evalSteps } from "../../src/eval/evaluate.js";
-import { extractSteps, readDialogs } from "../../src/eval/steps.js";
+import { extractSteps } from "../../src/eval/steps.js";
+import { readToolBenchFile } from "../../src/toolbench.js";
 import { OUT_OF_DOMAIN } from "../helpers/shared.js";
 
 const dir = mkdtempSync(join(tmpdir(), "eval-steps-it-"));
 const cassette = join(dir, "reference.jsonl");
-const steps = extractSteps(readDialogs(OUT_OF_DOMAIN));
+const steps = extractSteps(readToolBenchFile(OUT_OF_DOMAIN));
 const replay = { planner: `replay:${cassette}`, caller: `replay:${cassette}`, summarizer: `replay:${cassette}` };
 
 beforeAll(async () => {

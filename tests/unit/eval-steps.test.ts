@@ -3,7 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ScriptedModel } from "../../src/models/index.js";
 import { parseStepOutput } from "../../src/protocol/index.js";
-import { extractSteps, readDialogs, type Dialog } from "../../src/eval/steps.js";
+import { extractSteps } from "../../src/eval/steps.js";
+import { readToolBenchFile, type ToolBenchDialog as Dialog } from "../../src/toolbench.js";
 import { predictStep, runSteps } from "../../src/eval/runner.js";
 import { StepStore } from "../../src/eval/store.js";
 import { OUT_OF_DOMAIN } from "../helpers/shared.js";
@@ -25,7 +26,7 @@ const dialog: Dialog = {
 
 describe("eval steps: extraction", () => {
   test("the out-of-domain set yields 1547 steps with references in the reference format", () => {
-    const steps = extractSteps(readDialogs(OUT_OF_DOMAIN));
+    const steps = extractSteps(readToolBenchFile(OUT_OF_DOMAIN));
     expect(steps).toHaveLength(1547);
     const plans = steps.map((s) => parseStepOutput(s.reference).plan);
     expect(plans.filter((p) => p === "call")).toHaveLength(1146);

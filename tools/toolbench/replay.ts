@@ -1,35 +1,7 @@
-import { readFileSync } from "node:fs";
-import { z } from "zod";
 import { parseCaller } from "../../src/protocol/index.js";
-import { ToolDocSchema, TurnSchema, type ToolDoc } from "../../src/state.js";
+import type { ToolDoc } from "../../src/state.js";
+import type { ToolBenchDialog } from "../../src/toolbench.js";
 import type { ToolSpec } from "../../src/tools/spec.js";
-
-/** A ToolBench-format dialog (the stage-2 conversation form of the test sets). */
-export const ToolBenchDialogSchema = z.object({
-  tools: z.array(ToolDocSchema),
-  instruction: z.string().optional(),
-  conversations: z.array(TurnSchema),
-});
-export type ToolBenchDialog = z.infer<typeof ToolBenchDialogSchema>;
-
-/** Read and validate a ToolBench-format file; errors name the file, the record index and the field. */
-export function readToolBenchFile(path: string): ToolBenchDialog[] {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(path, "utf8"));
-  } catch (e) {
-    throw new Error(`${path}: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : `not JSON (${(e as Error).message})`}`);
-  }
-  if (!Array.isArray(raw)) throw new Error(`${path}: expected a JSON array of dialogs {tools, instruction, conversations}`);
-  return raw.map((rec, i) => {
-    const parsed = ToolBenchDialogSchema.safeParse(rec);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0]!;
-      throw new Error(`${path}, record ${i}, field ${issue.path.join(".") || "(record)"}: ${issue.message}`);
-    }
-    return parsed.data;
-  });
-}
 
 /** Canonical form of call arguments: equal JSON values give equal keys whatever their key order or spacing. */
 export function canonicalArgs(input: string): string {
