@@ -130,7 +130,7 @@ async function runOnServer(graphId: string): Promise<{ values: RunValues; stored
 describe("LangGraph Studio: langgraphjs dev serves both graphs over HTTP", () => {
   it.each(["alphaUmi", "singleLlm"])("%s: the assistant's config schema exposes the configurable keys", async (graphId) => {
     const [assistant] = await client.assistants.search({ graphId });
-    expect(assistant).toBeDefined();
+    expect(assistant?.graph_id).toBe(graphId);
     const schemas = await client.assistants.getSchemas(assistant!.assistant_id);
     const props = (schemas.config_schema as { properties?: Record<string, { type?: string }> } | null)?.properties ?? {};
     // Studio shows exactly the configuration schema's keys, the required ones among them.
