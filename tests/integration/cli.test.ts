@@ -46,6 +46,24 @@ describe("alpha-umi demo", () => {
   });
 });
 
+describe("alpha-umi run --record", () => {
+  it("writes a cassette that replays the same run byte for byte", async () => {
+    const { demoCassettePath } = await import("../../src/configuration.js");
+    const { DEMO_INSTRUCTION } = await import("../../tools/demo/index.js");
+    const demo = `replay:${demoCassettePath()}`;
+    const recorded = join(dir, "recorded.jsonl");
+    const models = (spec: string) => ["--planner", spec, "--caller", spec, "--summarizer", spec];
+    const first = await runCli(["run", DEMO_INSTRUCTION, "--tools", "demo", ...models(demo), "--checkpoints", "memory", "--record", recorded]);
+    expect(first.code).toBe(0);
+    const lines = readFileSync(recorded, "utf8").trim().split("\n").map((l) => JSON.parse(l) as { role: string; prompt_sha256: string });
+    expect(lines.map((l) => l.role)).toEqual(["planner", "caller", "planner", "caller", "planner", "caller", "planner", "summarizer"]);
+    const again = await runCli(["run", DEMO_INSTRUCTION, "--tools", "demo", ...models(`replay:${recorded}`), "--checkpoints", "memory"]);
+    expect(again.code).toBe(0);
+    const strip = (out: string) => out.replace(/run-\S+/g, "THREAD");
+    expect(strip(again.stdout)).toBe(strip(first.stdout));
+  });
+});
+
 describe("alpha-umi run: user mistakes get one clear line", () => {
   it.each([
     [["run", "q"], /^alpha-umi: no tools: pass --tools demo/],
