@@ -44,6 +44,18 @@ function templatesOf(v: string): TemplateVariant {
   return v;
 }
 
+/** What `roleModelOptions` parsed, plus --limit and --concurrency, as the eval runners take them. */
+function roleModelArgs(o: Record<string, string | number | boolean | undefined>) {
+  return {
+    data: o.data as string,
+    models: { planner: o.planner as string, caller: o.caller as string, summarizer: o.summarizer as string, backbone: o.backbone as string },
+    singleLlm: !!o.singleLlm,
+    templates: templatesOf(o.templates as string),
+    limit: o.limit as number | undefined,
+    concurrency: o.concurrency as number,
+  };
+}
+
 export function registerEval(program: Command): void {
   const evalCmd = program.command("eval").description("the paper's step-level evaluation, reports and episode runs");
 
@@ -73,12 +85,7 @@ export function registerEval(program: Command): void {
     .action(async (o) => {
       const result = await userErrorsAsync(() =>
         evalSteps({
-          data: o.data,
-          models: { planner: o.planner, caller: o.caller, summarizer: o.summarizer, backbone: o.backbone },
-          singleLlm: !!o.singleLlm,
-          templates: templatesOf(o.templates),
-          limit: o.limit,
-          concurrency: o.concurrency,
+          ...roleModelArgs(o),
           out: o.out,
           record: o.record,
         }),
@@ -110,12 +117,7 @@ export function registerEval(program: Command): void {
     .action(async (o) => {
       const result = await userErrorsAsync(() =>
         evalEpisodes({
-          data: o.data,
-          models: { planner: o.planner, caller: o.caller, summarizer: o.summarizer, backbone: o.backbone },
-          singleLlm: !!o.singleLlm,
-          templates: templatesOf(o.templates),
-          limit: o.limit,
-          concurrency: o.concurrency,
+          ...roleModelArgs(o),
           maxSteps: o.maxSteps,
           out: o.out,
         }),
