@@ -2,7 +2,7 @@
  * Step extraction (metrics.md "Steps"): every planner turn of a test dialog with a decision marker is a step whose input
  * is the planner prompt over the history before it, and whose reference is that turn plus the turn after it.
  */
-import { isStepPlan, plannerPrompt, renderStepReference, renderToolDocs, stepTakesNextTurn, type TemplateVariant } from "../protocol/index.js";
+import { hasAnyDecision, plannerPrompt, renderStepReference, renderToolDocs, stepTakesNextTurn, type TemplateVariant } from "../protocol/index.js";
 import type { ToolDoc, Turn } from "../state.js";
 import type { ToolBenchDialog } from "../toolbench.js";
 
@@ -28,7 +28,7 @@ export function extractSteps(dialogs: readonly ToolBenchDialog[], source = "test
   dialogs.forEach((d, dialog) => {
     const c = d.conversations;
     c.forEach((t, turn) => {
-      if (t.from !== "assistant" || !isStepPlan(t.value)) return;
+      if (t.from !== "assistant" || !hasAnyDecision(t.value)) return;
       const next = stepTakesNextTurn(t.value) ? c[turn + 1] : undefined;
       if (stepTakesNextTurn(t.value) && !next)
         throw new Error(`${source}: record ${dialog}, field conversations.${turn}: a call or conclusion plan is the last turn (no caller/conclusion turn after it)`);

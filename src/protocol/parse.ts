@@ -1,4 +1,5 @@
 import type { Decision } from "../state.js";
+import { pyStrip } from "./pystr.js";
 
 const MARKERS: ReadonlyArray<[Decision, string]> = [
   ["give up", "Next: give up."],
@@ -18,7 +19,7 @@ export interface ParsedPlan {
 
 /** The reference pipeline replaces an empty or punctuation-only generation by the text `none`. */
 export function normaliseEmpty(text: string): string {
-  const t = text.trim();
+  const t = pyStrip(text);
   return t === "" || t === "." || t === "," ? "none" : text;
 }
 
@@ -33,25 +34,28 @@ export function parsePlanner(output: string): ParsedPlan {
     const at = text.indexOf(marker);
     if (at >= 0) return { plan: text.slice(0, at + marker.length), decision, markerMissing: false, empty: false };
   }
-  return { plan: text + " Next: caller.", decision: "caller", markerMissing: true, empty };
+  return { plan: withDecision(text, "caller"), decision: "caller", markerMissing: true, empty };
 }
 
 export interface ParsedCall {
-  /** The text after the last `Action:` up to `Action Input:`, trimmed; `none` when there is no `Action:`. */
+  /** The text after the last `Action:` up to `Action Input:`, stripped; `none` when there is no `Action:`. */
   action: string;
-  /** The text after the last `Action Input:`, trimmed; `{}` when absent. */
+  /** The text after the last `Action Input:`, stripped; `{}` when absent. */
   actionInput: string;
 }
 
-/** Read `Action: NAME\nAction Input: JSON` as the reference does (last occurrences win). */
+/**
+ * Read `Action: NAME\nAction Input: JSON` as the reference does (last occurrences win, Python `str.strip()`): the one
+ * reading shared by the running agent and the step scorer.
+ */
 export function parseCaller(output: string): ParsedCall {
   const inputAt = output.lastIndexOf("Action Input:");
-  const actionInput = inputAt >= 0 ? output.slice(inputAt + "Action Input:".length).trim() : "{}";
+  const actionInput = inputAt >= 0 ? pyStrip(output.slice(inputAt + "Action Input:".length)) : "{}";
   const actionAt = output.lastIndexOf("Action:");
   if (actionAt < 0) return { action: "none", actionInput };
-  let action = output.slice(actionAt + "Action:".length).trim();
+  let action = pyStrip(output.slice(actionAt + "Action:".length));
   const cut = action.indexOf("Action Input:");
-  if (cut >= 0) action = action.slice(0, cut).trim();
+  if (cut >= 0) action = pyStrip(action.slice(0, cut));
   return { action, actionInput };
 }
 
@@ -87,6 +91,11 @@ export function parseBackbone(output: string): ParsedBackbone {
 export function cutAtEos(output: string): string {
   const at = output.indexOf("</s>");
   return at >= 0 ? output.slice(0, at) : output;
+}
+
+/** Whether a planner text carries any decision marker (what makes an assistant turn a step). */
+export function hasAnyDecision(text: string): boolean {
+  return MARKERS.some(([, marker]) => text.includes(marker));
 }
 
 /** The decision marker as the training data writes it, e.g. `Next: caller.`. */

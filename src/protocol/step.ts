@@ -3,7 +3,7 @@
  * the reference scorer reads them back (`parse_output`), quirks included.
  */
 import type { Turn } from "../state.js";
-import { pyStrip } from "./pystr.js";
+import { parseCaller } from "./parse.js";
 
 export type StepPlan = "call" | "finish" | "give up";
 
@@ -38,24 +38,13 @@ export function parseStepOutput(text: string): StepReading {
   const pieces = text.split(EOS, 2);
   const call = pieces[1] ?? "";
   const quirk = pieces.length < 2 ? "no-eos" : null;
-  const inputAt = call.lastIndexOf("Action Input:");
-  const actionInput = inputAt >= 0 ? pyStrip(call.slice(inputAt + "Action Input:".length)) : "{}";
-  const actionAt = call.lastIndexOf("Action:");
-  let action = "none";
-  if (actionAt >= 0) {
-    action = pyStrip(call.slice(actionAt + "Action:".length));
-    const cut = action.indexOf("Action Input:");
-    if (cut >= 0) action = pyStrip(action.slice(0, cut));
-  }
-  return { plan: "call", action, actionInput, answer: null, quirk };
+  return { plan: "call", ...parseCaller(call), answer: null, quirk };
 }
 
-/** Whether an `assistant` turn of a test dialog is an evaluation step (the reference pipeline's rule). */
-export function isStepPlan(value: string): boolean {
-  return value.includes("Next: caller.") || value.includes("Next: conclusion.") || value.includes("Next: give up.");
-}
-
-/** Whether a step's reference takes the following turn (a call or a conclusion) rather than the bare plan. */
+/**
+ * Whether a step's reference takes the following turn (a call or a conclusion) rather than the bare plan. The reference
+ * tests `Next: caller` without its period here, unlike everywhere else: kept, since it decides the reference strings.
+ */
 export function stepTakesNextTurn(plan: string): boolean {
   return plan.includes("Next: caller") || plan.includes("Next: conclusion.");
 }

@@ -8,7 +8,7 @@ import { extractSteps } from "../../src/eval/steps.js";
 import { readToolBenchFile } from "../../src/toolbench.js";
 import { ScriptedModel } from "../../src/models/scripted.js";
 import { countTokens } from "../../src/models/tokens.js";
-import { isStepPlan } from "../../src/protocol/index.js";
+import { hasAnyDecision } from "../../src/protocol/index.js";
 import { runCli, startCli, waitFor } from "../helpers/cli.js";
 import { OUT_OF_DOMAIN } from "../helpers/shared.js";
 
@@ -54,7 +54,7 @@ describe("episodes over the reference cassette reproduce the reference dialogs",
       expect(r.turns).toEqual(ref.slice(0, r.turns.length));
       expect(r.reason).toMatch(/^planner model failed: replay cassette .* has no output for the planner prompt/);
       const next = ref[r.turns.length]!;
-      why.set(r.index, next.from === "user" ? "user turn" : next.from === "assistant" && !isStepPlan(next.value) ? "unmarked assistant turn" : next.from);
+      why.set(r.index, next.from === "user" ? "user turn" : next.from === "assistant" && !hasAnyDecision(next.value) ? "unmarked assistant turn" : next.from);
     }
     expect(Object.fromEntries(why)).toEqual({
       0: "user turn",
