@@ -2,10 +2,9 @@ import { randomUUID } from "node:crypto";
 import { HumanMessage } from "@langchain/core/messages";
 import type { BaseCheckpointSaver } from "@langchain/langgraph";
 import { createAlphaUmiGraph, createSingleLlmGraph } from "./graph.js";
-import { CassetteWriter } from "./models/cassette.js";
 import type { Role, RoleModel } from "./models/generate.js";
-import { RecordingModel } from "./models/replay.js";
-import { modelFromSpec } from "./models/spec.js";
+import { roleModels } from "./models/spec.js";
+import type { OllamaRoleOptions } from "./models/ollama.js";
 import type { TemplatePack, TemplateVariant } from "./protocol/index.js";
 import type { ElisionEvent } from "./nodes/prompt.js";
 import type { AgentStateType, Turn } from "./state.js";
@@ -36,28 +35,20 @@ export interface RunResult {
   state: AgentStateType;
 }
 
-function buildModels(opts: RunOptions): Partial<Record<Role, RoleModel>> {
-  const roles: Role[] = opts.singleLlm ? ["backbone"] : ["planner", "caller", "summarizer"];
-  const writer = opts.record ? new CassetteWriter(opts.record) : undefined;
-  const out: Partial<Record<Role, RoleModel>> = {};
-  for (const role of roles) {
-    const m = opts.models[role];
-    if (m === undefined) throw new Error(`no model for the ${role}: pass --${role} SPEC`);
-    const model = typeof m === "string" ? modelFromSpec(m, role, { templates: opts.packs?.[role] }) : m;
-    out[role] = writer ? new RecordingModel(model, role, writer) : model;
-  }
-  return out;
-}
-
 /**
  * Run (or resume) one thread, reporting each new turn of τ as it is written. A thread that exists is resumed from its
  * checkpoint; a finished one takes `instruction` as a follow-up question.
  */
+/** Each role's template pack as the Ollama option that carries it. */
+function ollamaOptions(packs: RunOptions["packs"]): Partial<Record<Role, OllamaRoleOptions>> {
+  return Object.fromEntries(Object.entries(packs ?? {}).map(([role, templates]) => [role, { templates }]));
+}
+
 export async function runAgent(opts: RunOptions, onEvent: (e: RunEvent) => void = () => undefined): Promise<RunResult> {
   const create = opts.singleLlm ? createSingleLlmGraph : createAlphaUmiGraph;
   const graph = create({
     tools: opts.tools,
-    models: buildModels(opts),
+    models: roleModels(opts.models, !!opts.singleLlm, { record: opts.record, ollama: ollamaOptions(opts.packs) }),
     checkpointer: opts.checkpointer,
     templates: opts.templates,
     maxSteps: opts.maxSteps,

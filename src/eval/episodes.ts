@@ -13,7 +13,7 @@ import type { TemplateVariant } from "../protocol/index.js";
 import type { AgentStateType, RunStatus, Turn } from "../state.js";
 import { toolbenchReplayTools } from "../../tools/toolbench/replay.js";
 import { episodeMetrics, type EpisodeMetrics } from "./episodeMetrics.js";
-import { evalModels, evalRoles } from "./models.js";
+import { roleModels, runRoles } from "../models/spec.js";
 import { progress } from "./progress.js";
 import { runPool } from "./runner.js";
 import { readToolBenchFile, type ToolBenchDialog } from "../toolbench.js";
@@ -118,8 +118,8 @@ function modelLabel(m: string | RoleModel | undefined): string | null {
 export async function evalEpisodes(o: EvalEpisodesOptions): Promise<EvalEpisodesResult> {
   const data = resolve(o.data);
   const dialogs = readToolBenchFile(data).slice(0, o.limit);
-  const roles = evalRoles(o.singleLlm);
-  const models = evalModels(o.models, o.singleLlm);
+  const roles = runRoles(o.singleLlm);
+  const models = roleModels(o.models, o.singleLlm);
   const maxSteps = o.maxSteps ?? DEFAULTS.maxSteps;
   const settings = {
     data,

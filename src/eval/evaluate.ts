@@ -3,7 +3,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { Role } from "../models/index.js";
 import type { TemplateVariant } from "../protocol/index.js";
-import { evalModels, evalRoles } from "./models.js";
+import { roleModels, runRoles } from "../models/spec.js";
 import { progress } from "./progress.js";
 import { runSteps } from "./runner.js";
 import { METRIC_KEYS, scoreRecords, type ScoreResult } from "./score.js";
@@ -40,8 +40,8 @@ export async function evalSteps(o: EvalStepsOptions): Promise<EvalStepsResult> {
   const data = resolve(o.data);
   let steps = extractSteps(readToolBenchFile(data), data);
   if (o.limit !== undefined) steps = steps.slice(0, o.limit);
-  const roles = evalRoles(o.singleLlm);
-  const models = evalModels(o.models, o.singleLlm, o.record);
+  const roles = runRoles(o.singleLlm);
+  const models = roleModels(o.models, o.singleLlm, { record: o.record });
   const settings = { data, singleLlm: o.singleLlm, templates: o.templates, limit: o.limit ?? null, models: Object.fromEntries(roles.map((r) => [r, o.models[r]])) };
   const store = new StepStore(o.out, settings);
   try {

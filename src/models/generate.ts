@@ -20,8 +20,8 @@ export class ModelCallError extends Error {
   }
 }
 
-/** The text a LangChain model returned, whatever its kind. */
-function textOf(out: unknown): string {
+/** The text of a LangChain model's output or of a message, whatever its kind (string, message, content parts). */
+export function contentText(out: unknown): string {
   if (typeof out === "string") return out;
   const content = (out as { content?: unknown } | null)?.content;
   if (typeof content === "string") return content;
@@ -50,7 +50,7 @@ export async function generate(
       tags: [`alpha-umi:${role}`],
       metadata: { alpha_umi_role: role },
     } as RunnableConfig);
-    return cutAtEos(textOf(out));
+    return cutAtEos(contentText(out));
   } catch (err) {
     if (err instanceof ModelCallError) throw err;
     const msg = err instanceof Error ? err.message : String(err);

@@ -2,6 +2,7 @@ import { LLM, type BaseLLMCallOptions, type BaseLLMParams } from "@langchain/cor
 import { Ollama, type GenerateRequest, type GenerateResponse, type Options } from "ollama";
 import { DEFAULT_BUDGET, instructOutputToText, type JsonSchema, type TemplatePack, type TokenBudget } from "../protocol/index.js";
 import type { Role } from "./generate.js";
+import { RecordingModel } from "./replay.js";
 import { countTokens } from "./tokens.js";
 
 export const DEFAULT_OLLAMA_URL = "http://127.0.0.1:11434";
@@ -261,5 +262,7 @@ export class OllamaRawModel extends LLM<OllamaCallOptions> {
 
 /** The prompt profile of any model: Ollama models say theirs; others read the α-UMi pack in the checkpoints' 4096 tokens. */
 export function promptProfileOf(model: unknown): PromptProfile {
+  // A recording wrapper prompts its inner model: the prompt must be the one that model reads.
+  if (model instanceof RecordingModel) return promptProfileOf(model.inner);
   return model instanceof OllamaRawModel ? model.promptProfile : { templates: "alpha-umi", budget: DEFAULT_BUDGET };
 }

@@ -1,5 +1,5 @@
 import { LLM, type BaseLLMParams } from "@langchain/core/language_models/llms";
-import type { RoleModel, Role } from "./generate.js";
+import { contentText, type RoleModel, type Role } from "./generate.js";
 import { CassetteWriter, promptSha256, readCassette } from "./cassette.js";
 
 /**
@@ -48,8 +48,9 @@ export class RecordingModel extends LLM {
   }
 
   async _call(prompt: string, options: this["ParsedCallOptions"]): Promise<string> {
-    const out = await this.inner.invoke(prompt, { stop: options.stop, signal: options.signal });
-    const text = typeof out === "string" ? out : String((out as { content?: unknown }).content ?? "");
+    // Every call option goes through (stop, signal, an instruct call's `format`): recording must not change the call.
+    const out = await this.inner.invoke(prompt, options);
+    const text = contentText(out);
     this.writer.write(this.role, prompt, text);
     return text;
   }

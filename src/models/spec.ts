@@ -1,7 +1,8 @@
 import { resolve } from "node:path";
+import { CassetteWriter } from "./cassette.js";
 import { ModelCallError, type Role, type RoleModel } from "./generate.js";
 import { OllamaRawModel, type OllamaRoleOptions } from "./ollama.js";
-import { ReplayModel } from "./replay.js";
+import { RecordingModel, ReplayModel } from "./replay.js";
 
 /**
  * Model specs, as strings for config and CLI:
@@ -37,4 +38,29 @@ export function modelFromSpec(spec: ModelSpec, role: Role, ollama: OllamaRoleOpt
     default:
       throw new Error(`model spec "${spec}": unknown provider "${provider}" (known: ollama, replay)`);
   }
+}
+
+/** The roles a run uses: the α-UMi three, or the single-LLM backbone. */
+export function runRoles(singleLlm: boolean): Role[] {
+  return singleLlm ? ["backbone"] : ["planner", "caller", "summarizer"];
+}
+
+/**
+ * The model of each role a run uses, from a spec string (with that role's Ollama options) or as given; with `record`,
+ * each is wrapped to append every prompt and output to that cassette.
+ */
+export function roleModels(
+  specs: Partial<Record<Role, string | RoleModel>>,
+  singleLlm: boolean,
+  opts: { record?: string; ollama?: Partial<Record<Role, OllamaRoleOptions>> } = {},
+): Partial<Record<Role, RoleModel>> {
+  const writer = opts.record ? new CassetteWriter(opts.record) : undefined;
+  const models: Partial<Record<Role, RoleModel>> = {};
+  for (const role of runRoles(singleLlm)) {
+    const spec = specs[role];
+    if (!spec) throw new Error(`no ${role} model: pass --${role} SPEC`);
+    const model = typeof spec === "string" ? modelFromSpec(spec, role, opts.ollama?.[role]) : spec;
+    models[role] = writer ? new RecordingModel(model, role, writer) : model;
+  }
+  return models;
 }

@@ -1,12 +1,9 @@
-import { HumanMessage, type BaseMessage } from "@langchain/core/messages";
+import { HumanMessage } from "@langchain/core/messages";
 import type { RunnableConfig } from "@langchain/core/runnables";
 import { ensureConfiguration } from "../configuration.js";
+import { contentText } from "../models/generate.js";
 import { toolDocs } from "../tools/spec.js";
 import type { AgentStateType, AgentUpdate } from "../state.js";
-
-function textOf(m: BaseMessage): string {
-  return typeof m.content === "string" ? m.content : m.content.map((c) => ("text" in c && typeof c.text === "string" ? c.text : "")).join("");
-}
 
 /**
  * Entry of every invocation. Starts τ from `instruction` or a chat message, takes a follow-up question in a finished
@@ -17,7 +14,7 @@ export async function intakeNode(state: AgentStateType, config: RunnableConfig):
   const update: AgentUpdate = {};
   if (state.tools.length === 0) update.tools = toolDocs(cfg.tools);
   const last = state.messages[state.messages.length - 1];
-  const followUp = last && HumanMessage.isInstance(last) ? textOf(last) : undefined;
+  const followUp = last && HumanMessage.isInstance(last) ? contentText(last) : undefined;
   const hasUser = state.turns.some((t) => t.from === "user");
   if (!hasUser) {
     const instruction = state.instruction || followUp;

@@ -181,7 +181,7 @@ export const slow = { doc: { Name: "slow", function: "takes a while", input: {} 
 });
 
 describe("alpha-umi run --templates instruct", () => {
-  it("drives off-the-shelf Ollama chat models with schema-constrained replies; only real tool names reach τ", async () => {
+  it.each([["", false], [", also when recorded to a cassette", true]])("drives off-the-shelf Ollama chat models with schema-constrained replies; only real tool names reach τ%s", async (_, record) => {
     const { startFakeOllama } = await import("../helpers/fakeOllama.js");
     let plans = 0;
     const fake = await startFakeOllama({
@@ -195,7 +195,8 @@ describe("alpha-umi run --templates instruct", () => {
     });
     try {
       const spec = `ollama:qwen2.5@${fake.url}`;
-      const r = await runCli(["run", "q", "--tools", "demo", "--templates", "instruct", "--planner", spec, "--caller", spec, "--summarizer", spec, "--checkpoints", join(dir, "instruct.sqlite")]);
+      const cassette = join(dir, `instruct-${Date.now()}.jsonl`);
+      const r = await runCli(["run", "q", "--tools", "demo", "--templates", "instruct", "--planner", spec, "--caller", spec, "--summarizer", spec, "--checkpoints", join(dir, "instruct.sqlite"), ...(record ? ["--record", cassette] : [])]);
       expect(r.stderr).toBe("");
       expect(r.code).toBe(0);
       const calls = [...r.stdout.matchAll(/\[caller\] Action: (\S+)/g)].map((m) => m[1]);
@@ -204,6 +205,8 @@ describe("alpha-umi run --templates instruct", () => {
       expect(r.stdout).not.toContain("No such function name");
       expect(r.stdout).toContain("[answer] All done.");
       expect(fake.generations().every((b) => b.model === "qwen2.5")).toBe(true);
+      // Recording wraps the models without changing their calls: the same instruct prompts and JSON schemas go out.
+      if (record) expect(readFileSync(cassette, "utf8").trim().split("\n")).toHaveLength(fake.generations().length);
     } finally {
       await fake.close();
     }
