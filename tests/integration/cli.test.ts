@@ -10,7 +10,7 @@ import { ScriptedModel } from "../../src/models/scripted.js";
 import { loadToolSource } from "../../src/tools/sources.js";
 import type { Turn } from "../../src/state.js";
 import { runCli, startCli, waitFor } from "../helpers/cli.js";
-import { call, plan } from "../helpers/scenario.js";
+import { call, DEMO_TURN_ROLES, plan } from "../helpers/scenario.js";
 
 let dir: string;
 beforeAll(() => (dir = mkdtempSync(join(tmpdir(), "alpha-umi-cli-"))));
@@ -30,7 +30,7 @@ describe("alpha-umi demo", () => {
     const saver = SqliteSaver.fromConnString(db);
     const tuple = await saver.getTuple({ configurable: { thread_id: thread } });
     const turns = tuple!.checkpoint.channel_values.turns as Turn[];
-    expect(turns.map((t) => t.from)).toEqual(["user", ...Array(3).fill(["assistant", "caller", "observation"]).flat(), "assistant", "conclusion"]);
+    expect(turns.map((t) => t.from)).toEqual(DEMO_TURN_ROLES);
 
     // The recorded run exports to the four GLPFT datasets, and their prompts are exactly what the models saw.
     const data = join(dir, "flywheel");

@@ -17,6 +17,7 @@ import { parseCaller } from "../../src/protocol/index.js";
 import type { Turn } from "../../src/state.js";
 import { executeCall } from "../../src/tools/executor.js";
 import { DEMO_INSTRUCTION, demoTools } from "../../tools/demo/index.js";
+import { DEMO_TURN_ROLES } from "../helpers/scenario.js";
 
 const REPO = process.cwd();
 const CLI = join(REPO, "node_modules/@langchain/langgraph-cli/dist/cli/cli.mjs");
@@ -143,12 +144,7 @@ describe("LangGraph Studio: langgraphjs dev serves both graphs over HTTP", () =>
   it("alphaUmi completes the demo instruction with the default replay models and the real demo tools", async () => {
     const { values, stored } = await runOnServer("alphaUmi");
     expect(values.status).toEqual({ status: "finished" });
-    expect(values.turns.map((t) => t.from)).toEqual([
-      "user",
-      ...Array.from({ length: 3 }, () => ["assistant", "caller", "observation"]).flat(),
-      "assistant",
-      "conclusion",
-    ]);
+    expect(values.turns.map((t) => t.from)).toEqual(DEMO_TURN_ROLES);
     expect(values.answer).toBe("The capital of Japan is Tokyo. At the bundled rate of 162.5 yen per euro, 250 euros buy 40,625 Japanese yen.");
     await expectRealObservations(values.turns);
     expect(JSON.parse(values.turns[3]!.value)).toMatchObject({ capital: "Tokyo" });
@@ -163,12 +159,7 @@ describe("LangGraph Studio: langgraphjs dev serves both graphs over HTTP", () =>
   it("singleLlm completes the demo instruction with the default replay model and the real demo tools", async () => {
     const { values, stored } = await runOnServer("singleLlm");
     expect(values.status).toEqual({ status: "finished" });
-    expect(values.turns.map((t) => t.from)).toEqual([
-      "user",
-      ...Array.from({ length: 3 }, () => ["assistant", "caller", "observation"]).flat(),
-      "assistant",
-      "conclusion",
-    ]);
+    expect(values.turns.map((t) => t.from)).toEqual(DEMO_TURN_ROLES);
     expect(values.answer).toBe("The capital of Japan is Tokyo, and 250 euros buy 40,625 Japanese yen at the bundled rate.");
     await expectRealObservations(values.turns);
     const local = await createSingleLlmGraph({ tools: demoTools() }).invoke({ instruction: DEMO_INSTRUCTION }, { configurable: { thread_id: "local" } });
