@@ -9,7 +9,7 @@ export * from "./models/index.js";
 export * from "./tools/index.js";
 export * as protocol from "./protocol/index.js";
 export { demoTools, DEMO_INSTRUCTION } from "../tools/demo/index.js";
-export { toolbenchReplayTools } from "../tools/toolbench/replay.js";
+export { toolbenchReplayTools } from "./tools/toolbench.js";
 export { readToolBenchFile, ToolBenchDialogSchema, type ToolBenchDialog } from "./toolbench.js";
 export { scoreRecords, METRIC_KEYS, type Metrics, type ScoreRecord, type ScoreResult } from "./eval/score.js";
 export { evalSteps, type EvalStepsOptions, type EvalStepsResult } from "./eval/evaluate.js";

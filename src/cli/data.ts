@@ -15,7 +15,7 @@ import {
 } from "../glpft/index.js";
 import { TEMPLATE_VARIANTS } from "../protocol/index.js";
 import { RUN_STATUSES } from "../state.js";
-import { UserError } from "./errors.js";
+import { UserError } from "../errors.js";
 
 /** `alpha-umi data …`: the GLPFT training-data pipeline (glpft-data.md). */
 export function registerData(program: Command): void {

@@ -12,7 +12,7 @@ import { extractSteps } from "../eval/steps.js";
 import { readToolBenchFile } from "../toolbench.js";
 import { isTemplateVariant, type TemplateVariant } from "../protocol/index.js";
 import { loadRun, renderHtml, renderMarkdown } from "../eval/report.js";
-import { UserError } from "./errors.js";
+import { UserError } from "../errors.js";
 import { positiveInt, roleModelOptions } from "./options.js";
 
 const out = (text: string) => process.stdout.write(text + "\n");

@@ -3,7 +3,7 @@ import { checkModels, createLoraRoleModels, createRoleModels, SETUP_ROLES, type 
 import { ollamaHost } from "../models/ollama.js";
 import { parseModelSpec } from "../models/spec.js";
 import { isTemplatePack } from "../protocol/index.js";
-import { UserError } from "./errors.js";
+import { UserError } from "../errors.js";
 
 const out = (line: string) => process.stdout.write(line + "\n");
 

@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { UserError } from "./errors.js";
+import { UserError } from "../errors.js";
 
 /** A commander parser for a positive integer option that fails with one clear line. */
 export function positiveInt(name: string) {

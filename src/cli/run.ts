@@ -6,7 +6,7 @@ import type { Role } from "../models/generate.js";
 import { runAgent, type RunOptions } from "../run.js";
 import { loadToolSources } from "../tools/sources.js";
 import { DEMO_INSTRUCTION, demoTools } from "../../tools/demo/index.js";
-import { UserError } from "./errors.js";
+import { UserError } from "../errors.js";
 import { positiveInt } from "./options.js";
 import { exitCodeOf, formatTurn, printEvent, statusLine } from "./printer.js";
 

@@ -11,7 +11,7 @@ import type { Role, RoleModel } from "../models/index.js";
 import { tokenCounter, type TokenCounter } from "../models/tokens.js";
 import type { TemplateVariant } from "../protocol/index.js";
 import type { AgentStateType, RunStatus, Turn } from "../state.js";
-import { toolbenchReplayTools } from "../../tools/toolbench/replay.js";
+import { toolbenchReplayTools } from "../tools/toolbench.js";
 import { episodeMetrics, type EpisodeMetrics } from "./episodeMetrics.js";
 import { roleModels, runRoles } from "../models/spec.js";
 import { progress } from "./progress.js";

@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
 import { SqliteSaver } from "@langchain/langgraph-checkpoint-sqlite";
-import { UserError } from "../cli/errors.js";
+import { UserError } from "../errors.js";
 import type { RunStatus } from "../state.js";
 import { SkipLog } from "./io.js";
 import { checkRecord, Stage2RecordSchema, type Stage2Record } from "./records.js";

@@ -1,5 +1,5 @@
 import { closeSync, openSync, readFileSync, writeSync } from "node:fs";
-import { UserError } from "../cli/errors.js";
+import { UserError } from "../errors.js";
 import { pyJsonDumps, pyJsonString } from "../protocol/index.js";
 
 /** Read and parse a JSON file; a missing file or bad JSON is a UserError naming the file. */

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { UserError } from "../cli/errors.js";
+import { UserError } from "../errors.js";
 import { ToolDocSchema, TurnSchema, type ToolDoc, type Turn } from "../state.js";
 import { describeWhere, type Where } from "./io.js";
 

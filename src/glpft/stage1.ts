@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
-import { UserError } from "../cli/errors.js";
+import { UserError } from "../errors.js";
 import type { ToolDoc } from "../state.js";
 import { describeWhere, readJsonFile, type SkipLog, type Where } from "./io.js";
 import { ChainMessageSchema, checkRecord, type ChainMessage, type Stage1Record } from "./records.js";

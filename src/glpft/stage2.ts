@@ -1,4 +1,4 @@
-import { UserError } from "../cli/errors.js";
+import { UserError } from "../errors.js";
 import { formatCall, isPyDict, pyJsonLoads, pyStrip, withDecision } from "../protocol/index.js";
 import type { Turn } from "../state.js";
 import { describeWhere, readJsonFile, type Where } from "./io.js";

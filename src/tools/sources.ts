@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { demoTools } from "../../tools/demo/index.js";
-import { toolbenchReplayTools } from "../../tools/toolbench/replay.js";
+import { toolbenchReplayTools } from "./toolbench.js";
 import { readToolBenchFile } from "../toolbench.js";
 import { fromLangChainTool, isLangChainTool, isToolSpec } from "./adapters.js";
 import { checkUniqueNames, type ToolSpec } from "./spec.js";

@@ -5,7 +5,7 @@ import { episodeMetrics, episodesReport } from "../../src/eval/episodeMetrics.js
 import { evalEpisodes } from "../../src/eval/episodes.js";
 import { ScriptedModel } from "../../src/models/scripted.js";
 import type { ToolBenchDialog } from "../../src/toolbench.js";
-import { toolbenchReplayTools } from "../../tools/toolbench/replay.js";
+import { toolbenchReplayTools } from "../../src/tools/toolbench.js";
 
 // A synthetic test set of our own: one tool, called twice with the same arguments and two different observations.
 const dialog: ToolBenchDialog = {

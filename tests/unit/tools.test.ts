@@ -7,7 +7,7 @@ import { defineTool, fromLangChainTool, toolDoc } from "../../src/tools/adapters
 import { executeCall } from "../../src/tools/executor.js";
 import { loadToolSources } from "../../src/tools/sources.js";
 import { calculate } from "../../tools/demo/calculator.js";
-import { toolbenchReplayTools } from "../../tools/toolbench/replay.js";
+import { toolbenchReplayTools } from "../../src/tools/toolbench.js";
 import type { ToolBenchDialog } from "../../src/toolbench.js";
 
 const opts = { timeoutMs: 1000, maxObservationChars: 1000 };

@@ -1,7 +1,7 @@
-import { parseCaller } from "../../src/protocol/index.js";
-import type { ToolDoc } from "../../src/state.js";
-import type { ToolBenchDialog } from "../../src/toolbench.js";
-import type { ToolSpec } from "../../src/tools/spec.js";
+import { parseCaller } from "../protocol/index.js";
+import type { ToolDoc } from "../state.js";
+import type { ToolBenchDialog } from "../toolbench.js";
+import type { ToolSpec } from "./spec.js";
 
 /** Canonical form of call arguments: equal JSON values give equal keys whatever their key order or spacing. */
 export function canonicalArgs(input: string): string {
