@@ -1,14 +1,173 @@
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
+import { userInfo } from "node:os";
 import { dirname, resolve } from "node:path";
-import { MemorySaver, type BaseCheckpointSaver } from "@langchain/langgraph";
+import { MemorySaver, type BaseCheckpointSaver, type CheckpointTuple } from "@langchain/langgraph";
+import type { Checkpoint, CheckpointListOptions, CheckpointMetadata, ChannelVersions, PendingWrite } from "@langchain/langgraph-checkpoint";
+import { PostgresSaver } from "@langchain/langgraph-checkpoint-postgres";
 import { SqliteSaver } from "@langchain/langgraph-checkpoint-sqlite";
+import type { RunnableConfig } from "@langchain/core/runnables";
+import pg, { type Pool } from "pg";
+import { UserError } from "./errors.js";
 
 export const DEFAULT_CHECKPOINTS = ".alpha-umi/checkpoints.sqlite";
 
-/** A checkpointer from a path (SQLite file, created with its folder) or `memory`. */
+const POSTGRES = /^postgres(ql)?:\/\//i;
+const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
+
+/** Where a Postgres checkpoint location points: pg connection settings and the schema its tables live in. */
+export interface PostgresLocation {
+  /** The connection string without alpha-umi's own `schema` parameter, with the OS user when it names none. */
+  connectionString: string;
+  schema: string;
+}
+
+/**
+ * Parse `postgres://[user@]host[:port]/db[?schema=NAME]` (schema defaults to `public`).
+ *
+ * @example parsePostgresLocation("postgres://127.0.0.1/test?schema=runs").schema // "runs"
+ */
+export function parsePostgresLocation(location: string): PostgresLocation {
+  let url: URL;
+  try {
+    url = new URL(location);
+  } catch {
+    throw new UserError(`--checkpoints ${location}: not a valid postgres:// URL`);
+  }
+  const schema = url.searchParams.get("schema") ?? "public";
+  if (!SCHEMA_NAME.test(schema)) throw new UserError(`--checkpoints ${redact(location)}: schema "${schema}" must be a plain SQL identifier (letters, digits, _)`);
+  url.searchParams.delete("schema");
+  // libpq's default user is the OS user; pg's would be $USER, unset in many service environments.
+  if (!url.username) url.username = userInfo().username;
+  return { connectionString: url.toString(), schema };
+}
+
+/** The location with any password masked, for messages and logs. */
+export function redact(location: string): string {
+  return location.replace(/(\/\/[^:/@]+:)[^@]*@/, "$1***@");
+}
+
+/**
+ * PostgresSaver that creates its schema and tables on first use, once per process, under a Postgres advisory lock so
+ * that several processes starting at once (servers, workers) do not race on `CREATE SCHEMA` or the migrations table.
+ */
+export class AutoSetupPostgresSaver extends PostgresSaver {
+  readonly schema: string;
+  private ready?: Promise<void>;
+
+  constructor(
+    readonly pgPool: Pool,
+    schema: string,
+  ) {
+    super(pgPool, undefined, { schema });
+    this.schema = schema;
+  }
+
+  /** Idempotent and concurrency-safe; every read and write waits for it. */
+  override setup(): Promise<void> {
+    this.ready ??= (async () => {
+      const client = await this.pgPool.connect();
+      try {
+        await client.query("SELECT pg_advisory_lock(hashtext($1))", [`alpha-umi-setup:${this.schema}`]);
+        try {
+          await super.setup();
+        } finally {
+          await client.query("SELECT pg_advisory_unlock(hashtext($1))", [`alpha-umi-setup:${this.schema}`]);
+        }
+      } finally {
+        client.release();
+      }
+    })().catch((err: unknown) => {
+      this.ready = undefined; // a later call may succeed (the server came up)
+      throw err;
+    });
+    return this.ready;
+  }
+
+  override async getTuple(config: RunnableConfig): Promise<CheckpointTuple | undefined> {
+    await this.setup();
+    return super.getTuple(config);
+  }
+
+  override async *list(config: RunnableConfig, options?: CheckpointListOptions): AsyncGenerator<CheckpointTuple> {
+    await this.setup();
+    yield* super.list(config, options);
+  }
+
+  override async put(config: RunnableConfig, checkpoint: Checkpoint, metadata: CheckpointMetadata, newVersions: ChannelVersions): Promise<RunnableConfig> {
+    await this.setup();
+    return super.put(config, checkpoint, metadata, newVersions);
+  }
+
+  override async putWrites(config: RunnableConfig, writes: PendingWrite[], taskId: string): Promise<void> {
+    await this.setup();
+    return super.putWrites(config, writes, taskId);
+  }
+
+  override async deleteThread(threadId: string): Promise<void> {
+    await this.setup();
+    return super.deleteThread(threadId);
+  }
+
+  /** Whether the checkpoint tables exist (without creating them: readers must not invent an empty store). */
+  async hasTables(): Promise<boolean> {
+    const { rows } = await this.pgPool.query<{ t: string | null }>("SELECT to_regclass($1)::text AS t", [`"${this.schema}".checkpoints`]);
+    return rows[0]?.t != null;
+  }
+
+  /** Ids of the threads with a root checkpoint, sorted. */
+  async threadIds(): Promise<string[]> {
+    await this.setup();
+    const { rows } = await this.pgPool.query<{ thread_id: string }>(
+      `SELECT DISTINCT thread_id FROM "${this.schema}".checkpoints WHERE checkpoint_ns = '' ORDER BY thread_id`,
+    );
+    return rows.map((r) => r.thread_id);
+  }
+
+  override async end(): Promise<void> {
+    await this.pgPool.end();
+  }
+}
+
+/** A pg pool for a location; idle connections do not keep a CLI process alive. */
+export function postgresPool(location: string | PostgresLocation, max = 10): Pool {
+  const loc = typeof location === "string" ? parsePostgresLocation(location) : location;
+  return new pg.Pool({ connectionString: loc.connectionString, max, allowExitOnIdle: true });
+}
+
+export function isPostgresLocation(location: string): boolean {
+  return POSTGRES.test(location);
+}
+
+/**
+ * A checkpointer from a location: `memory`, a SQLite file path (created with its folder; `sqlite:` prefix optional), or
+ * `postgres://…[?schema=NAME]` (schema and tables created on first use). Any other `scheme://` is an error, never a file.
+ *
+ * @example const saver = checkpointerFrom("postgres://postgres@127.0.0.1:5432/test?schema=alpha_umi");
+ */
 export function checkpointerFrom(location: string = DEFAULT_CHECKPOINTS): BaseCheckpointSaver {
   if (location === "memory") return new MemorySaver();
+  if (isPostgresLocation(location)) {
+    const loc = parsePostgresLocation(location);
+    return new AutoSetupPostgresSaver(postgresPool(loc), loc.schema);
+  }
+  const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):\/\//.exec(location);
+  if (scheme) throw new UserError(`--checkpoints ${redact(location)}: unsupported scheme "${scheme[1]}:" (a SQLite file path, postgres://… or memory)`);
   const path = resolve(location.replace(/^sqlite:/, ""));
   mkdirSync(dirname(path), { recursive: true });
   return SqliteSaver.fromConnString(path);
+}
+
+/** Like checkpointerFrom, for readers: a SQLite file must already exist (opening would create an empty one). */
+export function existingCheckpointerFrom(location: string): BaseCheckpointSaver {
+  if (location !== "memory" && !isPostgresLocation(location) && !/^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(location)) {
+    const path = location.replace(/^sqlite:/, "");
+    if (!existsSync(path)) throw new UserError(`${path}: no such checkpoint file`);
+  }
+  return checkpointerFrom(location);
+}
+
+/** Let go of a checkpointer's connections (Postgres pool, SQLite handle); memory has none. */
+export async function closeCheckpointer(saver: BaseCheckpointSaver): Promise<void> {
+  if (saver instanceof AutoSetupPostgresSaver) await saver.end();
+  else if (saver instanceof SqliteSaver) saver.db.close();
 }

@@ -55,8 +55,8 @@ export function registerData(program: Command): void {
   withDatasetOptions(
     data
       .command("export")
-      .description("runs stored by the SQLite checkpointer → stage-2 conversations (raw_data_stage_2.json) and the four datasets")
-      .requiredOption("--checkpoints <path>", "SQLite checkpoint file")
+      .description("runs stored by the checkpointer (SQLite or Postgres) → stage-2 conversations (raw_data_stage_2.json) and the four datasets")
+      .requiredOption("--checkpoints <location>", "SQLite checkpoint file or postgres://…[?schema=NAME]")
       .option("--status <list>", `keep threads whose run ended with these statuses, comma-separated (${RUN_STATUSES.join(", ")}); default: all`)
       .requiredOption("--out <dir>", "folder to write to"),
   ).action(async (o: DatasetFlags & { checkpoints: string; status?: string; out: string }) => {

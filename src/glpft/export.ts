@@ -1,12 +1,13 @@
-import { existsSync } from "node:fs";
 import { SqliteSaver } from "@langchain/langgraph-checkpoint-sqlite";
+import type { BaseCheckpointSaver } from "@langchain/langgraph";
+import { AutoSetupPostgresSaver, closeCheckpointer, existingCheckpointerFrom, redact } from "../checkpoint.js";
 import { UserError } from "../errors.js";
 import type { RunStatus } from "../state.js";
 import { SkipLog } from "./io.js";
 import { checkRecord, Stage2RecordSchema, type Stage2Record } from "./records.js";
 
 export interface ExportOptions {
-  /** Path of the SQLite file written by `SqliteSaver.fromConnString`. */
+  /** A SQLite checkpoint file (as `SqliteSaver.fromConnString` writes it) or `postgres://…[?schema=NAME]`. */
   checkpoints: string;
   /** Keep only threads whose run ended with one of these statuses; all threads when absent. */
   status?: readonly RunStatus["status"][];
@@ -23,16 +24,16 @@ export interface ExportResult {
 /**
  * The data flywheel: every thread's latest checkpoint holds a run's τ, which is exactly a stage-2 conversation.
  * Threads are read one at a time (latest checkpoint only), so memory holds the kept dialogs, not whole histories.
+ *
+ * @example const { records } = await exportCheckpoints({ checkpoints: "postgres://127.0.0.1/test?schema=prod", status: ["finished"] });
  */
 export async function exportCheckpoints(opts: ExportOptions): Promise<ExportResult> {
-  const file = opts.checkpoints;
-  // fromConnString would silently create an empty database.
-  if (!existsSync(file)) throw new UserError(`${file}: no such checkpoint file`);
-  const saver = SqliteSaver.fromConnString(file);
+  const where = redact(opts.checkpoints);
+  const saver = existingCheckpointerFrom(opts.checkpoints);
   try {
     const records: Stage2Record[] = [];
     const skips = new SkipLog();
-    const ids = threadIds(saver, file);
+    const ids = await threadIds(saver, where);
     for (const threadId of ids) {
       const config = { configurable: { thread_id: threadId, checkpoint_ns: "" } };
       for await (const tuple of saver.list(config, { limit: 1 })) {
@@ -43,20 +44,28 @@ export async function exportCheckpoints(opts: ExportOptions): Promise<ExportResu
           continue;
         }
         const dialog = { tools: values.tools, instruction: values.instruction, conversations: values.turns };
-        records.push(checkRecord<Stage2Record>(Stage2RecordSchema, dialog, { file, record: threadId }));
+        records.push(checkRecord<Stage2Record>(Stage2RecordSchema, dialog, { file: where, record: threadId }));
       }
     }
     return { records, threads: ids.length, skips };
   } finally {
-    saver.db.close();
+    await closeCheckpointer(saver);
   }
 }
 
-function threadIds(saver: SqliteSaver, file: string): string[] {
+async function threadIds(saver: BaseCheckpointSaver, where: string): Promise<string[]> {
+  if (saver instanceof AutoSetupPostgresSaver) {
+    const found = await saver.hasTables().catch((err: Error) => {
+      throw new UserError(`${where}: cannot read checkpoints (${err.message})`);
+    });
+    if (!found) throw new UserError(`${where}: no LangGraph checkpoints in schema "${saver.schema}"`);
+    return saver.threadIds();
+  }
+  if (!(saver instanceof SqliteSaver)) throw new UserError(`${where}: export reads a SQLite file or postgres://…`);
   try {
     const rows = saver.db.prepare("SELECT DISTINCT thread_id FROM checkpoints WHERE checkpoint_ns = '' ORDER BY thread_id").all() as { thread_id: string }[];
     return rows.map((r) => r.thread_id);
   } catch (err) {
-    throw new UserError(`${file}: not a LangGraph SQLite checkpoint file (${(err as Error).message})`);
+    throw new UserError(`${where}: not a LangGraph SQLite checkpoint file (${(err as Error).message})`);
   }
 }
