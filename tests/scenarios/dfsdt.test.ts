@@ -1,0 +1,139 @@
+import { MemorySaver } from "@langchain/langgraph";
+import { scriptedRoles, type ScriptStep } from "../../src/models/scripted.js";
+import { renderDiversityTurn } from "../../src/protocol/index.js";
+import { searchAgent, type SearchRunEvent, type SearchRunOptions } from "../../src/search/index.js";
+import type { ToolSpec } from "../../src/tools/spec.js";
+import { call, plan } from "../helpers/scenario.js";
+
+/** Two tools that answer from their arguments and count their runs. */
+function countingTools() {
+  const runs: string[] = [];
+  const tool = (name: string): ToolSpec => ({
+    doc: { Name: name, function: `${name} of a city`, input: { city: "string, the city" } },
+    run: (args) => {
+      runs.push(`${name}(${String(args.city)})`);
+      return { city: args.city, value: `${name}:${String(args.city)}` };
+    },
+  });
+  return { tools: [tool("weather_for_meteo"), tool("time_for_clock")], runs };
+}
+
+async function search(script: { planner?: ScriptStep[]; caller?: ScriptStep[]; summarizer?: ScriptStep[] }, opts: Partial<SearchRunOptions> = {}) {
+  const models = scriptedRoles(script);
+  const { tools, runs } = countingTools();
+  const events: SearchRunEvent[] = [];
+  const result = await searchAgent(
+    { instruction: "Weather in Lisbon?", tools, models, checkpointer: new MemorySaver(), threadId: "s", ...opts },
+    (e) => events.push(e),
+  );
+  return { ...result, models, runs, events };
+}
+
+const kinds = (tree: { kind: string }[]) => tree.map((n) => n.kind);
+
+describe("DFSDT over checkpoints", () => {
+  it("the first branch gives up, the grandparent tries another action with the diversity turn, and the second branch answers", async () => {
+    const r = await search({
+      planner: [plan("Try the weather.", "caller"), plan("That did not help.", "give up"), plan("Try the clock.", "caller"), plan("Done.", "conclusion")],
+      caller: [call("weather_for_meteo", { city: "Lisbon" }), call("time_for_clock", { city: "Lisbon" })],
+      summarizer: ["It is sunny."],
+    });
+    expect(kinds(r.search.tree)).toEqual(["root", "step", "give_up", "step", "answer"]);
+    expect(r.search.tree.map((n) => [n.parent, n.depth, n.branch])).toEqual([
+      [null, 0, 1],
+      [0, 1, 1],
+      [1, 2, 1],
+      [0, 1, 2],
+      [3, 2, 2],
+    ]);
+    expect(r.search).toMatchObject({ answerNode: 4, finishType: "give_answer", answer: "It is sunny.", stop: "answer", queries: 4, modelCalls: 7 });
+    expect(r.runs).toEqual(["weather_for_meteo(Lisbon)", "time_for_clock(Lisbon)"]);
+    // The root's second child was asked for with the diversity turn listing the first child (no former observation at the root).
+    const diversity = renderDiversityTurn([{ name: "weather_for_meteo", arguments: '{"city":"Lisbon"}', functionOutput: r.search.tree[1]!.observation! }], "");
+    expect(r.models.planner.prompts[2]).toContain(`user: ${diversity}</s>`);
+    expect(r.models.planner.prompts[1]).not.toContain("This is not the first time");
+    // The fork keeps the diversity turn in the branch's τ (α-UMi's fork); the answering state is that branch.
+    expect(r.state.turns.map((t) => t.from)).toEqual(["user", "user", "assistant", "caller", "observation", "assistant", "conclusion"]);
+    expect(r.state.turns[1]!.value).toBe(diversity);
+    expect(r.models.summarizer.prompts[0]).toContain("This is not the first time");
+    // The tree streamed as it grew, and the diversity turn was streamed as such.
+    expect(r.events.filter((e) => e.kind === "search").map((e) => (e.kind === "search" ? e.node.index : -1))).toEqual([0, 1, 2, 3, 4]);
+    expect(r.events.some((e) => e.kind === "turn" && e.node === "diversity")).toBe(true);
+  });
+
+  it("hideDiversity: the step sees the diversity turn, later calls and the branch's τ do not (ToolBench's behaviour)", async () => {
+    const r = await search(
+      {
+        planner: [plan("Try the weather.", "caller"), plan("No.", "give up"), plan("Try the clock.", "caller"), plan("Done.", "conclusion")],
+        caller: [call("weather_for_meteo", { city: "Lisbon" }), call("time_for_clock", { city: "Lisbon" })],
+        summarizer: ["It is sunny."],
+      },
+      { hideDiversity: true },
+    );
+    expect(r.search.answer).toBe("It is sunny.");
+    expect(r.models.planner.prompts[2]).toContain("This is not the first time");
+    expect(r.models.caller.prompts[1]).toContain("This is not the first time");
+    expect(r.models.planner.prompts[3]).not.toContain("This is not the first time");
+    expect(r.state.turns.map((t) => t.from)).toEqual(["user", "assistant", "caller", "observation", "assistant", "conclusion"]);
+    expect(r.runs).toHaveLength(2);
+  });
+
+  it("depth limit: a chain is cut after chainSteps planner steps and the search goes back one level", async () => {
+    const step = (i: number) => plan(`Step ${i}.`, "caller");
+    const r = await search(
+      {
+        planner: [step(1), step(2)],
+        caller: [call("weather_for_meteo", { city: "A" }), call("weather_for_meteo", { city: "B" })],
+      },
+      { beam: 1, chainSteps: 2 },
+    );
+    expect(kinds(r.search.tree)).toEqual(["root", "step", "step"]);
+    expect(r.search.tree[2]).toMatchObject({ depth: 2, pruned: true });
+    expect(r.search).toMatchObject({ answerNode: null, finishType: "give_up", answer: null, stop: "exhausted", queries: 2 });
+    expect(r.models.planner.remaining).toBe(0);
+  });
+
+  it("sibling exhaustion: every node tries `beam` children, with `again, your former observation` below the root", async () => {
+    const planner = Array.from({ length: 6 }, (_, i) => plan(`Try ${i}.`, "caller"));
+    const caller = Array.from({ length: 6 }, (_, i) => call("weather_for_meteo", { city: `C${i}` }));
+    const r = await search({ planner, caller }, { beam: 2, chainSteps: 2 });
+    expect(r.search.tree.map((n) => n.parent)).toEqual([null, 0, 1, 1, 0, 4, 4]);
+    expect(r.search.tree.map((n) => n.diversity)).toEqual([false, false, false, true, true, false, true]);
+    expect(r.search).toMatchObject({ stop: "exhausted", queries: 6, finishType: "give_up" });
+    const n1 = r.search.tree[1]!;
+    const n2 = r.search.tree[2]!;
+    const expected = renderDiversityTurn([{ name: "weather_for_meteo", arguments: n2.actionInput!, functionOutput: n2.observation! }], n1.observation!);
+    expect(expected).toContain(`again, your former observation: ${n1.observation}\n`);
+    expect(r.models.planner.prompts[2]).toContain(`user: ${expected}</s>`);
+    expect(r.runs).toHaveLength(6);
+  });
+
+  it("query budget: the search stops at maxQueries", async () => {
+    const planner = Array.from({ length: 3 }, (_, i) => plan(`Try ${i}.`, "caller"));
+    const caller = Array.from({ length: 3 }, (_, i) => call("weather_for_meteo", { city: `C${i}` }));
+    const r = await search({ planner, caller }, { maxQueries: 3 });
+    expect(r.search).toMatchObject({ stop: "max_queries", queries: 3, answerNode: null });
+    expect(r.search.tree).toHaveLength(4);
+  });
+
+  it("a failed model call prunes one level, a tool error is only an observation, an empty plan is retried", async () => {
+    const { tools } = countingTools();
+    const failing: ToolSpec = { doc: { Name: "broken_for_x", function: "always fails", input: {} }, run: () => { throw new Error("boom"); } };
+    const models = scriptedRoles({
+      planner: [plan("Call broken.", "caller"), "", ".", plan("Answer now.", "conclusion"), new Error("server down"), plan("Fine.", "conclusion")],
+      caller: [call("broken_for_x", {})],
+      summarizer: [new Error("summarizer down"), "ok"],
+    });
+    const r = await searchAgent({ instruction: "Q", tools: [...tools, failing], models, checkpointer: new MemorySaver(), threadId: "f" });
+    // root → n1 (tool error observation: the chain goes on) → n2 (summarizer failed: pruned, sibling) → n3 (planner failed) ;
+    // n1 spent → root's second child answers.
+    expect(kinds(r.search.tree)).toEqual(["root", "step", "failed", "failed", "answer"]);
+    expect(r.search.tree[1]!.observation).toContain("boom");
+    expect(r.search.tree.map((n) => n.parent)).toEqual([null, 0, 1, 1, 0]);
+    // n1's first child made no call, so its second is asked for without a diversity turn (as ToolBench does).
+    expect(r.search.tree.map((n) => n.diversity)).toEqual([false, false, false, false, true]);
+    expect(models.planner.prompts[4]).not.toContain("This is not the first time");
+    expect(r.search.answer).toBe("ok");
+    expect(models.planner.prompts).toHaveLength(6);
+  });
+});
