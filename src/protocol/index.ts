@@ -8,3 +8,4 @@ export * from "./pyjson-loads.js";
 export * from "./step.js";
 export * from "./instruct.js";
 export * from "./budget.js";
+export * from "./diversity.js";
