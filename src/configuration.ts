@@ -1,10 +1,13 @@
 import { join } from "node:path";
 import { Annotation } from "@langchain/langgraph";
 import type { RunnableConfig } from "@langchain/core/runnables";
-import { isTemplatePack, isTemplateVariant, type TemplatePack, type TemplateVariant } from "./protocol/index.js";
+import { isTemplates, TEMPLATES, type Templates } from "./protocol/index.js";
+import { contextWindowOf, isContextPolicy, RoleCodec, CONTEXT_POLICIES, type ContextPolicy } from "./codec/index.js";
+import { DEFAULT_BUDGET } from "./protocol/index.js";
 import type { Role, RoleModel } from "./models/generate.js";
-import { modelFromSpec } from "./models/spec.js";
+import { modelFromSpec, parseModelSpec } from "./models/spec.js";
 import type { ToolSpec } from "./tools/spec.js";
+import { parseApprovePolicy, type ApprovePolicy } from "./approval.js";
 import { packageRoot } from "./paths.js";
 
 /** The replay cassette of the offline demo: the default models, so a graph runs anywhere with nothing installed. */
@@ -20,12 +23,21 @@ export const ConfigurationSchema = Annotation.Root({
   summarizerModel: Annotation<string>,
   /** The single-LLM baseline's model. */
   backboneModel: Annotation<string>,
-  /** Prompt templates: toolbench, toolalpaca, or instruct (chat prompts + JSON-schema replies for off-the-shelf Ollama models). */
+  /** Prompt templates: toolbench, toolalpaca, or instruct (chat prompts + JSON-schema replies for off-the-shelf chat models). */
   templates: Annotation<string>,
   /** Per-role override of `templates` (e.g. an instruct caller beside α-UMi planner and summarizer). */
   plannerTemplates: Annotation<string>,
   callerTemplates: Annotation<string>,
   summarizerTemplates: Annotation<string>,
+  backboneTemplates: Annotation<string>,
+  /** What a prompt longer than the model's context gets: elide (default for bounded models), reference, or none. */
+  contextPolicy: Annotation<string>,
+  /** Context window (tokens) of every role model: Ollama's num_ctx, llama.cpp's context size, or a bound for any other model. */
+  numCtx: Annotation<number>,
+  /** Per-call limit for a role model; a call past it fails the run (resumable). */
+  modelTimeoutMs: Annotation<number>,
+  /** Tool calls that wait for a person's approval: none (default), all, or tool names separated by commas. */
+  approve: Annotation<string>,
   /** Planner steps before a run ends as gave_up. */
   maxSteps: Annotation<number>,
   toolTimeoutMs: Annotation<number>,
@@ -34,17 +46,30 @@ export const ConfigurationSchema = Annotation.Root({
 
 export interface AgentConfiguration {
   models: Record<Role, RoleModel | string>;
-  /** The α-UMi template variant (toolbench or toolalpaca). */
-  templates: TemplateVariant;
-  /** The template pack each role's Ollama model reads: α-UMi training prompts, or instruct. */
-  packs: Record<Role, TemplatePack>;
+  /** The templates each role reads (α-UMi training prompts, or instruct). */
+  templates: Record<Role, Templates>;
+  /** Unset: each model's own default (elide when it states a context window, none otherwise). */
+  contextPolicy?: ContextPolicy;
+  numCtx?: number;
+  modelTimeoutMs: number;
+  /** The thread the run belongs to: replayed models keep their position per thread. */
+  threadId?: string;
   maxSteps: number;
   toolTimeoutMs: number;
   maxObservationChars: number;
   tools: ToolSpec[];
+  /** Which tools' calls wait for approval (src/approval.ts). */
+  approve: ApprovePolicy;
 }
 
-export const DEFAULTS = { templates: "toolbench" as TemplateVariant, maxSteps: 12, toolTimeoutMs: 30_000, maxObservationChars: 4096 };
+export const DEFAULTS = {
+  templates: "toolbench" as Templates,
+  maxSteps: 12,
+  toolTimeoutMs: 30_000,
+  maxObservationChars: 4096,
+  // Generous: a 13B model on a CPU may take minutes; Ollama keeps its own per-attempt timeout.
+  modelTimeoutMs: 600_000,
+};
 
 function positiveInt(name: string, v: unknown, fallback: number): number {
   if (v === undefined || v === null || v === "") return fallback;
@@ -56,37 +81,71 @@ function positiveInt(name: string, v: unknown, fallback: number): number {
 /** Read the run's configuration, with defaults (react-agent-js style). Library callers may pass model objects and tools. */
 export function ensureConfiguration(config?: RunnableConfig): AgentConfiguration {
   const c = (config?.configurable ?? {}) as Record<string, unknown>;
-  const chosen = (key: string, fallback: string) => {
+  const tools = (c.tools as ToolSpec[] | undefined) ?? [];
+  const chosen = (key: string, fallback: string): Templates => {
     const v = (c[key] as string | undefined) || fallback;
-    if (v !== "instruct" && !isTemplateVariant(v)) throw new Error(`configuration ${key}: unknown templates "${v}" (toolbench, toolalpaca or instruct)`);
+    if (!isTemplates(v)) throw new Error(`configuration ${key}: unknown templates "${v}" (${TEMPLATES.join(", ")})`);
     return v;
   };
   const global = chosen("templates", DEFAULTS.templates);
-  const templates = isTemplateVariant(global) ? global : DEFAULTS.templates;
-  const pack = (role: string): TemplatePack => {
-    const v = chosen(`${role}Templates`, global);
-    return isTemplatePack(v) ? v : "alpha-umi";
-  };
   const model = (key: string) => (c[key] as RoleModel | string | undefined) || "replay:" + demoCassettePath();
+  const policy = c.contextPolicy as string | undefined;
+  if (policy && !isContextPolicy(policy)) throw new Error(`configuration contextPolicy: unknown policy "${policy}" (${CONTEXT_POLICIES.join(", ")})`);
   return {
     models: { planner: model("plannerModel"), caller: model("callerModel"), summarizer: model("summarizerModel"), backbone: model("backboneModel") },
-    templates,
-    packs: { planner: pack("planner"), caller: pack("caller"), summarizer: pack("summarizer"), backbone: pack("backbone") },
+    templates: {
+      planner: chosen("plannerTemplates", global),
+      caller: chosen("callerTemplates", global),
+      summarizer: chosen("summarizerTemplates", global),
+      backbone: chosen("backboneTemplates", global),
+    },
+    ...(policy ? { contextPolicy: policy as ContextPolicy } : {}),
+    ...(c.numCtx !== undefined && c.numCtx !== null && c.numCtx !== "" ? { numCtx: positiveInt("numCtx", c.numCtx, 0) } : {}),
+    modelTimeoutMs: positiveInt("modelTimeoutMs", c.modelTimeoutMs, DEFAULTS.modelTimeoutMs),
+    ...(typeof c.thread_id === "string" ? { threadId: c.thread_id } : {}),
     maxSteps: positiveInt("maxSteps", c.maxSteps, DEFAULTS.maxSteps),
     toolTimeoutMs: positiveInt("toolTimeoutMs", c.toolTimeoutMs, DEFAULTS.toolTimeoutMs),
     maxObservationChars: positiveInt("maxObservationChars", c.maxObservationChars, DEFAULTS.maxObservationChars),
-    tools: (c.tools as ToolSpec[] | undefined) ?? [],
+    tools,
+    approve: parseApprovePolicy(c.approve, tools.map((t) => t.doc.Name)),
   };
 }
 
 const specCache = new Map<string, RoleModel>();
+const SPEC_CACHE_LIMIT = 1000;
 
-/** The model for a role: an object as given, a spec string built once per process. */
+/**
+ * The model for a role: an object as given, a spec string built once per process — except a replay, which is built
+ * per thread, so that two threads (two Studio chats, two eval episodes) replay a cassette from its start independently.
+ */
 export function roleModel(role: Role, cfg: AgentConfiguration): RoleModel {
   const m = cfg.models[role];
   if (typeof m !== "string") return m;
-  const key = [role, m, cfg.packs[role]].join("\u0000");
+  const perThread = parseModelSpec(m).provider === "replay";
+  const key = [role, m, cfg.numCtx ?? "", perThread ? (cfg.threadId ?? "") : ""].join("\u0000");
   let built = specCache.get(key);
-  if (!built) specCache.set(key, (built = modelFromSpec(m, role, { templates: cfg.packs[role] })));
+  if (!built) {
+    // A long-lived server sees unbounded threads: start over rather than grow forever.
+    if (specCache.size >= SPEC_CACHE_LIMIT) specCache.clear();
+    specCache.set(key, (built = modelFromSpec(m, role, cfg.numCtx ? { numCtx: cfg.numCtx } : {})));
+  }
   return built;
+}
+
+const codecCache = new WeakMap<object, Map<string, RoleCodec>>();
+
+/**
+ * The role's codec for this configuration: templates, context policy, and the model's context window (the model's
+ * own, else `numCtx`, else unbounded). Built once per model and settings.
+ */
+export function roleCodec(role: Role, cfg: AgentConfiguration, model: RoleModel = roleModel(role, cfg)): RoleCodec {
+  let byKey = codecCache.get(model);
+  if (!byKey) codecCache.set(model, (byKey = new Map()));
+  const key = [role, cfg.templates[role], cfg.contextPolicy ?? "", cfg.numCtx ?? ""].join("\u0000");
+  let codec = byKey.get(key);
+  if (!codec) {
+    const window = contextWindowOf(model) ?? (cfg.numCtx ? { numCtx: cfg.numCtx, numPredict: DEFAULT_BUDGET.numPredict } : undefined);
+    byKey.set(key, (codec = new RoleCodec(role, { templates: cfg.templates[role], window, policy: cfg.contextPolicy })));
+  }
+  return codec;
 }

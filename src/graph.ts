@@ -7,34 +7,37 @@ import { backboneNode, callerNode, intakeNode, plannerNode, summarizerNode, tool
 import { AgentState } from "./state.js";
 import { fromLangChainTool, isToolSpec } from "./tools/adapters.js";
 import { checkUniqueNames, type ToolSpec } from "./tools/spec.js";
-import type { TemplateVariant } from "./protocol/index.js";
+import { codecConfigurable, type CodecSettings } from "./codec/index.js";
+import type { ApprovePolicy } from "./approval.js";
 
-export interface GraphOptions {
+/** Besides tools and models: templates, context policy and window, model timeout (see CodecSettings). */
+export interface GraphOptions extends CodecSettings {
   /** α-UMi tool specs or LangChain tools. */
   tools?: Array<ToolSpec | StructuredToolInterface>;
   /** A LangChain model or a spec string (`ollama:…`, `replay:…`) per role; unset roles come from the run's configuration. */
   models?: Partial<Record<Role, RoleModel | string>>;
   /** Defaults to an in-memory saver; `false` compiles without one (LangGraph Studio brings its own). */
   checkpointer?: BaseCheckpointSaver | false;
-  templates?: TemplateVariant;
   maxSteps?: number;
   toolTimeoutMs?: number;
   maxObservationChars?: number;
+  /** Tool calls that wait for a person (LangGraph `interrupt()`): `none` (default), `all` or tool names; see src/approval.ts. */
+  approve?: ApprovePolicy;
 }
 
 function boundConfig(opts: GraphOptions) {
   const tools = (opts.tools ?? []).map((t) => (isToolSpec(t) ? t : fromLangChainTool(t)));
   checkUniqueNames(tools, "graph tools");
-  const configurable: Record<string, unknown> = { tools };
+  const configurable: Record<string, unknown> = { tools, ...codecConfigurable(opts) };
   const set = (key: string, v: unknown) => v !== undefined && (configurable[key] = v);
   set("plannerModel", opts.models?.planner);
   set("callerModel", opts.models?.caller);
   set("summarizerModel", opts.models?.summarizer);
   set("backboneModel", opts.models?.backbone);
-  set("templates", opts.templates);
   set("maxSteps", opts.maxSteps);
   set("toolTimeoutMs", opts.toolTimeoutMs);
   set("maxObservationChars", opts.maxObservationChars);
+  set("approve", opts.approve);
   // The step budget bounds a run; LangGraph's own recursion limit must not cut it first.
   return { configurable, recursionLimit: 10_000 };
 }

@@ -1,16 +1,18 @@
 import { randomUUID } from "node:crypto";
 import { HumanMessage } from "@langchain/core/messages";
-import type { BaseCheckpointSaver } from "@langchain/langgraph";
+import { Command, type BaseCheckpointSaver } from "@langchain/langgraph";
+import { pendingInterrupt, type ApprovePolicy } from "./approval.js";
+import { UserError } from "./errors.js";
 import { createAlphaUmiGraph, createSingleLlmGraph } from "./graph.js";
+import { takesNewQuestion } from "./nodes/intake.js";
 import type { Role, RoleModel } from "./models/generate.js";
 import { roleModels } from "./models/spec.js";
-import type { OllamaRoleOptions } from "./models/ollama.js";
-import type { TemplatePack, TemplateVariant } from "./protocol/index.js";
-import type { ElisionEvent } from "./nodes/prompt.js";
+import type { CodecSettings, ElisionEvent } from "./codec/index.js";
 import type { AgentStateType, Turn } from "./state.js";
 import type { ToolSpec } from "./tools/spec.js";
+import { searchAgent, type SearchEvent, type SearchOptions, type SearchSummary } from "./search/index.js";
 
-export interface RunOptions {
+export interface RunOptions extends CodecSettings {
   instruction?: string;
   tools: ToolSpec[];
   /** Spec string or model per role (planner, caller, summarizer; backbone with singleLlm). */
@@ -20,62 +22,88 @@ export interface RunOptions {
   threadId?: string;
   /** Also write every (prompt, output) to this replay cassette. */
   record?: string;
-  templates?: TemplateVariant;
-  /** Per role, the template pack its Ollama model reads (default: the α-UMi training prompts). */
-  packs?: Partial<Record<Role, TemplatePack>>;
   maxSteps?: number;
   toolTimeoutMs?: number;
   signal?: AbortSignal;
+  /** Tool calls that wait for a person (src/approval.ts). */
+  approve?: ApprovePolicy;
+  /** Answers what the thread waits on (an approval request, or a tool's own `interrupt()`); undefined leaves it waiting. */
+  ask?: (question: unknown) => Promise<unknown>;
+  /** `dfsdt`: ToolBench's depth-first tree search over this thread's checkpoints (see src/search); default one chain. */
+  search?: SearchOptions;
 }
 
-export type RunEvent = { kind: "start"; threadId: string; resumed: boolean } | { kind: "turn"; turn: Turn; node: string } | ElisionEvent;
+export type RunEvent = { kind: "start"; threadId: string; resumed: boolean } | { kind: "turn"; turn: Turn; node: string } | ElisionEvent | SearchEvent;
 
 export interface RunResult {
   threadId: string;
   state: AgentStateType;
+  /** The search tree and outcome, with `search: dfsdt`. */
+  search?: SearchSummary;
 }
 
 /**
  * Run (or resume) one thread, reporting each new turn of τ as it is written. A thread that exists is resumed from its
  * checkpoint; a finished one takes `instruction` as a follow-up question.
  */
-/** Each role's template pack as the Ollama option that carries it. */
-function ollamaOptions(packs: RunOptions["packs"]): Partial<Record<Role, OllamaRoleOptions>> {
-  return Object.fromEntries(Object.entries(packs ?? {}).map(([role, templates]) => [role, { templates }]));
-}
-
 export async function runAgent(opts: RunOptions, onEvent: (e: RunEvent) => void = () => undefined): Promise<RunResult> {
+  if (opts.search?.search === "dfsdt") return searchAgent({ ...opts, ...opts.search, threadId: opts.threadId ?? newThreadId() }, onEvent);
   const create = opts.singleLlm ? createSingleLlmGraph : createAlphaUmiGraph;
   const graph = create({
     tools: opts.tools,
-    models: roleModels(opts.models, !!opts.singleLlm, { record: opts.record, ollama: ollamaOptions(opts.packs) }),
+    models: roleModels(opts.models, !!opts.singleLlm, { record: opts.record, options: { numCtx: opts.numCtx } }),
     checkpointer: opts.checkpointer,
     templates: opts.templates,
+    roleTemplates: opts.roleTemplates,
+    contextPolicy: opts.contextPolicy,
+    numCtx: opts.numCtx,
+    modelTimeoutMs: opts.modelTimeoutMs,
     maxSteps: opts.maxSteps,
     toolTimeoutMs: opts.toolTimeoutMs,
+    approve: opts.approve,
   });
-  const threadId = opts.threadId ?? `run-${new Date().toISOString().replace(/[-:]/g, "").slice(0, 15)}-${randomUUID().slice(0, 8)}`;
+  const threadId = opts.threadId ?? newThreadId();
   const config = { configurable: { thread_id: threadId }, signal: opts.signal };
   const existing = (await graph.getState(config)).values as Partial<AgentStateType>;
   const resumed = (existing.turns?.length ?? 0) > 0;
-  let input: Record<string, unknown>;
+  let input: Record<string, unknown> | Command;
   if (!resumed) {
     if (!opts.instruction) throw new Error(`thread ${threadId} has no checkpoint: give an INSTRUCTION to start it`);
     input = { instruction: opts.instruction };
-  } else if (opts.instruction && existing.status?.status !== "running" && existing.status?.status !== "failed") {
+  } else if (opts.instruction && takesNewQuestion(existing.status!.status)) {
     input = { messages: [new HumanMessage(opts.instruction)] };
   } else {
+    // An unfinished run (failed or interrupted) resumes; a different question would be refused by intake, so say it now.
+    if (opts.instruction && !existing.turns!.some((t) => t.from === "user" && t.value === opts.instruction))
+      throw new UserError(
+        `thread ${threadId} has an unfinished run (${existing.status!.status}): resume it without an INSTRUCTION (or with the same one); a new question is taken once it has finished or given up`,
+      );
     input = {};
   }
   onEvent({ kind: "start", threadId, resumed });
-  for await (const [mode, chunk] of await graph.stream(input, { ...config, streamMode: ["updates", "custom"] })) {
-    if (mode === "custom") {
-      if ((chunk as ElisionEvent).kind === "elision") onEvent(chunk as ElisionEvent);
-      continue;
+  // A thread waiting on an interrupt (e.g. for approval, maybe since another process stopped) goes on only with an answer.
+  let waiting = resumed ? pendingInterrupt(await graph.getState(config)) : undefined;
+  for (;;) {
+    if (waiting) {
+      const answer = opts.ask ? await opts.ask(waiting.value) : undefined;
+      if (answer === undefined) break;
+      input = new Command({ resume: answer });
     }
-    for (const [node, update] of Object.entries(chunk as Record<string, { turns?: Turn[] } | undefined>)) {
-      for (const turn of update?.turns ?? []) onEvent({ kind: "turn", turn, node });
+    for await (const [mode, chunk] of await graph.stream(input as Parameters<typeof graph.stream>[0], { ...config, streamMode: ["updates", "custom"] })) {
+      if (mode === "custom") {
+        if ((chunk as ElisionEvent).kind === "elision") onEvent(chunk as ElisionEvent);
+        continue;
+      }
+      for (const [node, update] of Object.entries(chunk as Record<string, { turns?: Turn[] } | undefined>)) {
+        for (const turn of update?.turns ?? []) onEvent({ kind: "turn", turn, node });
+      }
     }
+    waiting = pendingInterrupt(await graph.getState(config));
+    if (!waiting) break;
   }
   return { threadId, state: (await graph.getState(config)).values as AgentStateType };
+}
+
+function newThreadId(): string {
+  return `run-${new Date().toISOString().replace(/[-:]/g, "").slice(0, 15)}-${randomUUID().slice(0, 8)}`;
 }

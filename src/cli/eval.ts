@@ -10,10 +10,10 @@ import { episodesReport } from "../eval/episodeMetrics.js";
 import { writeReferenceCassette } from "../eval/cassette.js";
 import { extractSteps } from "../eval/steps.js";
 import { readToolBenchFile } from "../toolbench.js";
-import { isTemplateVariant, type TemplateVariant } from "../protocol/index.js";
 import { loadRun, renderHtml, renderMarkdown } from "../eval/report.js";
 import { UserError } from "../errors.js";
-import { positiveInt, roleModelOptions } from "./options.js";
+import { contextOptions, positiveInt, roleModelOptions, templateChoice, templateOptions } from "./options.js";
+import type { CodecSettings } from "../codec/index.js";
 
 const out = (text: string) => process.stdout.write(text + "\n");
 
@@ -39,9 +39,16 @@ async function userErrorsAsync<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
-function templatesOf(v: string): TemplateVariant {
-  if (!isTemplateVariant(v)) throw new UserError(`--templates: unknown variant "${v}" (toolbench or toolalpaca)`);
-  return v;
+/** Templates, context policy and window, model timeout, as parsed by templateOptions and contextOptions. */
+function codecSettings(o: Record<string, unknown>): CodecSettings {
+  const { templates, roleTemplates } = templateChoice(o);
+  return {
+    templates,
+    roleTemplates,
+    ...(o.contextPolicy ? { contextPolicy: o.contextPolicy as CodecSettings["contextPolicy"] } : {}),
+    ...(o.numCtx ? { numCtx: o.numCtx as number } : {}),
+    ...(o.modelTimeoutMs ? { modelTimeoutMs: o.modelTimeoutMs as number } : {}),
+  };
 }
 
 /** What `roleModelOptions` parsed, plus --limit and --concurrency, as the eval runners take them. */
@@ -50,7 +57,7 @@ function roleModelArgs(o: Record<string, string | number | boolean | undefined>)
     data: o.data as string,
     models: { planner: o.planner as string, caller: o.caller as string, summarizer: o.summarizer as string, backbone: o.backbone as string },
     singleLlm: !!o.singleLlm,
-    templates: templatesOf(o.templates as string),
+    settings: codecSettings(o),
     limit: o.limit as number | undefined,
     concurrency: o.concurrency as number,
   };
@@ -71,12 +78,14 @@ export function registerEval(program: Command): void {
       if (o.json) for (const w of result.warnings) process.stderr.write(`warning: ${w.message} (${w.count}×)\n`);
     });
 
-  roleModelOptions(
+  const steps = roleModelOptions(
     evalCmd
       .command("steps")
       .description("run the real graph nodes teacher-forced on every step of a test set, resumably, and score them"),
     "evaluate",
-  )
+  );
+  templateOptions(steps);
+  contextOptions(steps)
     .option("--limit <n>", "only the first N steps", positiveInt("--limit"))
     .option("--concurrency <n>", "steps run at the same time", positiveInt("--concurrency"), 1)
     .option("--out <dir>", "output dir (predictions.json, metrics.json, steps.sqlite for resuming)", "eval-out")
@@ -103,12 +112,14 @@ export function registerEval(program: Command): void {
       }
     });
 
-  roleModelOptions(
+  const episodes = roleModelOptions(
     evalCmd
       .command("episodes")
       .description("run the agent from each test dialog's instruction on that dialog's replayed tools: outcome rates, steps, per-role usage"),
     "run",
-  )
+  );
+  templateOptions(episodes);
+  contextOptions(episodes)
     .option("--limit <n>", "only the first N dialogs", positiveInt("--limit"))
     .option("--concurrency <n>", "episodes run at the same time", positiveInt("--concurrency"), 1)
     .option("--max-steps <n>", "planner steps before an episode gives up", positiveInt("--max-steps"))
@@ -136,18 +147,18 @@ export function registerEval(program: Command): void {
       }
     });
 
-  evalCmd
+  const cassette = evalCmd
     .command("cassette")
     .description("write a replay cassette of a test set's REFERENCE outputs (a byte-exactness check for eval steps)")
     .requiredOption("--data <file>", "test set [{tools, instruction, conversations}]")
     .requiredOption("--out <file>", "cassette to write (JSONL)")
-    .option("--single-llm", "backbone prompts and merged targets instead of the three roles")
-    .option("--templates <variant>", "prompt templates: toolbench or toolalpaca", "toolbench")
-    .action(async (o) => {
-      const templates = templatesOf(o.templates);
+    .option("--single-llm", "backbone prompts and merged targets instead of the three roles");
+  templateOptions(cassette);
+  contextOptions(cassette).action(async (o) => {
+      const settings = codecSettings(o);
       const steps = userErrors(() => extractSteps(readToolBenchFile(o.data), o.data));
-      const s = await writeReferenceCassette(steps, o.out, templates, !!o.singleLlm);
-      out(`${o.out}: ${s.lines} lines for ${steps.length} steps (${s.elided} prompt(s) with history elided to fit the 4096-token context)`);
+      const s = await writeReferenceCassette(steps, o.out, settings, !!o.singleLlm);
+      out(`${o.out}: ${s.lines} lines for ${steps.length} steps (${s.elided} prompt(s) fitted to a ${settings.numCtx ?? "unbounded"}-token context)`);
       if (s.collisions)
         out(`${s.collisions} prompt(s) occur with different reference outputs: replay serves them in order, so run eval steps with --concurrency 1`);
     });

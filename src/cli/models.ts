@@ -2,7 +2,7 @@ import type { Command } from "commander";
 import { checkModels, createLoraRoleModels, createRoleModels, SETUP_ROLES, type CheckTarget, type SetupRole } from "../models/modelfiles.js";
 import { ollamaHost } from "../models/ollama.js";
 import { parseModelSpec } from "../models/spec.js";
-import { isTemplatePack } from "../protocol/index.js";
+import { isTemplates, TEMPLATES } from "../protocol/index.js";
 import { UserError } from "../errors.js";
 
 const out = (line: string) => process.stdout.write(line + "\n");
@@ -53,7 +53,8 @@ interface CheckFlags {
 }
 
 async function checkCommand(flags: CheckFlags): Promise<void> {
-  if (!isTemplatePack(flags.templates)) throw new UserError(`models check --templates: "${flags.templates}" is not alpha-umi or instruct`);
+  const templates = flags.templates;
+  if (!isTemplates(templates)) throw new UserError(`models check --templates: unknown templates "${flags.templates}" (${TEMPLATES.join(", ")})`);
   const numCtx = flags.numCtx === undefined ? undefined : Number(flags.numCtx);
   if (numCtx !== undefined && !(Number.isInteger(numCtx) && numCtx > 0)) throw new UserError(`models check --num-ctx: "${flags.numCtx}" is not a positive integer`);
   const targets: CheckTarget[] = SETUP_ROLES.map((role) => {
@@ -65,7 +66,7 @@ async function checkCommand(flags: CheckFlags): Promise<void> {
       role,
       model: at > 0 ? rest.slice(0, at) : rest,
       host: ollamaHost(at > 0 ? rest.slice(at + 1) : flags.host),
-      templates: flags.templates as CheckTarget["templates"],
+      templates,
       numCtx,
     };
   });
@@ -101,7 +102,7 @@ export function registerModels(program: Command): void {
     .option("--summarizer <spec>", "summarizer model (default ollama:PREFIX-summarizer)")
     .option("--prefix <name>", "model name prefix", "alpha-umi")
     .option("--host <url>", "Ollama URL (default OLLAMA_HOST, else http://127.0.0.1:11434)")
-    .option("--templates <pack>", "alpha-umi (raw training prompts) or instruct (off-the-shelf chat models)", "alpha-umi")
+    .option("--templates <templates>", `the templates the models will read: ${TEMPLATES.join(", ")} (instruct: off-the-shelf chat models)`, "toolbench")
     .option("--num-ctx <n>", "the context the prompts need (default 4096)")
     .action((flags: CheckFlags) => checkCommand(flags));
 }

@@ -1,5 +1,8 @@
 import type { Command } from "commander";
+import { CONTEXT_POLICIES, isContextPolicy } from "../codec/index.js";
 import { UserError } from "../errors.js";
+import { ROLES, type Role } from "../models/generate.js";
+import { isTemplates, TEMPLATES, type Templates } from "../protocol/index.js";
 
 /** A commander parser for a positive integer option that fails with one clear line. */
 export function positiveInt(name: string) {
@@ -18,6 +21,34 @@ export function roleModelOptions(cmd: Command, what: string): Command {
     .option("--caller <spec>", "caller model")
     .option("--summarizer <spec>", "summarizer model")
     .option("--backbone <spec>", "single-LLM model (with --single-llm)")
-    .option("--single-llm", `${what} the single-LLM baseline (backbone) instead of α-UMi`)
-    .option("--templates <variant>", "prompt templates: toolbench or toolalpaca", "toolbench");
+    .option("--single-llm", `${what} the single-LLM baseline (backbone) instead of α-UMi`);
+}
+
+/** `--templates` for every role and `--ROLE-templates` for one. */
+export function templateOptions(cmd: Command): Command {
+  cmd.option("--templates <templates>", `prompt templates: ${TEMPLATES.join(", ")} (instruct: off-the-shelf chat models)`, "toolbench");
+  for (const role of ROLES) cmd.option(`--${role}-templates <templates>`, `override --templates for the ${role}`);
+  return cmd;
+}
+
+export function templateChoice(o: Record<string, unknown>): { templates: Templates; roleTemplates: Partial<Record<Role, Templates>> } {
+  const check = (flag: string, v: unknown): Templates => {
+    if (typeof v !== "string" || !isTemplates(v)) throw new UserError(`${flag}: unknown templates "${String(v)}" (${TEMPLATES.join(", ")})`);
+    return v;
+  };
+  const templates = check("--templates", o.templates ?? "toolbench");
+  const roleTemplates: Partial<Record<Role, Templates>> = {};
+  for (const role of ROLES) if (o[`${role}Templates`] !== undefined) roleTemplates[role] = check(`--${role}-templates`, o[`${role}Templates`]);
+  return { templates, roleTemplates };
+}
+
+/** How prompts meet the models' context windows, and how long a model call may take. */
+export function contextOptions(cmd: Command): Command {
+  return cmd
+    .option("--context-policy <policy>", `over-long prompts: ${CONTEXT_POLICIES.join(", ")} (default: elide for models with a context window, none otherwise)`, (v: string) => {
+      if (!isContextPolicy(v)) throw new UserError(`--context-policy: unknown policy "${v}" (${CONTEXT_POLICIES.join(", ")})`);
+      return v;
+    })
+    .option("--num-ctx <n>", "context window of every role model in tokens (Ollama num_ctx, llama.cpp context size; bounds a replay too)", positiveInt("--num-ctx"))
+    .option("--model-timeout-ms <n>", "per model call (default 600000)", positiveInt("--model-timeout-ms"));
 }

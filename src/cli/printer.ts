@@ -23,7 +23,11 @@ export function formatTurn(turn: Turn, width = 600): string {
 export function printEvent(e: RunEvent, out: (line: string) => void): void {
   if (e.kind === "start") out(e.resumed ? `resuming thread ${e.threadId}` : `thread ${e.threadId}`);
   else if (e.kind === "elision")
-    out(`[budget] ${e.role} prompt over its ${e.budget}-token budget: ${e.elided} oldest turn(s) elided (${e.tokens} tokens${e.fits ? "" : ", still too long"})`);
+    out(
+      e.policy === "reference"
+        ? `[budget] ${e.role} prompt over its ${e.budget}-token budget: its first ${e.dropped} token(s) cut (reference policy)`
+        : `[budget] ${e.role} prompt over its ${e.budget}-token budget: ${e.elided} oldest turn(s) elided (${e.tokens} tokens${e.fits ? "" : ", still too long"})`,
+    );
   else if (e.turn.from !== "user" || e.node === "intake") out(formatTurn(e.turn));
 }
 

@@ -1,13 +1,13 @@
 import type { Command } from "commander";
 import { checkpointerFrom, DEFAULT_CHECKPOINTS } from "../checkpoint.js";
 import { demoCassettePath } from "../configuration.js";
-import { isTemplateVariant, type TemplatePack, type TemplateVariant } from "../protocol/index.js";
 import type { Role } from "../models/generate.js";
 import { runAgent, type RunOptions } from "../run.js";
 import { loadToolSources } from "../tools/sources.js";
 import { DEMO_INSTRUCTION, demoTools } from "../../tools/demo/index.js";
 import { UserError } from "../errors.js";
-import { positiveInt } from "./options.js";
+import { contextOptions, positiveInt, templateChoice, templateOptions } from "./options.js";
+import { approvePolicyOption, terminalAsk } from "./approve.js";
 import { exitCodeOf, formatTurn, printEvent, statusLine } from "./printer.js";
 
 const out = (line: string) => process.stdout.write(line + "\n");
@@ -22,21 +22,6 @@ function interruptSignal(): AbortSignal {
   return controller.signal;
 }
 
-/** `--templates` picks the α-UMi variant, or the instruct pack; per-role options override it for one role. */
-function templateChoice(o: Record<string, string | undefined>): { variant: TemplateVariant; packs: Partial<Record<Role, TemplatePack>> } {
-  const check = (flag: string, v: string) => {
-    if (v !== "instruct" && !isTemplateVariant(v)) throw new UserError(`${flag}: unknown variant "${v}" (toolbench, toolalpaca or instruct)`);
-    return v;
-  };
-  const global = check("--templates", o.templates ?? "toolbench");
-  const packs: Partial<Record<Role, TemplatePack>> = {};
-  for (const role of ["planner", "caller", "summarizer", "backbone"] as const) {
-    const v = check(`--${role}-templates`, o[`${role}Templates`] ?? global);
-    packs[role] = v === "instruct" ? "instruct" : "alpha-umi";
-  }
-  return { variant: isTemplateVariant(global) ? global : "toolbench", packs };
-}
-
 async function execute(opts: RunOptions): Promise<number> {
   const { threadId, state } = await runAgent(opts, (e) => printEvent(e, out));
   // A failure goes to stderr so scripts that capture the trajectory still see why the run stopped.
@@ -45,7 +30,7 @@ async function execute(opts: RunOptions): Promise<number> {
 }
 
 export function registerRun(program: Command): void {
-  program
+  const run = program
     .command("run")
     .description("run the agent on an instruction (or resume a thread), streaming each step")
     .argument("[instruction]", "the task; omit it to resume --thread")
@@ -56,22 +41,25 @@ export function registerRun(program: Command): void {
     .option("--backbone <spec>", "single-LLM model (with --single-llm)", "ollama:alpha-umi-backbone")
     .option("--single-llm", "run the paper's single-LLM baseline instead of α-UMi")
     .option("--thread <id>", "thread id: resumes the thread if it has a checkpoint")
-    .option("--checkpoints <path>", "SQLite checkpoint file, or 'memory'", DEFAULT_CHECKPOINTS)
+    .option("--checkpoints <location>", "SQLite checkpoint file, postgres://…[?schema=NAME], or 'memory'", DEFAULT_CHECKPOINTS)
+    .option("--approve [tools...]", "ask before running these tools' calls (every tool when none is named); answers on stdin: y, e {JSON args}, r REASON")
     .option("--record <path>", "also record every prompt and output to a replay cassette (JSONL)")
-    .option("--templates <variant>", "prompt templates: toolbench, toolalpaca, or instruct (off-the-shelf Ollama chat models)", "toolbench")
-    .option("--planner-templates <variant>", "override --templates for the planner")
-    .option("--caller-templates <variant>", "override --templates for the caller")
-    .option("--summarizer-templates <variant>", "override --templates for the summarizer")
     .option("--max-steps <n>", "planner step budget", positiveInt("--max-steps"))
-    .option("--tool-timeout-ms <n>", "per-call tool timeout", positiveInt("--tool-timeout-ms"))
-    .action(async (instruction: string | undefined, o) => {
+    .option("--tool-timeout-ms <n>", "per-call tool timeout", positiveInt("--tool-timeout-ms"));
+  templateOptions(run);
+  contextOptions(run);
+  run.action(async (instruction: string | undefined, o) => {
       if (!o.tools?.length) throw new UserError("no tools: pass --tools demo, --tools toolbench:FILE or --tools module:PATH");
       if (!instruction && !o.thread) throw new UserError("give an INSTRUCTION, or --thread ID to resume a run");
-      const { variant, packs } = templateChoice(o);
+      const { templates, roleTemplates } = templateChoice(o);
       const tools = await loadToolSources(o.tools).catch((e: Error) => {
         throw new UserError(e.message);
       });
+      const terminal = terminalAsk(out);
       process.exitCode = await execute({
+        approve: approvePolicyOption(o.approve, tools.map((t) => t.doc.Name)),
+        // Without --approve, a thread waiting for an answer stays waiting (never runs the call unasked).
+        ask: o.approve ? terminal.ask : undefined,
         instruction,
         tools,
         models: { planner: o.planner, caller: o.caller, summarizer: o.summarizer, backbone: o.backbone },
@@ -79,12 +67,15 @@ export function registerRun(program: Command): void {
         checkpointer: checkpointerFrom(o.checkpoints),
         threadId: o.thread,
         record: o.record,
-        templates: variant,
-        packs,
+        templates,
+        roleTemplates,
+        contextPolicy: o.contextPolicy,
+        numCtx: o.numCtx,
+        modelTimeoutMs: o.modelTimeoutMs,
         maxSteps: o.maxSteps,
         toolTimeoutMs: o.toolTimeoutMs,
         signal: interruptSignal(),
-      });
+      }).finally(terminal.close);
     });
 
   program

@@ -9,7 +9,7 @@ import { createAlphaUmiGraph, createSingleLlmGraph } from "../graph.js";
 import { DEFAULTS } from "../configuration.js";
 import type { Role, RoleModel } from "../models/index.js";
 import { tokenCounter, type TokenCounter } from "../models/tokens.js";
-import type { TemplateVariant } from "../protocol/index.js";
+import type { CodecSettings } from "../codec/index.js";
 import type { AgentStateType, RunStatus, Turn } from "../state.js";
 import { toolbenchReplayTools } from "../tools/toolbench.js";
 import { episodeMetrics, type EpisodeMetrics } from "./episodeMetrics.js";
@@ -43,7 +43,7 @@ export interface EpisodeRow {
 export interface EpisodeRunOptions {
   models: Partial<Record<Role, RoleModel>>;
   singleLlm: boolean;
-  templates: TemplateVariant;
+  settings: CodecSettings;
   maxSteps: number;
   tokens: TokenCounter;
   /** Names the data in replay-tool errors. */
@@ -60,7 +60,7 @@ function outcome(s: RunStatus | undefined): { status: EpisodeStatus; reason: str
 /** One episode. Never throws: an error escaping the graph makes the episode `failed` with that error as its reason. */
 export async function runEpisode(dialog: ToolBenchDialog, index: number, o: EpisodeRunOptions): Promise<EpisodeRow> {
   const create = o.singleLlm ? createSingleLlmGraph : createAlphaUmiGraph;
-  const graph = create({ tools: toolbenchReplayTools([dialog], `${o.source} record ${index}`, { inOrder: true }), models: o.models, templates: o.templates, maxSteps: o.maxSteps });
+  const graph = create({ tools: toolbenchReplayTools([dialog], `${o.source} record ${index}`, { inOrder: true }), models: o.models, ...o.settings, maxSteps: o.maxSteps });
   const usage = new UsageCounter(o.tokens);
   const config = { configurable: { thread_id: `episode-${index}` } };
   const t0 = performance.now();
@@ -92,7 +92,8 @@ export interface EvalEpisodesOptions {
   /** A spec string (`ollama:…`, `replay:…`) or a LangChain model per role. */
   models: Partial<Record<Role, string | RoleModel>>;
   singleLlm: boolean;
-  templates: TemplateVariant;
+  /** Templates, context policy and window, model timeout: as in a run. */
+  settings: CodecSettings;
   limit?: number;
   concurrency: number;
   maxSteps?: number;
@@ -119,12 +120,12 @@ export async function evalEpisodes(o: EvalEpisodesOptions): Promise<EvalEpisodes
   const data = resolve(o.data);
   const dialogs = readToolBenchFile(data).slice(0, o.limit);
   const roles = runRoles(o.singleLlm);
-  const models = roleModels(o.models, o.singleLlm);
+  const models = roleModels(o.models, o.singleLlm, { options: { numCtx: o.settings.numCtx } });
   const maxSteps = o.maxSteps ?? DEFAULTS.maxSteps;
   const settings = {
     data,
     singleLlm: o.singleLlm,
-    templates: o.templates,
+    ...o.settings,
     limit: o.limit ?? null,
     maxSteps,
     models: Object.fromEntries(roles.map((r) => [r, modelLabel(o.models[r])])),
@@ -133,7 +134,7 @@ export async function evalEpisodes(o: EvalEpisodesOptions): Promise<EvalEpisodes
   try {
     const done = store.done();
     const resumed = done.size;
-    const run: EpisodeRunOptions = { models, singleLlm: o.singleLlm, templates: o.templates, maxSteps, tokens: await tokenCounter(), source: data };
+    const run: EpisodeRunOptions = { models, singleLlm: o.singleLlm, settings: o.settings, maxSteps, tokens: await tokenCounter(), source: data };
     const bar = progress("eval episodes", dialogs.length, resumed, o.progressStream);
     const pending = dialogs.map((_, i) => i).filter((i) => !done.has(i));
     await runPool(pending, o.concurrency, async (i) => {

@@ -2,12 +2,12 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { Role } from "../models/index.js";
-import type { TemplateVariant } from "../protocol/index.js";
+import type { CodecSettings } from "../codec/index.js";
 import { roleModels, runRoles } from "../models/spec.js";
 import { progress } from "./progress.js";
 import { runSteps } from "./runner.js";
 import { METRIC_KEYS, scoreRecords, type ScoreResult } from "./score.js";
-import { extractSteps, stepPrompts } from "./steps.js";
+import { extractSteps } from "./steps.js";
 import { readToolBenchFile } from "../toolbench.js";
 import { StepStore } from "./store.js";
 
@@ -15,7 +15,8 @@ export interface EvalStepsOptions {
   data: string;
   models: Partial<Record<Role, string>>;
   singleLlm: boolean;
-  templates: TemplateVariant;
+  /** Templates, context policy and window, model timeout: as in a run. */
+  settings: CodecSettings;
   limit?: number;
   concurrency: number;
   out: string;
@@ -41,8 +42,8 @@ export async function evalSteps(o: EvalStepsOptions): Promise<EvalStepsResult> {
   let steps = extractSteps(readToolBenchFile(data), data);
   if (o.limit !== undefined) steps = steps.slice(0, o.limit);
   const roles = runRoles(o.singleLlm);
-  const models = roleModels(o.models, o.singleLlm, { record: o.record });
-  const settings = { data, singleLlm: o.singleLlm, templates: o.templates, limit: o.limit ?? null, models: Object.fromEntries(roles.map((r) => [r, o.models[r]])) };
+  const models = roleModels(o.models, o.singleLlm, { record: o.record, options: { numCtx: o.settings.numCtx } });
+  const settings = { data, singleLlm: o.singleLlm, ...o.settings, limit: o.limit ?? null, models: Object.fromEntries(roles.map((r) => [r, o.models[r]])) };
   const store = new StepStore(o.out, settings);
   try {
     const already = store.done().size;
@@ -51,15 +52,14 @@ export async function evalSteps(o: EvalStepsOptions): Promise<EvalStepsResult> {
     const results = await runSteps(steps, {
       models,
       singleLlm: o.singleLlm,
-      templates: o.templates,
+      settings: o.settings,
       concurrency: o.concurrency,
       store,
       onStep: () => bar.tick(),
       onElision: () => elided++,
     });
     bar.done();
-    const prompts = stepPrompts(steps, o.templates);
-    const records = steps.map((s, i) => {
+    const records = steps.map((s) => {
       const r = results.get(s.id)!;
       return {
         tools: s.tools,
@@ -67,7 +67,7 @@ export async function evalSteps(o: EvalStepsOptions): Promise<EvalStepsResult> {
         predictions: r.predictions,
         dialog: s.dialog,
         turn: s.turn,
-        model_input: prompts[i]!,
+        model_input: r.model_input,
         ...(r.error ? { error: r.error } : {}),
       };
     });

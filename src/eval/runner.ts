@@ -4,7 +4,9 @@
  */
 import type { LangGraphRunnableConfig } from "@langchain/langgraph";
 import { callerNode, plannerNode, summarizerNode, backboneNode } from "../nodes/index.js";
-import { failedStepPrediction, parseStepOutput, renderStepPrediction, type TemplateVariant } from "../protocol/index.js";
+import { failedStepPrediction, parseStepOutput, renderStepPrediction } from "../protocol/index.js";
+import { codecConfigurable, type CodecSettings } from "../codec/index.js";
+import type { PromptEvent } from "../nodes/common.js";
 import type { RoleModel } from "../models/index.js";
 import type { AgentStateType, AgentUpdate, RunStatus, Turn } from "../state.js";
 import type { EvalStep } from "./steps.js";
@@ -20,7 +22,8 @@ export interface RoleModels {
 export interface StepRunOptions {
   models: RoleModels;
   singleLlm: boolean;
-  templates: TemplateVariant;
+  /** Templates, context policy and window, model timeout: as in a run. */
+  settings: CodecSettings;
   /** Called when a node elided the oldest turns of a prompt to fit the model's context window. */
   onElision?: () => void;
 }
@@ -36,14 +39,20 @@ function failure(update: AgentUpdate): string | null {
 
 /** One step, teacher-forced. Never throws for a model failure: the step comes back as a listed miss. */
 export async function predictStep(step: EvalStep, opts: StepRunOptions): Promise<Omit<StoredStep, "ms">> {
+  // The step's model input is the first prompt the nodes sent (planner or backbone), exactly as sent.
+  let modelInput: string | null = null;
   const config: LangGraphRunnableConfig = {
-    writer: (event: unknown) => (event as { kind?: string }).kind === "elision" && opts.onElision?.(),
+    writer: (event: unknown) => {
+      const kind = (event as { kind?: string }).kind;
+      if (kind === "elision") opts.onElision?.();
+      if (kind === "prompt") modelInput ??= (event as PromptEvent).prompt;
+    },
     configurable: {
       plannerModel: opts.models.planner,
       callerModel: opts.models.caller,
       summarizerModel: opts.models.summarizer,
       backboneModel: opts.models.backbone,
-      templates: opts.templates,
+      ...codecConfigurable(opts.settings),
     },
   };
   const miss = (error: string, calls: number) => ({
@@ -51,6 +60,7 @@ export async function predictStep(step: EvalStep, opts: StepRunOptions): Promise
     predictions: failedStepPrediction(parseStepOutput(step.reference).plan),
     error,
     calls,
+    model_input: modelInput,
   });
   const turnsOf = (u: AgentUpdate) => (Array.isArray(u.turns) ? u.turns : u.turns ? [u.turns] : []) as Turn[];
   const first = opts.singleLlm ? await backboneNode(stateFor(step, step.history), config) : await plannerNode(stateFor(step, step.history), config);
@@ -59,12 +69,12 @@ export async function predictStep(step: EvalStep, opts: StepRunOptions): Promise
   const [plan, next] = turnsOf(first);
   if (!plan) return miss(`the ${opts.singleLlm ? "backbone" : "planner"} node returned no turn`, 1);
   if (opts.singleLlm || first.decision === "give up")
-    return { id: step.id, predictions: renderStepPrediction(plan.value, next), error: null, calls: 1 };
+    return { id: step.id, predictions: renderStepPrediction(plan.value, next), error: null, calls: 1, model_input: modelInput };
   const node = first.decision === "conclusion" ? summarizerNode : callerNode;
   const second = await node(stateFor(step, [...step.history, plan]), config);
   const err2 = failure(second);
   if (err2) return miss(err2, 2);
-  return { id: step.id, predictions: renderStepPrediction(plan.value, turnsOf(second)[0]), error: null, calls: 2 };
+  return { id: step.id, predictions: renderStepPrediction(plan.value, turnsOf(second)[0]), error: null, calls: 2, model_input: modelInput };
 }
 
 /**

@@ -2,7 +2,8 @@
  * Step extraction (metrics.md "Steps"): every planner turn of a test dialog with a decision marker is a step whose input
  * is the planner prompt over the history before it, and whose reference is that turn plus the turn after it.
  */
-import { hasAnyDecision, plannerPrompt, renderStepReference, renderToolDocs, stepTakesNextTurn, type TemplateVariant } from "../protocol/index.js";
+import { hasAnyDecision, renderStepReference, stepTakesNextTurn, type Templates } from "../protocol/index.js";
+import { RoleCodec } from "../codec/index.js";
 import type { ToolDoc, Turn } from "../state.js";
 import type { ToolBenchDialog } from "../toolbench.js";
 
@@ -48,12 +49,8 @@ export function extractSteps(dialogs: readonly ToolBenchDialog[], source = "test
   return steps;
 }
 
-/** The planner prompt of every step (tool documents rendered once per dialog). */
-export function stepPrompts(steps: readonly EvalStep[], variant: TemplateVariant): string[] {
-  const docs = new Map<readonly ToolDoc[], string>();
-  return steps.map((s) => {
-    let doc = docs.get(s.tools);
-    if (doc === undefined) docs.set(s.tools, (doc = renderToolDocs(s.tools)));
-    return plannerPrompt({ tools: s.tools, history: s.history, variant, doc });
-  });
+/** The full planner prompt of every step (no context fitting), as the planner's codec renders it. */
+export function stepPrompts(steps: readonly EvalStep[], templates: Templates): string[] {
+  const codec = new RoleCodec("planner", { templates });
+  return steps.map((s) => codec.prompt(s.tools, s.history));
 }

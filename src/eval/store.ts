@@ -11,6 +11,8 @@ export interface StoredStep {
   /** Model calls the step made and their wall time. */
   calls: number;
   ms: number;
+  /** The first prompt the step sent (planner or backbone), byte for byte; null when no call was made. */
+  model_input: string | null;
 }
 
 /**
@@ -38,12 +40,12 @@ export class StepStore {
 
   /** Opens (or creates) `steps.sqlite` in `dir`; a store made by a run with other settings is refused. */
   constructor(dir: string, settings: Record<string, unknown>) {
-    this.db = openRunDb(dir, "steps.sqlite", "CREATE TABLE IF NOT EXISTS steps (id INTEGER PRIMARY KEY, predictions TEXT NOT NULL, error TEXT, calls INTEGER NOT NULL, ms REAL NOT NULL)", settings);
-    this.insert = this.db.prepare("INSERT OR REPLACE INTO steps (id, predictions, error, calls, ms) VALUES (@id, @predictions, @error, @calls, @ms)");
+    this.db = openRunDb(dir, "steps.sqlite", "CREATE TABLE IF NOT EXISTS steps (id INTEGER PRIMARY KEY, predictions TEXT NOT NULL, error TEXT, calls INTEGER NOT NULL, ms REAL NOT NULL, model_input TEXT)", settings);
+    this.insert = this.db.prepare("INSERT OR REPLACE INTO steps (id, predictions, error, calls, ms, model_input) VALUES (@id, @predictions, @error, @calls, @ms, @model_input)");
   }
 
   done(): Map<number, StoredStep> {
-    const rows = this.db.prepare("SELECT id, predictions, error, calls, ms FROM steps").all() as StoredStep[];
+    const rows = this.db.prepare("SELECT id, predictions, error, calls, ms, model_input FROM steps").all() as StoredStep[];
     return new Map(rows.map((r) => [r.id, r]));
   }
 

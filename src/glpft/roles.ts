@@ -1,4 +1,5 @@
-import { backbonePrompt, backboneTarget, callerPrompt, hasDecision, plannerPrompt, renderToolDocs, summarizerPrompt, type TemplateVariant } from "../protocol/index.js";
+import { backboneTarget, hasDecision, type TemplateVariant } from "../protocol/index.js";
+import { RoleCodec } from "../codec/index.js";
 import type { Turn } from "../state.js";
 import type { SkipLog } from "./io.js";
 import type { RoleRecord, Stage2Record } from "./records.js";
@@ -12,21 +13,28 @@ const HALLUCINATED = "invalid_hallucination_function_name";
 
 interface DialogView {
   dialog: Stage2Record;
-  variant: TemplateVariant;
-  /** `{doc}`, rendered once per dialog: every prompt of the dialog repeats it. */
-  doc: string;
+  /** The role's codec renders each training prompt: what a model is trained on is what it is later sent. */
+  codec: RoleCodec;
   skip: (reason: string) => void;
 }
 
 /** Every training example of one dialog, per dataset (glpft-data.md); what is left out is counted in `skips`. */
 export function glpftRecords(dialog: Stage2Record, variant: TemplateVariant, skips: SkipLog): Record<Dataset, RoleRecord[]> {
   const out = {} as Record<Dataset, RoleRecord[]>;
-  const doc = renderToolDocs(dialog.tools);
   for (const dataset of DATASETS) {
-    const view: DialogView = { dialog, variant, doc, skip: (reason) => skips.add(`${dataset}: ${reason}`) };
+    const view: DialogView = { dialog, codec: codecOf(dataset, variant), skip: (reason) => skips.add(`${dataset}: ${reason}`) };
     out[dataset] = BUILDERS[dataset](view);
   }
   return out;
+}
+
+const codecs = new Map<string, RoleCodec>();
+function codecOf(role: Dataset, variant: TemplateVariant): RoleCodec {
+  const key = `${role}:${variant}`;
+  let codec = codecs.get(key);
+  // Unbounded: training prompts are the full prompts (the context policy applies when a model is sent one).
+  if (!codec) codecs.set(key, (codec = new RoleCodec(role, { templates: variant })));
+  return codec;
 }
 
 const BUILDERS: Record<Dataset, (v: DialogView) => RoleRecord[]> = {
@@ -42,7 +50,7 @@ function noDecision(next: Turn | undefined): string {
 }
 
 /** One example per planner step: a give up, or a turn followed by a caller or conclusion turn. */
-function plannerRecords({ dialog, variant, doc, skip }: DialogView): RoleRecord[] {
+function plannerRecords({ dialog, codec, skip }: DialogView): RoleRecord[] {
   const { tools, conversations: turns } = dialog;
   const out: RoleRecord[] = [];
   turns.forEach((t, i) => {
@@ -51,7 +59,7 @@ function plannerRecords({ dialog, variant, doc, skip }: DialogView): RoleRecord[
     if (next?.from === "caller" && next.value.includes(HALLUCINATED)) return skip(HALLUCINATED);
     if (!hasDecision(t.value, "give up") && next?.from !== "caller" && next?.from !== "conclusion") return skip(noDecision(next));
     const history = turns.slice(0, i);
-    out.push({ tools, history, input: plannerPrompt({ tools, history, variant, doc }), target: t.value });
+    out.push({ tools, history, input: codec.prompt(tools, history), target: t.value });
   });
   return out;
 }
@@ -60,7 +68,7 @@ function plannerRecords({ dialog, variant, doc, skip }: DialogView): RoleRecord[
  * One example per caller turn; `{thought}` is the planner turn before it. As in the reference, the prompt's history
  * leaves out earlier hallucinated caller turns (they are never learned from), while the record's `history` keeps them.
  */
-function callerRecords({ dialog, variant, doc, skip }: DialogView): RoleRecord[] {
+function callerRecords({ dialog, codec, skip }: DialogView): RoleRecord[] {
   const { tools, conversations: turns } = dialog;
   const isHallucinated = (t: Turn) => t.from === "caller" && t.value.includes(HALLUCINATED);
   const anyHallucinated = turns.some(isHallucinated);
@@ -71,20 +79,20 @@ function callerRecords({ dialog, variant, doc, skip }: DialogView): RoleRecord[]
     if (turns[i - 1]?.from !== "assistant") return skip("caller_turn_without_planner_turn");
     const history = turns.slice(0, i);
     const seen = anyHallucinated ? history.filter((h) => !isHallucinated(h)) : history;
-    out.push({ tools, history, input: callerPrompt({ tools, history: seen, variant, doc }), target: t.value });
+    out.push({ tools, history, input: codec.prompt(tools, seen), target: t.value });
   });
   return out;
 }
 
 /** One example per conclusion turn with an answer (`none` is not one). */
-function summarizerRecords({ dialog, variant, doc, skip }: DialogView): RoleRecord[] {
+function summarizerRecords({ dialog, codec, skip }: DialogView): RoleRecord[] {
   const { tools, conversations: turns } = dialog;
   const out: RoleRecord[] = [];
   turns.forEach((t, i) => {
     if (t.from !== "conclusion") return;
     if (t.value === "none") return skip("conclusion_none");
     const history = turns.slice(0, i);
-    out.push({ tools, history, input: summarizerPrompt({ tools, history, variant, doc }), target: t.value });
+    out.push({ tools, history, input: codec.prompt(tools, history), target: t.value });
   });
   return out;
 }
@@ -93,7 +101,7 @@ function summarizerRecords({ dialog, variant, doc, skip }: DialogView): RoleReco
  * One example per planner step, plan and action merged (`backboneTarget`). Unlike the reference script, a give up's
  * prompt is built from its own history: the reference reuses the previous step's prompt there (a documented defect).
  */
-function backboneRecords({ dialog, variant, doc, skip }: DialogView): RoleRecord[] {
+function backboneRecords({ dialog, codec, skip }: DialogView): RoleRecord[] {
   const { tools, conversations: turns } = dialog;
   const out: RoleRecord[] = [];
   turns.forEach((t, i) => {
@@ -101,7 +109,7 @@ function backboneRecords({ dialog, variant, doc, skip }: DialogView): RoleRecord
     const target = backboneTarget(t.value, turns[i + 1]);
     if (target === null) return skip(noDecision(turns[i + 1]));
     const history = turns.slice(0, i);
-    out.push({ tools, history, input: backbonePrompt({ tools, history, variant, doc }), target });
+    out.push({ tools, history, input: codec.prompt(tools, history), target });
   });
   return out;
 }

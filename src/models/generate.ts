@@ -1,6 +1,5 @@
 import type { BaseLanguageModelInterface } from "@langchain/core/language_models/base";
 import type { RunnableConfig } from "@langchain/core/runnables";
-import { cutAtEos } from "../protocol/index.js";
 
 export const ROLES = ["planner", "caller", "summarizer", "backbone"] as const;
 export type Role = (typeof ROLES)[number];
@@ -30,30 +29,51 @@ export function contentText(out: unknown): string {
   throw new TypeError(`a model returned ${typeof out}, not text`);
 }
 
+/** What a model call gets from its role's codec (see src/codec). */
+export interface ModelRequest {
+  prompt: string;
+  callOptions: object;
+}
+
 /**
- * Invoke a role model on a raw protocol prompt, stopping at `</s>` as the checkpoints were trained to. `callOptions`
- * go to the model as is (e.g. `format`, the JSON schema of an instruct-pack call).
+ * Invoke a role model on the prompt and call options its codec rendered, within `timeoutMs`. The caller's abort
+ * signal and the timeout both reach the model (as `signal`), and the call returns as soon as either fires even if the
+ * model ignores its signal. A failure is a ModelCallError; the model's text, however bad, is returned as is.
  */
-export async function generate(
-  role: Role,
-  model: RoleModel,
-  prompt: string,
-  config?: RunnableConfig,
-  callOptions?: Record<string, unknown>,
-): Promise<string> {
+export async function generate(role: Role, model: RoleModel, req: ModelRequest, config?: RunnableConfig, timeoutMs?: number): Promise<string> {
+  const controller = new AbortController();
+  const signal = config?.signal ? AbortSignal.any([config.signal, controller.signal]) : controller.signal;
+  let timer: NodeJS.Timeout | undefined;
+  let onAbort: (() => void) | undefined;
+  const stopped = new Promise<never>((_, reject) => {
+    if (timeoutMs !== undefined)
+      timer = setTimeout(() => {
+        const err = new ModelCallError(role, `${role} model failed: no reply within ${timeoutMs / 1000} s (modelTimeoutMs)`);
+        controller.abort(err);
+        reject(err);
+      }, timeoutMs);
+    timer?.unref();
+    onAbort = () => reject(new ModelCallError(role, `${role} model call aborted`));
+    if (config?.signal?.aborted) onAbort();
+    else config?.signal?.addEventListener("abort", onAbort, { once: true });
+  });
   try {
-    const out = await model.invoke(prompt, {
-      ...callOptions,
-      stop: ["</s>"],
+    const call = model.invoke(req.prompt, {
+      ...req.callOptions,
       callbacks: config?.callbacks,
-      signal: config?.signal,
+      signal,
       tags: [`alpha-umi:${role}`],
       metadata: { alpha_umi_role: role },
     } as RunnableConfig);
-    return cutAtEos(contentText(out));
+    // A call that loses the race may still fail later: that is not an unhandled rejection.
+    call.catch(() => undefined);
+    return contentText(await Promise.race([call, stopped]));
   } catch (err) {
     if (err instanceof ModelCallError) throw err;
     const msg = err instanceof Error ? err.message : String(err);
     throw new ModelCallError(role, `${role} model failed: ${msg}`, { cause: err });
+  } finally {
+    clearTimeout(timer);
+    if (onAbort) config?.signal?.removeEventListener("abort", onAbort);
   }
 }

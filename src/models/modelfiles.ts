@@ -9,7 +9,7 @@ import { basename, join } from "node:path";
 import { Readable } from "node:stream";
 import { Ollama, type CreateRequest } from "ollama";
 import { packageRoot } from "../paths.js";
-import { DEFAULT_BUDGET } from "../protocol/index.js";
+import { DEFAULT_BUDGET, isTemplateVariant, type Templates } from "../protocol/index.js";
 
 export const SETUP_ROLES = ["planner", "caller", "summarizer"] as const;
 export type SetupRole = (typeof SETUP_ROLES)[number];
@@ -149,8 +149,8 @@ export interface CheckTarget {
   role: string;
   model: string;
   host: string;
-  /** `alpha-umi` models must pass prompts through; instruct models keep their chat template. */
-  templates: "alpha-umi" | "instruct";
+  /** Models read with α-UMi templates must pass prompts through; instruct models keep their chat template. */
+  templates: Templates;
   numCtx?: number;
 }
 
@@ -180,7 +180,7 @@ export async function checkModels(targets: readonly CheckTarget[], fetchImpl?: t
     const trained = Object.entries(modelInfo).find(([k]) => k.endsWith(".context_length"))?.[1];
     if (typeof trained === "number" && trained < want)
       problems.push(`${where}: context length ${trained} is below the ${want} tokens the prompts need — use a model trained for ${want}`);
-    if (t.templates === "alpha-umi") {
+    if (isTemplateVariant(t.templates)) {
       if ((info.template ?? "").trim() !== "{{ .Prompt }}")
         problems.push(`${where}: template is not {{ .Prompt }} — α-UMi models read the raw training text; recreate it from prompts/ollama/Modelfile.${t.role}`);
       const params = parseShowParameters(info.parameters);

@@ -1,8 +1,8 @@
 import { LLM, type BaseLLMCallOptions, type BaseLLMParams } from "@langchain/core/language_models/llms";
 import { Ollama, type GenerateRequest, type GenerateResponse, type Options } from "ollama";
-import { DEFAULT_BUDGET, instructOutputToText, type JsonSchema, type TemplatePack, type TokenBudget } from "../protocol/index.js";
+import type { ContextWindow } from "../codec/index.js";
+import { DEFAULT_BUDGET, type JsonSchema } from "../protocol/index.js";
 import type { Role } from "./generate.js";
-import { RecordingModel } from "./replay.js";
 import { countTokens } from "./tokens.js";
 
 export const DEFAULT_OLLAMA_URL = "http://127.0.0.1:11434";
@@ -30,8 +30,6 @@ export function ollamaHost(fromSpec?: string): string {
 
 /** Per-role settings (config or CLI). */
 export interface OllamaRoleOptions {
-  /** `alpha-umi`: raw training prompts; `instruct`: chat-template prompts with JSON-schema-constrained replies. */
-  templates?: TemplatePack;
   temperature?: number;
   numCtx?: number;
   numPredict?: number;
@@ -49,7 +47,6 @@ export interface OllamaRoleOptions {
 }
 
 export const OLLAMA_DEFAULTS = {
-  templates: "alpha-umi" as TemplatePack,
   numCtx: DEFAULT_BUDGET.numCtx,
   numPredict: DEFAULT_BUDGET.numPredict,
   keepAlive: "30m",
@@ -63,13 +60,15 @@ export interface OllamaModelParams extends BaseLLMParams, OllamaRoleOptions {
   model: string;
   /** URL or host:port; default OLLAMA_HOST, else http://127.0.0.1:11434. */
   host?: string;
-  /** The role this model plays: an instruct reply is converted to that role's α-UMi text. */
+  /** The role this model plays (named in errors). */
   role?: Role;
   /** For tests and proxies. */
   fetch?: typeof fetch;
 }
 
 export interface OllamaCallOptions extends BaseLLMCallOptions {
+  /** True (default): the prompt is sent as is, no chat template (the α-UMi protocol); false: the model's chat template wraps it. */
+  raw?: boolean;
   /** A JSON schema that constrains the reply (Ollama structured outputs). */
   format?: JsonSchema;
 }
@@ -86,12 +85,6 @@ export class OllamaError extends Error {
     super(message, options);
     this.name = "OllamaError";
   }
-}
-
-/** What a model offers the prompt builder: which template pack it reads and its token budget. */
-export interface PromptProfile {
-  templates: TemplatePack;
-  budget: TokenBudget;
 }
 
 const RETRYABLE_NET = new Set(["ECONNRESET", "EPIPE", "ETIMEDOUT", "UND_ERR_SOCKET", "EAI_AGAIN", "ECONNABORTED"]);
@@ -114,16 +107,17 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 }
 
 /**
- * A role model served by Ollama, as a LangChain LLM (so callbacks and tracing see every call). With the α-UMi pack it
- * sends the protocol prompt raw (`raw: true`: no chat template) and stops at `</s>`; with the instruct pack it lets the
- * model's chat template wrap the prompt, passes the call's JSON schema as `format`, and converts the JSON reply back to
- * α-UMi τ text.
+ * A role model served by Ollama, as a LangChain LLM (so callbacks and tracing see every call). It sends the prompt its
+ * role's codec rendered: raw (no chat template, stop at `</s>`) for the α-UMi templates, or wrapped in the model's chat
+ * template with the call's JSON schema as `format` for the instruct templates; the reply comes back as is.
  */
 export class OllamaRawModel extends LLM<OllamaCallOptions> {
   readonly model: string;
   readonly host: string;
   readonly role: Role | undefined;
   readonly settings: Required<Omit<OllamaRoleOptions, "temperature" | "seed">> & Pick<OllamaRoleOptions, "temperature" | "seed">;
+  /** num_ctx and num_predict: the role's codec fits prompts to them. */
+  readonly contextWindow: ContextWindow;
   private readonly fetchImpl: typeof fetch;
 
   constructor(params: OllamaModelParams) {
@@ -133,7 +127,6 @@ export class OllamaRawModel extends LLM<OllamaCallOptions> {
     this.role = params.role;
     const pick = <K extends keyof OllamaRoleOptions>(k: K) => (params[k] ?? (OLLAMA_DEFAULTS as OllamaRoleOptions)[k]) as NonNullable<OllamaRoleOptions[K]>;
     this.settings = {
-      templates: pick("templates"),
       numCtx: pick("numCtx"),
       numPredict: pick("numPredict"),
       keepAlive: pick("keepAlive"),
@@ -144,6 +137,7 @@ export class OllamaRawModel extends LLM<OllamaCallOptions> {
       temperature: params.temperature,
       seed: params.seed,
     };
+    this.contextWindow = { numCtx: this.settings.numCtx, numPredict: this.settings.numPredict };
     this.fetchImpl = params.fetch ?? fetch;
   }
 
@@ -151,14 +145,10 @@ export class OllamaRawModel extends LLM<OllamaCallOptions> {
     return "alpha-umi-ollama";
   }
 
-  get promptProfile(): PromptProfile {
-    return { templates: this.settings.templates, budget: { numCtx: this.settings.numCtx, numPredict: this.settings.numPredict } };
-  }
-
   /** The exact request body `_call` sends (the tests compare it with the protocol rendering). */
-  request(prompt: string, options: Pick<OllamaCallOptions, "stop" | "format">): GenerateRequest & { stream: false } {
+  request(prompt: string, options: Pick<OllamaCallOptions, "stop" | "format" | "raw">): GenerateRequest & { stream: false } {
     const s = this.settings;
-    const raw = s.templates === "alpha-umi";
+    const raw = options.raw ?? true;
     const opts: Partial<Options> = { num_ctx: s.numCtx, num_predict: s.numPredict, stop: options.stop ?? (raw ? ["</s>"] : []) };
     if (s.temperature !== undefined) opts.temperature = s.temperature;
     if (s.seed !== undefined) opts.seed = s.seed;
@@ -178,10 +168,9 @@ export class OllamaRawModel extends LLM<OllamaCallOptions> {
   }
 
   async _call(prompt: string, options: this["ParsedCallOptions"]): Promise<string> {
-    if (this.settings.templates === "alpha-umi") await this.checkContext(prompt);
+    if (options.raw ?? true) await this.checkContext(prompt);
     const res = await this.generateWithRetries(this.request(prompt, options), options.signal);
-    const text = res.response ?? "";
-    return this.settings.templates === "instruct" && this.role ? instructOutputToText(this.role, text) : text;
+    return res.response ?? "";
   }
 
   /** A prompt longer than the context would be cut from the left by Ollama, losing the tool docs: refuse it. */
@@ -258,11 +247,4 @@ export class OllamaRawModel extends LLM<OllamaCallOptions> {
       return new OllamaError("unreachable", `${where}: cannot connect (${code}) — start \`ollama serve\` or set OLLAMA_HOST`, { cause: err });
     return new OllamaError("request", `${where}: ${msg}${code ? ` (${code})` : ""}`, { cause: err });
   }
-}
-
-/** The prompt profile of any model: Ollama models say theirs; others read the α-UMi pack in the checkpoints' 4096 tokens. */
-export function promptProfileOf(model: unknown): PromptProfile {
-  // A recording wrapper prompts its inner model: the prompt must be the one that model reads.
-  if (model instanceof RecordingModel) return promptProfileOf(model.inner);
-  return model instanceof OllamaRawModel ? model.promptProfile : { templates: "alpha-umi", budget: DEFAULT_BUDGET };
 }

@@ -17,8 +17,11 @@ export function parseModelSpec(spec: string): { provider: string; rest: string }
   return { provider: spec.slice(0, at), rest: spec.slice(at + 1) };
 }
 
-/** Build a LangChain model from a spec string; `ollama` options (templates, temperature, num_ctx…) are per role. */
-export function modelFromSpec(spec: ModelSpec, role: Role, ollama: OllamaRoleOptions = {}): RoleModel {
+/** Per-role model settings for spec-built models (num_ctx, temperature, seed…; each provider takes what it knows). */
+export type RoleModelOptions = OllamaRoleOptions;
+
+/** Build a LangChain model from a spec string with that role's settings. */
+export function modelFromSpec(spec: ModelSpec, role: Role, ollama: RoleModelOptions = {}): RoleModel {
   const { provider, rest } = parseModelSpec(spec);
   switch (provider) {
     case "ollama": {
@@ -46,20 +49,20 @@ export function runRoles(singleLlm: boolean): Role[] {
 }
 
 /**
- * The model of each role a run uses, from a spec string (with that role's Ollama options) or as given; with `record`,
+ * The model of each role a run uses, from a spec string (with that role's settings) or as given; with `record`,
  * each is wrapped to append every prompt and output to that cassette.
  */
 export function roleModels(
   specs: Partial<Record<Role, string | RoleModel>>,
   singleLlm: boolean,
-  opts: { record?: string; ollama?: Partial<Record<Role, OllamaRoleOptions>> } = {},
+  opts: { record?: string; options?: RoleModelOptions } = {},
 ): Partial<Record<Role, RoleModel>> {
   const writer = opts.record ? new CassetteWriter(opts.record) : undefined;
   const models: Partial<Record<Role, RoleModel>> = {};
   for (const role of runRoles(singleLlm)) {
     const spec = specs[role];
     if (!spec) throw new Error(`no ${role} model: pass --${role} SPEC`);
-    const model = typeof spec === "string" ? modelFromSpec(spec, role, opts.ollama?.[role]) : spec;
+    const model = typeof spec === "string" ? modelFromSpec(spec, role, opts.options) : spec;
     models[role] = writer ? new RecordingModel(model, role, writer) : model;
   }
   return models;

@@ -1,6 +1,5 @@
 import type { RunnableConfig } from "@langchain/core/runnables";
 import { ensureConfiguration } from "../configuration.js";
-import { decisionTurn, formatCall, parseBackbone } from "../protocol/index.js";
 import type { AgentStateType, AgentUpdate } from "../state.js";
 import { callRole, roleMessage } from "./common.js";
 import { toolCallOf } from "./toolCalls.js";
@@ -15,29 +14,24 @@ export async function backboneNode(state: AgentStateType, config: RunnableConfig
     return { decision: "give up", status: { status: "gave_up", reason: `step budget exhausted: ${maxSteps} steps without a conclusion` } };
   const res = await callRole("backbone", state, config);
   if (!res.ok) return res.update;
-  const out = parseBackbone(res.text);
+  const { turns, decision, call, answer } = res.reading;
+  const [plan, second] = turns as [(typeof turns)[number], (typeof turns)[number] | undefined];
   const steps = state.steps + 1;
-  if (out.kind === "give up") {
-    const plan = decisionTurn(out.rationale, "give up");
-    return { turns: [plan], decision: "give up", steps, status: { status: "gave_up", reason: "the model gave up" }, messages: [roleMessage("backbone", plan.value)] };
-  }
-  if (out.kind === "conclusion") {
-    const plan = decisionTurn(out.rationale, "conclusion");
+  if (decision === "give up")
+    return { turns, decision, steps, status: { status: "gave_up", reason: "the model gave up" }, messages: [roleMessage("backbone", plan.value)] };
+  if (decision === "conclusion")
     return {
-      turns: [plan, { from: "conclusion", value: out.answer }],
-      decision: "conclusion",
+      turns,
+      decision,
       steps,
-      answer: out.answer,
+      answer: answer!,
       status: { status: "finished" },
-      messages: [roleMessage("backbone", plan.value), roleMessage("summarizer", out.answer)],
+      messages: [roleMessage("backbone", plan.value), roleMessage("summarizer", answer!)],
     };
-  }
-  const plan = decisionTurn(out.rationale, "caller");
-  const call = formatCall(out.action, out.actionInput);
   return {
-    turns: [plan, { from: "caller", value: call }],
-    decision: "caller",
+    turns,
+    decision,
     steps,
-    messages: [roleMessage("backbone", plan.value + "\n" + call, { tool_calls: [toolCallOf(state.turns.length + 1, out.action, out.actionInput)] })],
+    messages: [roleMessage("backbone", plan.value + "\n" + second!.value, { tool_calls: [toolCallOf(state.turns.length + 1, call!.action, call!.actionInput)] })],
   };
 }

@@ -1,5 +1,4 @@
 import type { RunnableConfig } from "@langchain/core/runnables";
-import { formatCall, parseCaller } from "../protocol/index.js";
 import type { AgentStateType, AgentUpdate } from "../state.js";
 import { callRole, roleMessage } from "./common.js";
 import { stepMessageId, toolCallOf } from "./toolCalls.js";
@@ -8,13 +7,12 @@ import { stepMessageId, toolCallOf } from "./toolCalls.js";
 export async function callerNode(state: AgentStateType, config: RunnableConfig): Promise<AgentUpdate> {
   const res = await callRole("caller", state, config);
   if (!res.ok) return res.update;
-  const { action, actionInput } = parseCaller(res.text);
-  const value = formatCall(action, actionInput);
+  const { turns, call } = res.reading;
   // One chat message per step, as chat UIs expect: the planner's message gains the tool call (same id, replaced in place).
   const plan = state.turns[state.turns.length - 1]!;
   const message = roleMessage("planner", plan.value, {
     id: stepMessageId(state.turns.length - 1),
-    tool_calls: [toolCallOf(state.turns.length, action, actionInput)],
+    tool_calls: [toolCallOf(state.turns.length, call!.action, call!.actionInput)],
   });
-  return { turns: [{ from: "caller", value }], messages: [message] };
+  return { turns, messages: [message] };
 }

@@ -1,22 +1,39 @@
 import { AIMessage } from "@langchain/core/messages";
 import type { RunnableConfig } from "@langchain/core/runnables";
-import type { LangGraphRunnableConfig } from "@langchain/langgraph";
-import { ensureConfiguration, roleModel, type AgentConfiguration } from "../configuration.js";
+import { isGraphInterrupt, type LangGraphRunnableConfig } from "@langchain/langgraph";
+import type { Reading, RenderedPrompt } from "../codec/index.js";
+import { ensureConfiguration, roleCodec, roleModel, type AgentConfiguration } from "../configuration.js";
 import { generate, type Role } from "../models/generate.js";
 import type { AgentStateType, AgentUpdate } from "../state.js";
-import { buildPrompt } from "./prompt.js";
+import { capReason } from "../tools/stringify.js";
 
-export type ModelTurn = { ok: true; text: string; cfg: AgentConfiguration } | { ok: false; update: AgentUpdate };
+export type ModelTurn = { ok: true; reading: Reading; cfg: AgentConfiguration } | { ok: false; update: AgentUpdate };
 
-/** Prompt a role's model over τ. A failed call (server down, cassette miss) ends the run as `failed`, resumable later. */
+/** Streamed (custom stream mode) with every model call: the exact prompt sent, for eval records and debugging. */
+export interface PromptEvent {
+  kind: "prompt";
+  role: Role;
+  prompt: string;
+}
+
+/**
+ * Prompt a role's model over τ through the role's codec. A failed call (server down, cassette miss, timeout) ends the
+ * run as `failed`, resumable later; a LangGraph interrupt passes through.
+ */
 export async function callRole(role: Role, state: AgentStateType, config: RunnableConfig): Promise<ModelTurn> {
   const cfg = ensureConfiguration(config);
+  const writer = (config as LangGraphRunnableConfig).writer;
   try {
-    const { prompt, callOptions, elision } = await buildPrompt(role, state, cfg);
-    if (elision) (config as LangGraphRunnableConfig).writer?.(elision);
-    return { ok: true, text: await generate(role, roleModel(role, cfg), prompt, config, callOptions), cfg };
+    const model = roleModel(role, cfg);
+    const codec = roleCodec(role, cfg, model);
+    const rendered: RenderedPrompt = await codec.render(state);
+    if (rendered.elision) writer?.(rendered.elision);
+    writer?.({ kind: "prompt", role, prompt: rendered.prompt } satisfies PromptEvent);
+    const text = await generate(role, model, rendered, config, cfg.modelTimeoutMs);
+    return { ok: true, reading: codec.read(text), cfg };
   } catch (err) {
-    const reason = err instanceof Error ? err.message : String(err);
+    if (isGraphInterrupt(err)) throw err;
+    const reason = capReason(err);
     return { ok: false, update: { status: { status: "failed", reason }, decision: null } };
   }
 }

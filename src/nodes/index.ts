@@ -4,5 +4,4 @@ export { callerNode } from "./caller.js";
 export { toolsNode } from "./tools.js";
 export { summarizerNode } from "./summarizer.js";
 export { backboneNode } from "./backbone.js";
-export { buildPrompt } from "./prompt.js";
 export * from "./routes.js";

@@ -1,6 +1,5 @@
 import type { RunnableConfig } from "@langchain/core/runnables";
 import { ensureConfiguration } from "../configuration.js";
-import { parsePlanner } from "../protocol/index.js";
 import type { AgentStateType, AgentUpdate } from "../state.js";
 import { callRole, roleMessage } from "./common.js";
 import { stepMessageId } from "./toolCalls.js";
@@ -12,12 +11,12 @@ export async function plannerNode(state: AgentStateType, config: RunnableConfig)
     return { decision: "give up", status: { status: "gave_up", reason: `step budget exhausted: ${maxSteps} planner steps without a conclusion` } };
   const res = await callRole("planner", state, config);
   if (!res.ok) return res.update;
-  const { plan, decision } = parsePlanner(res.text);
+  const { turns, decision } = res.reading;
   return {
-    turns: [{ from: "assistant", value: plan }],
+    turns,
     decision,
     steps: state.steps + 1,
-    messages: [roleMessage("planner", plan, { id: stepMessageId(state.turns.length) })],
+    messages: [roleMessage("planner", turns[0]!.value, { id: stepMessageId(state.turns.length) })],
     ...(decision === "give up" ? { status: { status: "gave_up" as const, reason: "the planner gave up" } } : {}),
   };
 }

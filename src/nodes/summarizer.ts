@@ -1,5 +1,4 @@
 import type { RunnableConfig } from "@langchain/core/runnables";
-import { normaliseEmpty } from "../protocol/index.js";
 import type { AgentStateType, AgentUpdate } from "../state.js";
 import { callRole, roleMessage } from "./common.js";
 
@@ -7,11 +6,6 @@ import { callRole, roleMessage } from "./common.js";
 export async function summarizerNode(state: AgentStateType, config: RunnableConfig): Promise<AgentUpdate> {
   const res = await callRole("summarizer", state, config);
   if (!res.ok) return res.update;
-  const answer = normaliseEmpty(res.text);
-  return {
-    turns: [{ from: "conclusion", value: answer }],
-    answer,
-    status: { status: "finished" },
-    messages: [roleMessage("summarizer", answer)],
-  };
+  const { turns, answer } = res.reading;
+  return { turns, answer: answer!, status: { status: "finished" }, messages: [roleMessage("summarizer", answer!)] };
 }

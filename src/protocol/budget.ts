@@ -6,9 +6,9 @@
  */
 import { tokenCounter } from "../models/tokens.js";
 import type { Turn } from "../state.js";
-import { renderRolePrompt, type TemplatePack } from "./instruct.js";
+import { renderRolePrompt } from "./instruct.js";
 import { renderToolDocs, type PromptInput } from "./render.js";
-import type { PromptRole } from "./templates.js";
+import type { PromptRole, Templates } from "./templates.js";
 
 export interface TokenBudget {
   numCtx: number;
@@ -29,7 +29,7 @@ export function elisionTurn(count: number): Turn {
 }
 
 export interface FitInput extends PromptInput {
-  templates?: TemplatePack;
+  templates?: Templates;
 }
 
 export interface FitResult {

@@ -10,17 +10,10 @@ import { packageRoot } from "../paths.js";
 import type { Decision, ToolDoc, Turn } from "../state.js";
 import { decisionTurn, formatCall } from "./parse.js";
 import { backbonePrompt, callerPrompt, plannerPrompt, renderToolDocs, renderToolNames, summarizerPrompt, type PromptInput } from "./render.js";
-import type { PromptRole, TemplateVariant } from "./templates.js";
+import { isTemplateVariant, type PromptRole, type Templates, type TemplateVariant } from "./templates.js";
 
-export const TEMPLATE_PACKS = ["alpha-umi", "instruct"] as const;
-/** `alpha-umi`: the training prompts, sent raw; `instruct`: chat-form prompts with constrained output. */
-export type TemplatePack = (typeof TEMPLATE_PACKS)[number];
 export const INSTRUCT_ROLES = ["planner", "caller", "summarizer"] as const;
 export type InstructRole = (typeof INSTRUCT_ROLES)[number];
-
-export function isTemplatePack(v: string): v is TemplatePack {
-  return (TEMPLATE_PACKS as readonly string[]).includes(v);
-}
 
 const cache = new Map<InstructRole, string>();
 
@@ -74,9 +67,10 @@ export function instructPrompt(role: PromptRole, input: PromptInput): string {
   });
 }
 
-/** A role's prompt in the chosen pack: the one entry point for prompt text of a model step. */
-export function renderRolePrompt(role: PromptRole, input: PromptInput, pack: TemplatePack = "alpha-umi"): string {
-  if (pack === "instruct") return instructPrompt(role, input);
+/** A role's prompt in the chosen templates: the one entry point for prompt text of a model step. */
+export function renderRolePrompt(role: PromptRole, input: PromptInput, templates: Templates = input.variant ?? "toolbench"): string {
+  if (!isTemplateVariant(templates)) return instructPrompt(role, input);
+  input = { ...input, variant: templates };
   switch (role) {
     case "planner":
       return plannerPrompt(input);

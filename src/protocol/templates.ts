@@ -3,7 +3,14 @@ import { join } from "node:path";
 import { packageRoot } from "../paths.js";
 
 export const TEMPLATE_VARIANTS = ["toolbench", "toolalpaca"] as const;
+/** The α-UMi training prompt sets (what the released checkpoints read, sent raw). */
 export type TemplateVariant = (typeof TEMPLATE_VARIANTS)[number];
+/**
+ * The templates a role reads: an α-UMi variant, or `instruct` (chat-form prompts with JSON-schema-constrained replies,
+ * for off-the-shelf chat models). The one word for this choice in code, configuration and CLI.
+ */
+export const TEMPLATES = [...TEMPLATE_VARIANTS, "instruct"] as const;
+export type Templates = (typeof TEMPLATES)[number];
 export const PROMPT_ROLES = ["planner", "caller", "summarizer", "backbone"] as const;
 export type PromptRole = (typeof PROMPT_ROLES)[number];
 
@@ -19,6 +26,10 @@ const cache = new Map<string, string>();
 
 export function isTemplateVariant(v: string): v is TemplateVariant {
   return (TEMPLATE_VARIANTS as readonly string[]).includes(v);
+}
+
+export function isTemplates(v: string): v is Templates {
+  return (TEMPLATES as readonly string[]).includes(v);
 }
 
 /** The template text of `prompts/{variant}_{role}.txt`; the file's final newline is a file convention, not template text. */

@@ -18,11 +18,11 @@ const dialogs = readToolBenchFile(OUT_OF_DOMAIN);
 const cassette = join(dir, "reference8.jsonl");
 const cassette60 = join(dir, "reference60.jsonl");
 const replay = (c: string) => ({ planner: `replay:${c}`, caller: `replay:${c}`, summarizer: `replay:${c}` });
-const base = { data: OUT_OF_DOMAIN, singleLlm: false, templates: "toolbench" as const, concurrency: 1 };
+const base = { data: OUT_OF_DOMAIN, singleLlm: false, settings: { templates: "toolbench" as const }, concurrency: 1 };
 
 beforeAll(async () => {
-  await writeReferenceCassette(extractSteps(dialogs.slice(0, 8)), cassette, "toolbench");
-  await writeReferenceCassette(extractSteps(dialogs.slice(0, 60)), cassette60, "toolbench");
+  await writeReferenceCassette(extractSteps(dialogs.slice(0, 8)), cassette, { templates: "toolbench" });
+  await writeReferenceCassette(extractSteps(dialogs.slice(0, 60)), cassette60, { templates: "toolbench" });
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

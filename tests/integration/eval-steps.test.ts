@@ -15,13 +15,13 @@ const steps = extractSteps(readToolBenchFile(OUT_OF_DOMAIN));
 const replay = { planner: `replay:${cassette}`, caller: `replay:${cassette}`, summarizer: `replay:${cassette}` };
 
 beforeAll(async () => {
-  const summary = await writeReferenceCassette(steps, cassette, "toolbench");
+  const summary = await writeReferenceCassette(steps, cassette, { templates: "toolbench" });
   expect(summary.lines).toBe(steps.length + steps.filter((s) => s.next).length);
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 test("replaying the reference outputs of the out-of-domain set scores 1.0 with hallucination 0 (concurrency 1)", async () => {
-  const r = await evalSteps({ data: OUT_OF_DOMAIN, models: replay, singleLlm: false, templates: "toolbench", concurrency: 1, out: join(dir, "full") });
+  const r = await evalSteps({ data: OUT_OF_DOMAIN, models: replay, singleLlm: false, settings: { templates: "toolbench" }, concurrency: 1, out: join(dir, "full") });
   expect(r.steps).toBe(1547);
   expect(r.failures).toEqual([]);
   for (const k of ["plan_em", "action_em", "f1", "easy_f1", "hard_f1", "rouge"] as const) expect(r.score.metrics[k]).toBeGreaterThanOrEqual(0.999);

@@ -25,8 +25,8 @@ test("instruct pack through the graph: schema-constrained replies never yield a 
   const fake = await startFakeOllama({ models: { "qwen2.5": {} }, respond: schemaValidReplies(rng(42)) });
   try {
     const model = (role: "planner" | "caller" | "summarizer") =>
-      new OllamaRawModel({ model: "qwen2.5", host: fake.url, role, templates: "instruct", numCtx: 8192 });
-    const graph = createAlphaUmiGraph({ tools: demoTools(), models: { planner: model("planner"), caller: model("caller"), summarizer: model("summarizer") }, maxSteps: 6 });
+      new OllamaRawModel({ model: "qwen2.5", host: fake.url, role, numCtx: 8192 });
+    const graph = createAlphaUmiGraph({ tools: demoTools(), models: { planner: model("planner"), caller: model("caller"), summarizer: model("summarizer") }, templates: "instruct", maxSteps: 6 });
     const names = new Set(demoTools().map((t) => t.doc.Name));
     let calls = 0;
     for (let run = 0; run < 8; run++) {

@@ -3,7 +3,8 @@ import type { AddressInfo } from "node:net";
 import { generate, ModelCallError, type Role } from "../../src/models/generate.js";
 import { normalizeOllamaHost, OllamaRawModel, type OllamaModelParams } from "../../src/models/ollama.js";
 import { modelFromSpec } from "../../src/models/spec.js";
-import { instructFormat, renderRolePrompt, type TemplatePack } from "../../src/protocol/index.js";
+import { instructFormat, renderRolePrompt } from "../../src/protocol/index.js";
+import { RoleCodec } from "../../src/codec/index.js";
 import type { ToolDoc, Turn } from "../../src/state.js";
 import { startFakeOllama, type FakeOllama } from "../helpers/fakeOllama.js";
 
@@ -26,6 +27,9 @@ beforeEach(async () => {
 });
 afterEach(() => fake.close());
 
+/** A raw α-UMi request, as an α-UMi codec renders it. */
+const raw = (prompt: string) => ({ prompt, callOptions: { stop: ["</s>"], raw: true } });
+
 function model(params: Partial<OllamaModelParams> = {}): OllamaRawModel {
   return new OllamaRawModel({ model: "alpha-umi-planner", host: fake.url, backoffMs: 5, ...params });
 }
@@ -43,7 +47,9 @@ describe("requests", () => {
     async (role) => {
       const m = model({ role, temperature: 0.5, seed: 7 });
       const prompt = renderRolePrompt(role, { tools, history: ROLE_INPUTS[role] });
-      await expect(generate(role, m, prompt)).resolves.toBe("ok");
+      const rendered = await new RoleCodec(role, { templates: "toolbench", window: m.contextWindow }).render({ tools, turns: ROLE_INPUTS[role] });
+      expect(rendered.prompt).toBe(prompt);
+      await expect(generate(role, m, rendered)).resolves.toBe("ok");
       const [body] = fake.generations();
       expect(Buffer.from(String(body!.prompt), "utf8").equals(Buffer.from(prompt, "utf8"))).toBe(true);
       expect(body).toEqual({
@@ -61,10 +67,12 @@ describe("requests", () => {
     "instruct pack, %s: the chat-form prompt goes through the model's template, with the role's JSON schema",
     async (role) => {
       fake.faults = [];
-      const m = model({ model: "qwen2.5", role, templates: "instruct", keepAlive: -1, numCtx: 8192 });
+      const m = model({ model: "qwen2.5", role, keepAlive: -1, numCtx: 8192 });
       const prompt = renderRolePrompt(role, { tools, history: ROLE_INPUTS[role] }, "instruct");
       const format = instructFormat(role, tools);
-      await generate(role, m, prompt, undefined, { format });
+      const rendered = await new RoleCodec(role, { templates: "instruct", window: m.contextWindow }).render({ tools, turns: ROLE_INPUTS[role] });
+      expect(rendered).toMatchObject({ prompt, callOptions: { raw: false, ...(format ? { format } : {}) } });
+      await generate(role, m, rendered);
       const [body] = fake.generations();
       expect(body).toEqual({
         model: "qwen2.5",
@@ -79,20 +87,28 @@ describe("requests", () => {
     },
   );
 
-  test("instruct replies come back as α-UMi τ text", async () => {
+  test("instruct replies come back as is, and the codec reads them as α-UMi τ text", async () => {
     const replies = ['{"thought": "Check the weather.", "next": "caller"}', '{"action": "get_weather_for_demo", "action_input": {"city": "Paris"}}'];
+    const sent = [...replies];
     await fake.close();
     fake = await startFakeOllama({ models: { "qwen2.5": {} }, respond: () => replies.shift()! });
-    const opts = { model: "qwen2.5", host: fake.url, templates: "instruct" as TemplatePack };
-    await expect(generate("planner", new OllamaRawModel({ ...opts, role: "planner" }), "p")).resolves.toBe("Check the weather.\n Next: caller.");
-    await expect(generate("caller", new OllamaRawModel({ ...opts, role: "caller" }), "p")).resolves.toBe(
-      'Action: get_weather_for_demo\nAction Input: {\n  "city": "Paris"\n}',
-    );
+    const m = new OllamaRawModel({ model: "qwen2.5", host: fake.url });
+    const read = async (role: Role) => {
+      const codec = new RoleCodec(role, { templates: "instruct" });
+      const text = await generate(role, m, await codec.render({ tools, turns: ROLE_INPUTS[role] }));
+      expect(text).toBe(sent.shift());
+      return codec.read(text);
+    };
+    expect(await read("planner")).toMatchObject({ text: "Check the weather.\n Next: caller.", decision: "caller" });
+    expect(await read("caller")).toMatchObject({
+      turns: [{ from: "caller", value: 'Action: get_weather_for_demo\nAction Input: {\n  "city": "Paris"\n}' }],
+      call: { action: "get_weather_for_demo" },
+    });
   });
 
   test("modelFromSpec passes per-role options and the spec's URL", async () => {
     const m = modelFromSpec(`ollama:alpha-umi-planner@${fake.url}`, "planner", { numPredict: 256, keepAlive: "1h" });
-    await generate("planner", m, "hello");
+    await generate("planner", m, raw("hello"));
     expect(fake.generations()[0]).toMatchObject({ keep_alive: "1h", options: { num_predict: 256 } });
   });
 });
@@ -100,32 +116,32 @@ describe("requests", () => {
 describe("faults", () => {
   test("a 500 is retried and the next reply wins", async () => {
     fake.faults.push({ status: 500, error: "llama runner process has terminated" });
-    await expect(generate("planner", model(), "p")).resolves.toBe("ok");
+    await expect(generate("planner", model(), raw("p"))).resolves.toBe("ok");
     expect(fake.generations()).toHaveLength(2);
   });
 
   test("5xx retries are bounded", async () => {
     fake.faults.push({ status: 503 }, { status: 503 }, { status: 503 }, { status: 503 });
-    await expect(generate("planner", model({ retries: 2 }), "p")).rejects.toThrow(/planner model failed: Ollama at http:\/\/127\.0\.0\.1:\d+, model alpha-umi-planner: server error 503/);
+    await expect(generate("planner", model({ retries: 2 }), raw("p"))).rejects.toThrow(/planner model failed: Ollama at http:\/\/127\.0\.0\.1:\d+, model alpha-umi-planner: server error 503/);
     expect(fake.generations()).toHaveLength(3);
   });
 
   test("a dropped connection is retried", async () => {
     fake.faults.push("reset");
-    await expect(generate("planner", model(), "p")).resolves.toBe("ok");
+    await expect(generate("planner", model(), raw("p"))).resolves.toBe("ok");
     expect(fake.generations()).toHaveLength(2);
   });
 
   test("a reply slower than the timeout is a timeout error", async () => {
     fake.faults.push({ delayMs: 3000 });
     const t0 = Date.now();
-    await expect(generate("planner", model({ timeoutMs: 200 }), "p")).rejects.toThrow(/model alpha-umi-planner: no reply within 0\.2 s/);
+    await expect(generate("planner", model({ timeoutMs: 200 }), raw("p"))).rejects.toThrow(/model alpha-umi-planner: no reply within 0\.2 s/);
     expect(Date.now() - t0).toBeLessThan(2500);
     expect(fake.generations()).toHaveLength(1);
   });
 
   test("an unknown model says how to create it", async () => {
-    const err = await generate("caller", model({ model: "alpha-umi-caller" }), "p").catch((e: unknown) => e);
+    const err = await generate("caller", model({ model: "alpha-umi-caller" }), raw("p")).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ModelCallError);
     expect((err as Error).message).toMatch(/Ollama at http:\/\/127\.0\.0\.1:\d+, model alpha-umi-caller: model not found — create it with `alpha-umi models create`/);
     expect(fake.generations()).toHaveLength(1);
@@ -139,7 +155,7 @@ describe("faults", () => {
       });
     });
     const t0 = Date.now();
-    const err = (await generate("planner", new OllamaRawModel({ model: "m", host: `127.0.0.1:${port}` }), "p").catch((e: unknown) => e)) as Error;
+    const err = (await generate("planner", new OllamaRawModel({ model: "m", host: `127.0.0.1:${port}` }), raw("p")).catch((e: unknown) => e)) as Error;
     expect(Date.now() - t0).toBeLessThan(2000);
     expect(err.message).toBe(`planner model failed: Ollama at http://127.0.0.1:${port}, model m: cannot connect (ECONNREFUSED) — start \`ollama serve\` or set OLLAMA_HOST`);
     expect(err.message).not.toContain("\n");
@@ -150,7 +166,7 @@ describe("faults", () => {
     const ac = new AbortController();
     setTimeout(() => ac.abort(), 100);
     const t0 = Date.now();
-    await expect(generate("planner", model(), "p", { signal: ac.signal })).rejects.toThrow();
+    await expect(generate("planner", model(), raw("p"), { signal: ac.signal })).rejects.toThrow();
     expect(Date.now() - t0).toBeLessThan(2000);
     await new Promise((r) => setTimeout(r, 100));
     expect(fake.closedEarly).toBe(1);
@@ -158,7 +174,7 @@ describe("faults", () => {
   });
 
   test("a prompt longer than num_ctx is refused before it is sent (Ollama would cut the tool docs off)", async () => {
-    await expect(generate("planner", model({ numCtx: 20 }), "word ".repeat(50))).rejects.toThrow(
+    await expect(generate("planner", model({ numCtx: 20 }), raw("word ".repeat(50)))).rejects.toThrow(
       /model alpha-umi-planner: the prompt has \d+ tokens but num_ctx is 20; context too small/,
     );
     expect(fake.generations()).toHaveLength(0);

@@ -18,15 +18,15 @@ const ROLES = ["planner", "caller", "summarizer"] as const;
 (live ? describe : describe.skip)(live ? `live Ollama at ${process.env.OLLAMA_HOST}` : "live Ollama: skipped because OLLAMA_HOST is not set", () => {
   const host = ollamaHost();
   const name = (role: string) => instructModel ?? `${prefix}-${role}`;
-  const templates = instructModel ? ("instruct" as const) : ("alpha-umi" as const);
+  const templates = instructModel ? ("instruct" as const) : ("toolbench" as const);
 
   test("the role models are set up", async () => {
     expect(await checkModels(ROLES.map((role) => ({ role, model: name(role), host, templates })))).toEqual([]);
   });
 
   test("the demo task runs to an end with only real tool names", async () => {
-    const models = Object.fromEntries(ROLES.map((role) => [role, new OllamaRawModel({ model: name(role), role, templates, temperature: 0 })]));
-    const graph = createAlphaUmiGraph({ tools: demoTools(), models, maxSteps: 8 });
+    const models = Object.fromEntries(ROLES.map((role) => [role, new OllamaRawModel({ model: name(role), role, temperature: 0 })]));
+    const graph = createAlphaUmiGraph({ tools: demoTools(), models, templates, maxSteps: 8 });
     const state = (await graph.invoke({ instruction: DEMO_INSTRUCTION }, { configurable: { thread_id: "live" } })) as AgentStateType;
     console.log(state.turns.map((t) => `[${t.from}] ${t.value}`).join("\n"));
     expect(["finished", "gave_up"]).toContain(state.status.status);

@@ -42,7 +42,7 @@ test("a single-LLM episode runs the backbone on the dialog's replayed tools and 
   writeFileSync(data, JSON.stringify([dialog]));
   const call = 'Ask the service.\nAction: weather_for_demo\nAction Input: {"city": "Paris"}';
   const backbone = new ScriptedModel([call, call, "Got it.\nconclusion: It is 21 degrees in Paris."], "backbone");
-  const r = await evalEpisodes({ data, models: { backbone }, singleLlm: true, templates: "toolbench", concurrency: 1, out: join(dir, "single") });
+  const r = await evalEpisodes({ data, models: { backbone }, singleLlm: true, settings: { templates: "toolbench" }, concurrency: 1, out: join(dir, "single") });
   const row = r.rows[0]!;
   expect(row).toMatchObject({ status: "finished", reason: null, steps: 3, answer: "It is 21 degrees in Paris." });
   expect(row.turns.filter((t) => t.from === "observation").map((t) => t.value)).toEqual(["timeout", "{'temp': 21}"]);
@@ -62,7 +62,7 @@ test("metrics over no episodes are zeros, not NaN, and the report still renders"
 test("a test set with a bad record is refused with the file, record and field", async () => {
   const data = join(dir, "bad.json");
   writeFileSync(data, JSON.stringify([dialog, { ...dialog, conversations: [{ from: "robot", value: "x" }] }]));
-  await expect(evalEpisodes({ data, models: { backbone: "replay:x" }, singleLlm: true, templates: "toolbench", concurrency: 1, out: join(dir, "bad") })).rejects.toThrow(
+  await expect(evalEpisodes({ data, models: { backbone: "replay:x" }, singleLlm: true, settings: { templates: "toolbench" }, concurrency: 1, out: join(dir, "bad") })).rejects.toThrow(
     /bad\.json: record 1, field conversations\.0\.from: /,
   );
 });

@@ -51,7 +51,7 @@ describe("eval steps: teacher-forced nodes", () => {
   const opts = (planner: ScriptedModel, second: ScriptedModel) => ({
     models: { planner, caller: second, summarizer: second },
     singleLlm: false,
-    templates: "toolbench" as const,
+    settings: { templates: "toolbench" as const },
   });
 
   test("planner then caller on the planner's own output, in the reference prediction shape", async () => {
@@ -85,7 +85,7 @@ describe("eval steps: teacher-forced nodes", () => {
   test("the single-LLM backbone's output comes back in α-UMi form", async () => {
     const [step] = extractSteps([dialog]);
     const backbone = new ScriptedModel(['Let me call.\nAction: get_weather\nAction Input: {"city": "Paris"}']);
-    const r = await predictStep(step!, { models: { backbone }, singleLlm: true, templates: "toolbench" });
+    const r = await predictStep(step!, { models: { backbone }, singleLlm: true, settings: { templates: "toolbench" } });
     expect(parseStepOutput(r.predictions)).toMatchObject({ plan: "call", action: "get_weather", actionInput: '{"city": "Paris"}' });
     expect(backbone.prompts[0]).toMatch(/ assistant: $/);
   });
