@@ -1,34 +1,68 @@
-import { HumanMessage } from "@langchain/core/messages";
+import { HumanMessage, RemoveMessage, type BaseMessage } from "@langchain/core/messages";
 import type { RunnableConfig } from "@langchain/core/runnables";
 import { ensureConfiguration } from "../configuration.js";
 import { contentText } from "../models/generate.js";
 import { toolDocs } from "../tools/spec.js";
 import type { AgentStateType, AgentUpdate } from "../state.js";
 
+/** Whether a thread's run ended: only then does it take a new question. */
+export function takesNewQuestion(status: AgentStateType["status"]["status"]): boolean {
+  return status === "finished" || status === "gave_up";
+}
+
 /**
- * Entry of every invocation. Starts τ from `instruction` or a chat message, takes a follow-up question in a finished
- * thread, and re-opens a failed run so that invoking the same thread again retries from where τ stands.
+ * The questions this invocation brings that τ does not hold yet. Every user turn of τ comes from one human message
+ * (intake writes the message of an `instruction`), so the human messages past that count are new; counting, rather
+ * than looking at the last message, keeps a thread whose first step failed from reading its own instruction as new.
+ * An `instruction` is new when no user turn asked it: passing the same input again resumes.
+ */
+function newQuestions(state: AgentStateType): { texts: string[]; fresh: BaseMessage[]; instruction?: string } {
+  const asked = state.turns.filter((t) => t.from === "user").map((t) => t.value);
+  const fresh = state.messages.filter((m) => HumanMessage.isInstance(m)).slice(asked.length);
+  const texts = fresh.map((m) => contentText(m));
+  const instruction = state.instruction !== "" && !asked.includes(state.instruction) && !texts.includes(state.instruction) ? state.instruction : undefined;
+  return { texts: instruction === undefined ? texts : [instruction, ...texts], fresh, instruction };
+}
+
+/**
+ * Entry of every invocation. Starts τ from `instruction` or human messages, takes a new question in a thread whose
+ * run ended (finished or gave up), and re-opens a failed run so that invoking the thread again — with no input or the
+ * same input — retries from where τ stands, never appending the instruction again. A new question while the run is
+ * unfinished (failed or interrupted) is refused: the run ends `failed` saying so, the question is left out of the
+ * thread, and the run can still be resumed.
  */
 export async function intakeNode(state: AgentStateType, config: RunnableConfig): Promise<AgentUpdate> {
   const cfg = ensureConfiguration(config);
   const update: AgentUpdate = {};
   if (state.tools.length === 0) update.tools = toolDocs(cfg.tools);
-  const last = state.messages[state.messages.length - 1];
-  const followUp = last && HumanMessage.isInstance(last) ? contentText(last) : undefined;
-  const hasUser = state.turns.some((t) => t.from === "user");
-  if (!hasUser) {
-    const instruction = state.instruction || followUp;
-    if (!instruction) return { ...update, status: { status: "failed", reason: "no instruction: pass `instruction` or a human message" } };
+  const started = state.turns.length > 0;
+  const { texts, fresh, instruction } = newQuestions(state);
+  if (texts.length === 0) {
+    if (!started) return { ...update, status: { status: "failed", reason: "no instruction: pass `instruction` or a human message" } };
+    return state.status.status === "failed" ? { ...update, status: { status: "running" } } : update;
+  }
+  const first = state.turns.find((t) => t.from === "user")?.value ?? "";
+  if (started && !takesNewQuestion(state.status.status)) {
+    const was = state.status.reason ? `${state.status.status}: ${state.status.reason}` : state.status.status;
     return {
       ...update,
-      instruction,
-      turns: [{ from: "user", value: instruction }],
-      status: { status: "running" },
-      ...(followUp === undefined ? { messages: [new HumanMessage(instruction)] } : {}),
+      // The refused question leaves no trace that a later resume could read as new.
+      ...(instruction !== undefined ? { instruction: first } : {}),
+      messages: fresh.flatMap((m) => (m.id ? [new RemoveMessage({ id: m.id })] : [])),
+      status: {
+        status: "failed",
+        reason: `a new question arrived while the thread's run is unfinished (${was}); resume it first (invoke with no new input), then ask`,
+      },
+      decision: null,
     };
   }
-  if (followUp !== undefined && state.status.status !== "running")
-    return { ...update, turns: [{ from: "user", value: followUp }], status: { status: "running" }, answer: null, decision: null, steps: 0 };
-  if (state.status.status === "failed") return { ...update, status: { status: "running" } };
-  return update;
+  return {
+    ...update,
+    // The thread's instruction stays its first question (what the training export writes); follow-ups are user turns.
+    instruction: started ? first : texts[0],
+    turns: texts.map((value) => ({ from: "user" as const, value })),
+    status: { status: "running" },
+    ...(instruction !== undefined ? { messages: [new HumanMessage(instruction)] } : {}),
+    ...(started ? { answer: null, decision: null, steps: 0 } : {}),
+  };
 }

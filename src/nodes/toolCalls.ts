@@ -1,4 +1,5 @@
 import type { ToolCall } from "@langchain/core/messages/tool";
+import { unsafeForCheckpoint } from "../tools/stringify.js";
 
 /** Chat-view ids pairing a call with its observation: the position of the caller turn in τ makes them stable across resumes. */
 export function toolCallId(turnIndex: number): string {
@@ -10,12 +11,16 @@ export function stepMessageId(plannerTurnIndex: number): string {
   return `step_${plannerTurnIndex}`;
 }
 
-/** The call as a chat-view tool call; arguments that are not a JSON object are shown raw. */
+/**
+ * The call as a chat-view tool call. Arguments that are not a JSON object are shown raw, and so are objects the
+ * checkpoint cannot store faithfully: nested deeper than its serializer's stack, or with a `__proto__` key it drops.
+ */
 export function toolCallOf(turnIndex: number, action: string, actionInput: string): ToolCall {
   let args: Record<string, unknown>;
   try {
     const parsed: unknown = JSON.parse(actionInput);
-    args = parsed && typeof parsed === "object" && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : { input: actionInput };
+    const object = parsed !== null && typeof parsed === "object" && !Array.isArray(parsed) && !unsafeForCheckpoint(parsed);
+    args = object ? (parsed as Record<string, unknown>) : { input: actionInput };
   } catch {
     args = { input: actionInput };
   }
