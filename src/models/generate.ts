@@ -1,5 +1,6 @@
 import type { BaseLanguageModelInterface } from "@langchain/core/language_models/base";
 import type { RunnableConfig } from "@langchain/core/runnables";
+import { isGraphInterrupt } from "@langchain/langgraph";
 
 export const ROLES = ["planner", "caller", "summarizer", "backbone"] as const;
 export type Role = (typeof ROLES)[number];
@@ -69,7 +70,7 @@ export async function generate(role: Role, model: RoleModel, req: ModelRequest, 
     call.catch(() => undefined);
     return contentText(await Promise.race([call, stopped]));
   } catch (err) {
-    if (err instanceof ModelCallError) throw err;
+    if (err instanceof ModelCallError || isGraphInterrupt(err)) throw err;
     const msg = err instanceof Error ? err.message : String(err);
     throw new ModelCallError(role, `${role} model failed: ${msg}`, { cause: err });
   } finally {

@@ -17,17 +17,49 @@ const replay = { planner: `replay:${cassette}`, caller: `replay:${cassette}`, su
 beforeAll(async () => {
   const summary = await writeReferenceCassette(steps, cassette, { templates: "toolbench" });
   expect(summary.lines).toBe(steps.length + steps.filter((s) => s.next).length);
+  // Unbounded (a replay model states no context window): every prompt is the full reference prompt.
+  expect(summary.elided).toBe(0);
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-test("replaying the reference outputs of the out-of-domain set scores 1.0 with hallucination 0 (concurrency 1)", async () => {
+test("replaying the full reference prompts of the out-of-domain set scores 1.0 on every metric, hallucination 0 (concurrency 1)", async () => {
   const r = await evalSteps({ data: OUT_OF_DOMAIN, models: replay, singleLlm: false, settings: { templates: "toolbench" }, concurrency: 1, out: join(dir, "full") });
   expect(r.steps).toBe(1547);
   expect(r.failures).toEqual([]);
-  for (const k of ["plan_em", "action_em", "f1", "easy_f1", "hard_f1", "rouge"] as const) expect(r.score.metrics[k]).toBeGreaterThanOrEqual(0.999);
+  expect(r.elidedPrompts).toBe(0);
+  for (const k of ["plan_em", "action_em", "f1", "easy_f1", "hard_f1"] as const) expect(r.score.metrics[k]).toBe(1);
+  // The rouge package's own float noise (1e-8), as in the reference scorer.
+  expect(r.score.metrics.rouge).toBeCloseTo(1, 7);
   expect(r.score.metrics.hallu_rate).toBe(0);
-  expect(existsSync(join(dir, "full", "predictions.json"))).toBe(true);
   expect(JSON.parse(readFileSync(join(dir, "full", "metrics.json"), "utf8")).plan_em).toBe(1);
+  // model_input is the prompt that was sent: each one is in the cassette the replay answered from.
+  const sent = new Set(readFileSync(cassette, "utf8").trim().split("\n").map((l) => (JSON.parse(l) as { prompt: string }).prompt));
+  const records = JSON.parse(readFileSync(join(dir, "full", "predictions.json"), "utf8")) as Array<{ model_input: string }>;
+  expect(records.filter((rec) => !sent.has(rec.model_input))).toEqual([]);
+});
+
+test("with --context-policy elide --num-ctx 4096 the 66 long prompts are elided, and what is recorded is what was sent", async () => {
+  const settings = { templates: "toolbench" as const, contextPolicy: "elide" as const, numCtx: 4096 };
+  const fitted = join(dir, "fitted.jsonl");
+  const summary = await writeReferenceCassette(steps, fitted, settings);
+  expect(summary.elided).toBe(66);
+  const replayFitted = { planner: `replay:${fitted}`, caller: `replay:${fitted}`, summarizer: `replay:${fitted}` };
+  const record = join(dir, "fitted-record.jsonl");
+  const out = join(dir, "fitted");
+  const r = await evalSteps({ data: OUT_OF_DOMAIN, models: replayFitted, singleLlm: false, settings, concurrency: 1, out, record });
+  expect(r.failures).toEqual([]);
+  expect(r.elidedPrompts).toBe(66);
+  expect(r.score.metrics.plan_em).toBe(1);
+  expect(r.score.metrics.action_em).toBe(1);
+  const marker = /\[\d+ earlier turns? omitted to fit the context window\]/;
+  const records = JSON.parse(readFileSync(join(out, "predictions.json"), "utf8")) as Array<{ model_input: string }>;
+  const recorded = readFileSync(record, "utf8").trim().split("\n").map((l) => JSON.parse(l) as { role: string; prompt: string });
+  const recordedPlanner = new Set(recorded.filter((l) => l.role === "planner").map((l) => l.prompt));
+  const elidedInputs = records.filter((rec) => marker.test(rec.model_input));
+  expect(elidedInputs.length).toBeGreaterThan(0);
+  // Byte for byte: the elided model_input is the prompt the model got (the --record wrapper saw it at the model).
+  for (const rec of elidedInputs) expect(recordedPlanner.has(rec.model_input)).toBe(true);
+  expect(recorded.filter((l) => marker.test(l.prompt)).length).toBe(66);
 });
 
 test("a SIGKILLed eval steps resumes without redoing a finished step", async () => {
