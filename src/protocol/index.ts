@@ -9,3 +9,4 @@ export * from "./step.js";
 export * from "./instruct.js";
 export * from "./budget.js";
 export * from "./diversity.js";
+export * from "./realtime.js";
