@@ -1,13 +1,26 @@
 import type { Command } from "commander";
-import { registerRun } from "./run.js";
-import { registerEval } from "./eval.js";
-import { registerData } from "./data.js";
-import { registerModels } from "./models.js";
+import { SUMMARIES, type CommandName } from "./summaries.js";
 
-/** One line per command group; each group lives in its own file. */
-export function registerCommands(program: Command): void {
-  registerRun(program);
-  registerEval(program);
-  registerData(program);
-  registerModels(program);
+type Register = (program: Command) => void;
+
+/** Each command group lives in its own file and is imported only when one of its commands runs. */
+const GROUPS: Array<{ names: CommandName[]; load: () => Promise<Register> }> = [
+  { names: ["run", "demo"], load: async () => (await import("./run.js")).registerRun },
+  { names: ["eval"], load: async () => (await import("./eval.js")).registerEval },
+  { names: ["data"], load: async () => (await import("./data.js")).registerData },
+  { names: ["models"], load: async () => (await import("./models.js")).registerModels },
+  { names: ["serve"], load: async () => (await import("./serve.js")).registerServe },
+];
+
+/**
+ * Registers the command named in `argv` with all its options; with no known command (top-level help, a typo), only
+ * the list of commands, so that `alpha-umi --help` loads no engine code.
+ */
+export async function registerCommands(program: Command, argv: readonly string[]): Promise<void> {
+  const words = argv.slice(2).filter((a) => !a.startsWith("-"));
+  // `alpha-umi help run` shows the help of run: its group must be loaded too.
+  const name = words[0] === "help" ? words[1] : words[0];
+  const group = GROUPS.find((g) => (g.names as string[]).includes(name ?? ""));
+  if (group) return (await group.load())(program);
+  for (const g of GROUPS) for (const n of g.names) program.command(n).description(SUMMARIES[n]);
 }

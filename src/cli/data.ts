@@ -1,3 +1,4 @@
+import { SUMMARIES } from "./summaries.js";
 import { mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { Command } from "commander";
@@ -16,10 +17,11 @@ import {
 import { TEMPLATE_VARIANTS } from "../protocol/index.js";
 import { RUN_STATUSES } from "../state.js";
 import { UserError } from "../errors.js";
+import { checkpointsLocation } from "./options.js";
 
 /** `alpha-umi data …`: the GLPFT training-data pipeline (glpft-data.md). */
 export function registerData(program: Command): void {
-  const data = program.command("data").description("GLPFT training data: ToolBench answers and recorded runs → backbone, planner, caller, summarizer sets");
+  const data = program.command("data").description(SUMMARIES.data);
 
   data
     .command("stage1")
@@ -56,7 +58,7 @@ export function registerData(program: Command): void {
     data
       .command("export")
       .description("runs stored by the checkpointer (SQLite or Postgres) → stage-2 conversations (raw_data_stage_2.json) and the four datasets")
-      .requiredOption("--checkpoints <location>", "SQLite checkpoint file or postgres://…[?schema=NAME]")
+      .requiredOption("--checkpoints <location>", "SQLite checkpoint file or postgres://…[?schema=NAME]", checkpointsLocation)
       .option("--status <list>", `keep threads whose run ended with these statuses, comma-separated (${RUN_STATUSES.join(", ")}); default: all`)
       .requiredOption("--out <dir>", "folder to write to"),
   ).action(async (o: DatasetFlags & { checkpoints: string; status?: string; out: string }) => {

@@ -1,3 +1,4 @@
+import { SUMMARIES } from "./summaries.js";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import type { Command } from "commander";
@@ -64,7 +65,7 @@ function roleModelArgs(o: Record<string, string | number | boolean | undefined>)
 }
 
 export function registerEval(program: Command): void {
-  const evalCmd = program.command("eval").description("the paper's step-level evaluation, reports and episode runs");
+  const evalCmd = program.command("eval").description(SUMMARIES.eval);
 
   evalCmd
     .command("score")
@@ -72,7 +73,9 @@ export function registerEval(program: Command): void {
     .argument("<file>", "predictions JSON file")
     .option("--json", "print one JSON object with the metrics")
     .action((file: string, o: { json?: boolean }) => {
-      const result = scoreRecords(userErrors(() => readScoreRecords(file)));
+      const records = userErrors(() => readScoreRecords(file));
+      if (records.length === 0) throw new UserError(`${file}: no records to score (the array is empty)`);
+      const result = scoreRecords(records);
       if (o.json) out(metricsJson(result.metrics));
       else out(scoreReport(result));
       if (o.json) for (const w of result.warnings) process.stderr.write(`warning: ${w.message} (${w.count}×)\n`);

@@ -7,7 +7,7 @@ export async function main(argv: string[] = process.argv): Promise<number> {
     .description("α-UMi: planner, caller and summarizer models as a LangGraph tool-use agent")
     .exitOverride()
     .showHelpAfterError(false);
-  registerCommands(program);
+  await registerCommands(program, argv);
   try {
     await program.parseAsync(argv);
     return typeof process.exitCode === "number" ? process.exitCode : 0;

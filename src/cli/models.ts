@@ -1,3 +1,4 @@
+import { SUMMARIES } from "./summaries.js";
 import type { Command } from "commander";
 import { checkModels, createLoraRoleModels, createRoleModels, SETUP_ROLES, type CheckTarget, type SetupRole } from "../models/modelfiles.js";
 import { ollamaHost } from "../models/ollama.js";
@@ -80,7 +81,7 @@ async function checkCommand(flags: CheckFlags): Promise<void> {
 }
 
 export function registerModels(program: Command): void {
-  const models = program.command("models").description("set up and check the Ollama role models");
+  const models = program.command("models").description(SUMMARIES.models);
   models
     .command("create")
     .description("create the role models in Ollama from GGUF files (three checkpoints, or one base plus three LoRA adapters)")

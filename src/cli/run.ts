@@ -1,3 +1,4 @@
+import { SUMMARIES } from "./summaries.js";
 import type { Command } from "commander";
 import { checkpointerFrom, DEFAULT_CHECKPOINTS } from "../checkpoint.js";
 import { demoCassettePath } from "../configuration.js";
@@ -6,7 +7,8 @@ import { runAgent, type RunOptions } from "../run.js";
 import { loadToolSources } from "../tools/sources.js";
 import { DEMO_INSTRUCTION, demoTools } from "../../tools/demo/index.js";
 import { UserError } from "../errors.js";
-import { contextOptions, positiveInt, templateChoice, templateOptions } from "./options.js";
+import { formatSearchEvent, type SearchOptions } from "../search/index.js";
+import { checkpointsLocation, contextOptions, positiveInt, templateChoice, templateOptions } from "./options.js";
 import { approvePolicyOption, terminalAsk } from "./approve.js";
 import { exitCodeOf, formatTurn, printEvent, statusLine } from "./printer.js";
 
@@ -23,36 +25,57 @@ function interruptSignal(): AbortSignal {
 }
 
 async function execute(opts: RunOptions): Promise<number> {
-  const { threadId, state } = await runAgent(opts, (e) => printEvent(e, out));
+  const { threadId, state, search } = await runAgent(opts, (e) => {
+    if (e.kind === "search" || e.kind === "search_end") out(formatSearchEvent(e));
+    else if (e.kind === "turn" && e.node === "diversity") out(formatTurn({ from: "user", value: e.turn.value }).replace(/^\[user\]/, "[diversity]"));
+    else printEvent(e, out);
+  });
+  if (search?.finishType === "give_up") {
+    out(`gave up: the search found no answer (thread ${threadId})`);
+    return 3;
+  }
   // A failure goes to stderr so scripts that capture the trajectory still see why the run stopped.
   (state.status.status === "failed" ? (line: string) => process.stderr.write(line + "\n") : out)(statusLine(state, threadId));
   return exitCodeOf(state);
 }
 
+function searchOption(o: Record<string, unknown>): SearchOptions | undefined {
+  if (o.search !== "react" && o.search !== "dfsdt") throw new UserError(`--search: unknown "${String(o.search)}" (react or dfsdt)`);
+  if (o.search === "react") return undefined;
+  const { beam, chainSteps, maxQueries } = o as { beam?: number; chainSteps?: number; maxQueries?: number };
+  return { search: "dfsdt", beam, chainSteps, maxQueries, hideDiversity: !!o.hideDiversity };
+}
+
 export function registerRun(program: Command): void {
   const run = program
     .command("run")
-    .description("run the agent on an instruction (or resume a thread), streaming each step")
+    .description(SUMMARIES.run)
     .argument("[instruction]", "the task; omit it to resume --thread")
-    .option("--tools <sources...>", "tool sources: demo, toolbench:FILE, module:PATH")
+    .option("--tools <sources...>", "tool sources: demo, python, toolbench:FILE, module:PATH, mcp:CONFIG.json, openapi:SPEC.json[@BASE_URL], langchain:MODULE#Export")
     .option("--planner <spec>", "planner model (ollama:MODEL[@URL] or replay:PATH)", "ollama:alpha-umi-planner")
     .option("--caller <spec>", "caller model", "ollama:alpha-umi-caller")
     .option("--summarizer <spec>", "summarizer model", "ollama:alpha-umi-summarizer")
     .option("--backbone <spec>", "single-LLM model (with --single-llm)", "ollama:alpha-umi-backbone")
     .option("--single-llm", "run the paper's single-LLM baseline instead of α-UMi")
     .option("--thread <id>", "thread id: resumes the thread if it has a checkpoint")
-    .option("--checkpoints <location>", "SQLite checkpoint file, postgres://…[?schema=NAME], or 'memory'", DEFAULT_CHECKPOINTS)
+    .option("--checkpoints <location>", "SQLite checkpoint file, postgres://…[?schema=NAME], or 'memory'", checkpointsLocation, DEFAULT_CHECKPOINTS)
     .option("--approve [tools...]", "ask before running these tools' calls (every tool when none is named); answers on stdin: y, e {JSON args}, r REASON")
     .option("--record <path>", "also record every prompt and output to a replay cassette (JSONL)")
     .option("--max-steps <n>", "planner step budget", positiveInt("--max-steps"))
-    .option("--tool-timeout-ms <n>", "per-call tool timeout", positiveInt("--tool-timeout-ms"));
+    .option("--tool-timeout-ms <n>", "per-call tool timeout", positiveInt("--tool-timeout-ms"))
+    .option("--search <kind>", "react (one chain) or dfsdt (ToolBench's depth-first tree search over checkpoints)", "react")
+    .option("--beam <n>", "dfsdt: children per node", positiveInt("--beam"))
+    .option("--chain-steps <n>", "dfsdt: planner steps per chain", positiveInt("--chain-steps"))
+    .option("--max-queries <n>", "dfsdt: model queries for the whole search", positiveInt("--max-queries"))
+    .option("--hide-diversity", "dfsdt: show the diversity turn to its own step only (ToolBench), not keep it in τ (α-UMi)");
   templateOptions(run);
   contextOptions(run);
   run.action(async (instruction: string | undefined, o) => {
-      if (!o.tools?.length) throw new UserError("no tools: pass --tools demo, --tools toolbench:FILE or --tools module:PATH");
+      if (!o.tools?.length) throw new UserError("no tools: pass --tools demo, python, toolbench:FILE, module:PATH, mcp:CONFIG.json, openapi:SPEC.json or langchain:MODULE#Export");
       if (!instruction && !o.thread) throw new UserError("give an INSTRUCTION, or --thread ID to resume a run");
       const { templates, roleTemplates } = templateChoice(o);
-      const tools = await loadToolSources(o.tools).catch((e: Error) => {
+      // MCP servers and the Python sandbox live as long as the run: close() stops them however it ends.
+      const { tools, close } = await loadToolSources(o.tools).catch((e: Error) => {
         throw new UserError(e.message);
       });
       const terminal = terminalAsk(out);
@@ -75,14 +98,15 @@ export function registerRun(program: Command): void {
         maxSteps: o.maxSteps,
         toolTimeoutMs: o.toolTimeoutMs,
         signal: interruptSignal(),
-      }).finally(terminal.close);
+        search: searchOption(o),
+      }).finally(() => (terminal.close(), close()));
     });
 
   program
     .command("demo")
-    .description("the offline demo: real graph, tools and SQLite checkpoint, with REPLAYED models (no LLM needed)")
+    .description(SUMMARIES.demo)
     .option("--single-llm", "run the single-LLM baseline instead")
-    .option("--checkpoints <path>", "SQLite checkpoint file", DEFAULT_CHECKPOINTS)
+    .option("--checkpoints <path>", "SQLite checkpoint file", checkpointsLocation, DEFAULT_CHECKPOINTS)
     .action(async (o) => {
       const cassette = demoCassettePath();
       out(`alpha-umi demo — the models are REPLAYED from ${cassette} (recorded outputs, no LLM runs);`);
