@@ -46,6 +46,21 @@ export function redact(location: string): string {
   return location.replace(/(\/\/[^:/@]+:)[^@]*@/, "$1***@");
 }
 
+/** Run `fn` while holding a session-level Postgres advisory lock: one process at a time across the database. */
+export async function underAdvisoryLock<T>(pool: Pool, key: string, fn: () => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query("SELECT pg_advisory_lock(hashtext($1))", [key]);
+    try {
+      return await fn();
+    } finally {
+      await client.query("SELECT pg_advisory_unlock(hashtext($1))", [key]);
+    }
+  } finally {
+    client.release();
+  }
+}
+
 /**
  * PostgresSaver that creates its schema and tables on first use, once per process, under a Postgres advisory lock so
  * that several processes starting at once (servers, workers) do not race on `CREATE SCHEMA` or the migrations table.
@@ -64,19 +79,7 @@ export class AutoSetupPostgresSaver extends PostgresSaver {
 
   /** Idempotent and concurrency-safe; every read and write waits for it. */
   override setup(): Promise<void> {
-    this.ready ??= (async () => {
-      const client = await this.pgPool.connect();
-      try {
-        await client.query("SELECT pg_advisory_lock(hashtext($1))", [`alpha-umi-setup:${this.schema}`]);
-        try {
-          await super.setup();
-        } finally {
-          await client.query("SELECT pg_advisory_unlock(hashtext($1))", [`alpha-umi-setup:${this.schema}`]);
-        }
-      } finally {
-        client.release();
-      }
-    })().catch((err: unknown) => {
+    this.ready ??= underAdvisoryLock(this.pgPool, `alpha-umi-setup:${this.schema}`, () => super.setup()).catch((err: unknown) => {
       this.ready = undefined; // a later call may succeed (the server came up)
       throw err;
     });

@@ -1,5 +1,6 @@
 import { ToolMessage } from "@langchain/core/messages";
 import type { RunnableConfig } from "@langchain/core/runnables";
+import { askApproval, needsApproval } from "../approval.js";
 import { ensureConfiguration } from "../configuration.js";
 import { parseCaller } from "../protocol/index.js";
 import type { AgentStateType, AgentUpdate } from "../state.js";
@@ -13,11 +14,16 @@ export async function toolsNode(state: AgentStateType, config: RunnableConfig): 
   const last = state.turns[at];
   if (!last || last.from !== "caller") throw new Error("toolsNode: τ does not end with a caller turn");
   const { action, actionInput } = parseCaller(last.value);
-  const result = await executeCall(cfg.tools, action, actionInput, {
-    timeoutMs: cfg.toolTimeoutMs,
-    maxObservationChars: cfg.maxObservationChars,
-    signal: config.signal,
-  });
+  const tool = cfg.tools.find((t) => t.doc.Name === action);
+  const approval = tool && needsApproval(cfg.approve, action) ? askApproval(tool, actionInput, state.turns) : { run: true as const, actionInput };
+  // A rejected call is not run: the person's reason is its observation.
+  const result = !approval.run
+    ? { ok: false, observation: approval.observation }
+    : await executeCall(cfg.tools, action, approval.actionInput, {
+        timeoutMs: cfg.toolTimeoutMs,
+        maxObservationChars: cfg.maxObservationChars,
+        signal: config.signal,
+      });
   return {
     turns: [{ from: "observation", value: result.observation }],
     messages: [new ToolMessage({ content: result.observation, tool_call_id: toolCallId(at), name: action, status: result.ok ? "success" : "error" })],

@@ -1,0 +1,98 @@
+/**
+ * Postgres checkpoints against the real server (127.0.0.1:5432, database `test`, trust auth), in a schema of this test
+ * run, dropped afterwards. A machine without the server fails here with the connection error.
+ */
+import { spawn } from "node:child_process";
+import { resolve } from "node:path";
+import { randomUUID } from "node:crypto";
+import type { Pool } from "pg";
+import { AutoSetupPostgresSaver, checkpointerFrom, closeCheckpointer, postgresPool } from "../../src/checkpoint.js";
+import { UserError } from "../../src/errors.js";
+import { exportCheckpoints } from "../../src/glpft/export.js";
+import { createAlphaUmiGraph } from "../../src/graph.js";
+import type { AgentStateType } from "../../src/state.js";
+import { DEMO_INSTRUCTION, demoTools } from "../../tools/demo/index.js";
+import { DEMO_TURN_ROLES } from "../helpers/scenario.js";
+
+const SCHEMA = `t_pg_${randomUUID().replace(/-/g, "").slice(0, 12)}`;
+const DB = "postgres://127.0.0.1:5432/test";
+const URL_ = `${DB}?schema=${SCHEMA}`;
+let admin: Pool;
+
+beforeAll(async () => {
+  admin = postgresPool(DB, 2);
+  await admin.query("SELECT 1"); // unreachable server: the connection error fails the suite here
+});
+
+afterAll(async () => {
+  await admin?.query(`DROP SCHEMA IF EXISTS "${SCHEMA}" CASCADE`);
+  await admin?.end();
+});
+
+const CLI = ["--import", "tsx", resolve("src/cli/bin.ts")];
+function cli(args: string[], stdin: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [...CLI, ...args], { stdio: ["pipe", "pipe", "pipe"], env: { ...process.env } });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (d) => (stdout += d));
+  child.stderr.on("data", (d) => (stderr += d));
+  child.stdin.end(stdin);
+  return new Promise((res) => child.on("close", (code) => res({ code, stdout, stderr })));
+}
+
+describe("Postgres checkpoints", () => {
+  it("several savers set the schema up at once (one process or many), then a run checkpoints there and resumes in a new saver", async () => {
+    const savers = Array.from({ length: 4 }, () => checkpointerFrom(URL_) as AutoSetupPostgresSaver);
+    await Promise.all(savers.map((s) => s.setup()));
+    const { rows } = await admin.query<{ n: string }>("SELECT count(*) AS n FROM information_schema.tables WHERE table_schema = $1", [SCHEMA]);
+    expect(Number(rows[0]!.n)).toBe(4); // checkpoints, blobs, writes, migrations
+    const graph = createAlphaUmiGraph({ tools: demoTools(), checkpointer: savers[0]! });
+    const out = await graph.invoke({ instruction: DEMO_INSTRUCTION }, { configurable: { thread_id: "lib-1" } });
+    expect(out.status).toEqual({ status: "finished" });
+    const other = createAlphaUmiGraph({ tools: demoTools(), checkpointer: savers[1]! });
+    const stored = (await other.getState({ configurable: { thread_id: "lib-1" } })).values as AgentStateType;
+    expect(stored.turns).toEqual(out.turns);
+    await Promise.all(savers.map(closeCheckpointer));
+  });
+
+  it("run --checkpoints postgres://…: a second process resumes the thread with --thread (here: waiting for approval)", async () => {
+    const common = ["--tools", "demo", "--checkpoints", URL_, "--thread", "cli-pg"];
+    const spec = ["--planner", "replay:tools/demo/cassette.jsonl", "--caller", "replay:tools/demo/cassette.jsonl", "--summarizer", "replay:tools/demo/cassette.jsonl"];
+    const first = await cli(["run", DEMO_INSTRUCTION, ...common, ...spec, "--approve"], "y\n");
+    expect(first.stderr).toBe("");
+    expect(first.stdout).toContain("[approve] exchange_rate_for_fx");
+    expect(first.code).toBe(1);
+    const second = await cli(["run", ...common, ...spec, "--approve"], "y\ny\n");
+    expect(second.stdout).toContain("resuming thread cli-pg");
+    expect(second.code).toBe(0);
+    const saver = checkpointerFrom(URL_);
+    const state = (await createAlphaUmiGraph({ tools: demoTools(), checkpointer: saver }).getState({ configurable: { thread_id: "cli-pg" } })).values as AgentStateType;
+    await closeCheckpointer(saver);
+    expect(state.status).toEqual({ status: "finished" });
+    expect(state.turns.map((t) => t.from)).toEqual(DEMO_TURN_ROLES);
+  }, 60_000);
+
+  it("data export reads the threads from Postgres; a schema without checkpoints is one clear error", async () => {
+    const { records, threads } = await exportCheckpoints({ checkpoints: URL_, status: ["finished"] });
+    expect(threads).toBeGreaterThanOrEqual(1);
+    expect(records.length).toBe(threads);
+    expect(records[0]!.conversations.map((t) => t.from)).toEqual(DEMO_TURN_ROLES);
+    const missing = `${DB}?schema=${SCHEMA}_none`;
+    await expect(exportCheckpoints({ checkpoints: missing })).rejects.toThrow(new UserError(`${missing}: no LangGraph checkpoints in schema "${SCHEMA}_none"`));
+    const { rows } = await admin.query<{ n: string }>("SELECT count(*) AS n FROM pg_namespace WHERE nspname = $1", [`${SCHEMA}_none`]);
+    expect(rows[0]!.n).toBe("0"); // reading did not create it
+  });
+
+  it("an unsupported scheme is one clear error, never a file name; a bad schema name too", () => {
+    expect(() => checkpointerFrom("mysql://root@127.0.0.1/test")).toThrow(
+      new UserError(`--checkpoints mysql://root@127.0.0.1/test: unsupported scheme "mysql:" (a SQLite file path, postgres://… or memory)`),
+    );
+    expect(() => checkpointerFrom(`${DB}?schema=a;drop`)).toThrow(/schema "a;drop" must be a plain SQL identifier/);
+  });
+
+  it("an unreachable server fails the first use with the connection error", async () => {
+    const saver = checkpointerFrom("postgres://127.0.0.1:1/test?schema=x");
+    await expect(saver.getTuple({ configurable: { thread_id: "t" } })).rejects.toThrow(/ECONNREFUSED/);
+    await closeCheckpointer(saver);
+  });
+});
