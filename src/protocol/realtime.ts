@@ -119,3 +119,8 @@ export const JUDGE_SCHEMAS = {
   solvable: { type: "object", properties: { reason: { type: "string" }, task_status: { enum: ["Solvable", "Unsolvable", "Unsure"] } }, required: ["reason", "task_status"] },
   prefer: { type: "object", properties: { reason: { type: "string" }, preference: { enum: ["A", "B", "tie"] } }, required: ["reason", "preference"] },
 } as const;
+
+/** A trajectory τ as judges read it: one `role: text` block per turn. */
+export function renderTrajectory(turns: ReadonlyArray<{ from: string; value: string }>): string {
+  return turns.map((t) => `${t.from}: ${t.value}`).join("\n");
+}
