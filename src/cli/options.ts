@@ -1,3 +1,4 @@
+import { closeSync, openSync, readSync, statSync } from "node:fs";
 import type { Command } from "commander";
 import { CONTEXT_POLICIES, isContextPolicy } from "../codec/index.js";
 import { UserError } from "../errors.js";
@@ -51,4 +52,26 @@ export function contextOptions(cmd: Command): Command {
     })
     .option("--num-ctx <n>", "context window of every role model in tokens (Ollama num_ctx, llama.cpp context size; bounds a replay too)", positiveInt("--num-ctx"))
     .option("--model-timeout-ms <n>", "per model call (default 600000)", positiveInt("--model-timeout-ms"));
+}
+
+/**
+ * A commander parser for `--checkpoints`: a path that is a directory, or a file that is not SQLite, is a one-line error
+ * naming it before any run starts (SQLite alone would say "unable to open database file" later).
+ */
+export function checkpointsLocation(location: string): string {
+  if (location === "memory" || /^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(location)) return location;
+  const path = location.replace(/^sqlite:/, "");
+  const stat = statSync(path, { throwIfNoEntry: false });
+  if (stat?.isDirectory()) throw new UserError(`--checkpoints ${path}: is a directory, not a SQLite checkpoint file`);
+  if (stat && stat.size > 0) {
+    const head = Buffer.alloc(16);
+    const fd = openSync(path, "r");
+    try {
+      readSync(fd, head, 0, 16, 0);
+    } finally {
+      closeSync(fd);
+    }
+    if (head.toString("latin1") !== "SQLite format 3\u0000") throw new UserError(`--checkpoints ${path}: not a SQLite checkpoint file`);
+  }
+  return location;
 }
