@@ -2,11 +2,14 @@
  * `eval report`: runs side by side as one static offline HTML file (inline CSS and SVG, no scripts or network) plus
  * Markdown: every metric in a table, a bar chart per metric, and the failing steps with their prompt and output.
  */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import { readScoreRecords } from "./records.js";
 import { METRIC_LABELS } from "./format.js";
 import { METRIC_KEYS, scoreRecords, type MetricKey, type ScoreRecord, type ScoreResult, type StepDetail } from "./score.js";
+import type { PassResult, PreferResult } from "./judge.js";
+import { readAnswerDir, type AnswerFile } from "./realtime.js";
+import type { SearchNode } from "../search/index.js";
 
 export interface ReportRun {
   name: string;
@@ -54,29 +57,33 @@ function esc(s: string): string {
 const pct = (x: number) => (x * 100).toFixed(2);
 const COLORS = ["#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1", "#ff9da7"];
 
-function barChart(metric: MetricKey, runs: readonly ReportRun[]): string {
+/** A bar chart of values in [0, 1], one bar per run, labelled in percent. */
+function valueBars(label: string, bars: ReadonlyArray<{ name: string; value: number }>): string {
   const barW = 46;
   const gap = 14;
   const h = 140;
   const top = 22;
-  const w = Math.max(180, runs.length * (barW + gap) + gap);
-  const bars = runs
-    .map((r, i) => {
-      const v = r.score.metrics[metric];
+  const w = Math.max(180, bars.length * (barW + gap) + gap);
+  const rects = bars
+    .map(({ name, value: v }, i) => {
       const bh = Math.max(0, Math.min(1, v)) * h;
       const x = gap + i * (barW + gap);
       return (
-        `<rect class="bar" x="${x}" y="${top + h - bh}" width="${barW}" height="${bh}" fill="${COLORS[i % COLORS.length]}"><title>${esc(r.name)}: ${pct(v)}%</title></rect>` +
+        `<rect class="bar" x="${x}" y="${top + h - bh}" width="${barW}" height="${bh}" fill="${COLORS[i % COLORS.length]}"><title>${esc(name)}: ${pct(v)}%</title></rect>` +
         `<text x="${x + barW / 2}" y="${top + h - bh - 4}" text-anchor="middle">${pct(v)}</text>` +
-        `<text x="${x + barW / 2}" y="${top + h + 14}" text-anchor="middle">${esc(r.name.slice(0, 8))}</text>`
+        `<text x="${x + barW / 2}" y="${top + h + 14}" text-anchor="middle">${esc(name.slice(0, 8))}</text>`
       );
     })
     .join("");
   return (
-    `<figure><svg role="img" aria-label="${esc(METRIC_LABELS[metric])}" width="${w}" height="${top + h + 22}" viewBox="0 0 ${w} ${top + h + 22}">` +
-    `<line x1="0" y1="${top + h}" x2="${w}" y2="${top + h}" stroke="#999"/>${bars}</svg>` +
-    `<figcaption>${esc(METRIC_LABELS[metric])} (%)</figcaption></figure>`
+    `<figure><svg role="img" aria-label="${esc(label)}" width="${w}" height="${top + h + 22}" viewBox="0 0 ${w} ${top + h + 22}">` +
+    `<line x1="0" y1="${top + h}" x2="${w}" y2="${top + h}" stroke="#999"/>${rects}</svg>` +
+    `<figcaption>${esc(label)} (%)</figcaption></figure>`
   );
+}
+
+function barChart(metric: MetricKey, runs: readonly ReportRun[]): string {
+  return valueBars(METRIC_LABELS[metric], runs.map((r) => ({ name: r.name, value: r.score.metrics[metric] })));
 }
 
 function failureHtml(run: ReportRun, s: StepDetail): string {
@@ -102,7 +109,7 @@ table{border-collapse:collapse;margin:12px 0}th,td{border:1px solid #ccc;padding
 svg text{font-size:11px;fill:#333}pre{white-space:pre-wrap;word-break:break-word;background:#f6f6f6;padding:8px;max-height:360px;overflow:auto}
 details{margin:4px 0}summary{cursor:pointer}h4{margin:6px 0 2px}.legend span{display:inline-block;margin-right:14px}.swatch{display:inline-block;width:12px;height:12px;margin-right:4px;vertical-align:middle}`;
 
-export function renderHtml(runs: readonly ReportRun[]): string {
+export function renderHtml(runs: readonly ReportRun[], realtime: readonly RealtimeRun[] = []): string {
   const head = `<tr><th>metric</th>${runs.map((r) => `<th>${esc(r.name)}</th>`).join("")}</tr>`;
   const rows = METRIC_KEYS.map((k) => `<tr><td>${esc(METRIC_LABELS[k])} <code>${k}</code></td>${runs.map((r) => `<td>${pct(r.score.metrics[k])}</td>`).join("")}</tr>`).join("");
   const counts = `<tr><td>steps</td>${runs.map((r) => `<td>${r.score.counts.steps}</td>`).join("")}</tr>`;
@@ -118,11 +125,14 @@ export function renderHtml(runs: readonly ReportRun[]): string {
       return `<section><h2>Failures: ${esc(r.name)}</h2>${warnings ? `<ul>${warnings}</ul>` : ""}${sections}</section>`;
     })
     .join("");
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>alpha-umi eval report</title><style>${CSS}</style></head><body>
-<h1>Step-level evaluation</h1><p class="legend">${legend}</p>
+  const steps = runs.length
+    ? `<h1>Step-level evaluation</h1><p class="legend">${legend}</p>
 <table><thead>${head}</thead><tbody>${rows}${counts}</tbody></table>
 <h2>Metrics</h2><div class="charts">${METRIC_KEYS.map((k) => barChart(k, runs)).join("")}</div>
-${failures}</body></html>
+${failures}`
+    : "";
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>alpha-umi eval report</title><style>${CSS}</style></head><body>
+${steps}${realtime.length ? realtimeHtml(realtime) : ""}</body></html>
 `;
 }
 
@@ -130,7 +140,8 @@ function mdCell(s: string): string {
   return s.replace(/\|/g, "\\|").replace(/\n/g, " ");
 }
 
-export function renderMarkdown(runs: readonly ReportRun[]): string {
+export function renderMarkdown(runs: readonly ReportRun[], realtime: readonly RealtimeRun[] = []): string {
+  if (runs.length === 0) return realtimeMarkdown(realtime);
   const lines = [
     "# Step-level evaluation",
     "",
@@ -148,5 +159,132 @@ export function renderMarkdown(runs: readonly ReportRun[]): string {
     }
     lines.push("");
   }
-  return lines.join("\n");
+  return lines.join("\n") + (realtime.length ? "\n" + realtimeMarkdown(realtime) : "");
+}
+
+/** A directory written by `eval realtime` (answer files, plus `pass.json` / `prefer-*.json` from the judges). */
+export interface RealtimeRun {
+  name: string;
+  dir: string;
+  answers: AnswerFile[];
+  pass?: PassResult;
+  prefer: PreferResult[];
+}
+
+export function loadRealtimeRun(dir: string): RealtimeRun {
+  const read = <T>(f: string) => JSON.parse(readFileSync(join(dir, f), "utf8")) as T;
+  return {
+    name: basename(resolve(dir)),
+    dir,
+    answers: readAnswerDir(dir),
+    pass: existsSync(join(dir, "pass.json")) ? read<PassResult>("pass.json") : undefined,
+    prefer: readdirSync(dir)
+      .filter((f) => /^prefer-.*\.json$/.test(f))
+      .sort()
+      .map((f) => read<PreferResult>(f)),
+  };
+}
+
+/** Step runs (a predictions.json) and real-time runs (answer files), each directory read as what it holds. */
+export function loadReport(dirs: readonly string[]): { runs: ReportRun[]; realtime: RealtimeRun[] } {
+  const runs: ReportRun[] = [];
+  const realtime: RealtimeRun[] = [];
+  for (const d of dirs) {
+    if (!existsSync(join(d, "predictions.json")) && existsSync(d) && readdirSync(d).some((f) => f.endsWith(".json"))) realtime.push(loadRealtimeRun(d));
+    else runs.push(loadRun(d));
+  }
+  return { runs, realtime };
+}
+
+const NODE_COLORS: Record<SearchNode["kind"], string> = { root: "#333", step: "#4e79a7", answer: "#59a14f", give_up: "#e15759", failed: "#999" };
+
+/** A search tree as an SVG: depth left to right, one row per leaf in depth-first order; the answering path in bold. */
+export function treeSvg(tree: readonly SearchNode[], answerNode: number | null): string {
+  if (tree.length === 0) return "";
+  const row = new Map<number, number>();
+  let leaves = 0;
+  const place = (i: number): number => {
+    const n = tree[i]!;
+    const y = n.children.length === 0 ? leaves++ : n.children.map(place).reduce((a, b) => a + b, 0) / n.children.length;
+    row.set(i, y);
+    return y;
+  };
+  place(0);
+  const onPath = new Set<number>();
+  for (let i: number | null = answerNode; i !== null; i = tree[i]!.parent) onPath.add(i);
+  const X = (n: SearchNode) => 24 + n.depth * 90;
+  const Y = (n: SearchNode) => 20 + row.get(n.index)! * 34;
+  const depth = Math.max(...tree.map((n) => n.depth));
+  const w = 24 + depth * 90 + 80;
+  const h = 20 + Math.max(leaves - 1, 0) * 34 + 24;
+  const edges = tree
+    .filter((n) => n.parent !== null)
+    .map((n) => {
+      const p = tree[n.parent!]!;
+      const bold = onPath.has(n.index);
+      return `<line x1="${X(p)}" y1="${Y(p)}" x2="${X(n)}" y2="${Y(n)}" stroke="${bold ? "#59a14f" : "#bbb"}" stroke-width="${bold ? 3 : 1.5}"/>`;
+    })
+    .join("");
+  const nodes = tree
+    .map((n) => {
+      const what = n.kind === "step" || n.kind === "root" ? `${n.action ?? ""} ${n.actionInput ?? ""}` : n.kind;
+      const tip = `n${n.index} branch ${n.branch} depth ${n.depth}: ${what}${n.diversity ? " (diversity turn)" : ""}${n.pruned ? " (pruned)" : ""}`;
+      return (
+        `<g><title>${esc(tip)}</title><circle cx="${X(n)}" cy="${Y(n)}" r="9" fill="${NODE_COLORS[n.kind]}"${n.pruned ? ' stroke="#000" stroke-dasharray="2 2"' : ""}/>` +
+        `<text x="${X(n) + 12}" y="${Y(n) + 4}">n${n.index}${n.kind === "answer" ? " ✓" : n.kind === "give_up" ? " ✗" : ""}</text></g>`
+      );
+    })
+    .join("");
+  return `<svg class="tree" role="img" aria-label="search tree" width="${w}" height="${h}" viewBox="0 0 ${w} ${h}">${edges}${nodes}</svg>`;
+}
+
+function realtimeHtml(runs: readonly RealtimeRun[]): string {
+  const judged = runs.filter((r) => r.pass);
+  const head = `<tr><th>run</th><th>queries</th><th>answered</th><th>pass rate</th><th>solvable pass rate</th><th>queries / task</th><th>model calls / task</th></tr>`;
+  const rows = runs
+    .map((r) => {
+      const n = r.answers.length;
+      const answered = r.answers.filter((a) => a.answer_generation.finish_type === "give_answer").length;
+      const avg = (f: (a: AnswerFile) => number) => (r.answers.reduce((s, a) => s + f(a), 0) / n).toFixed(1);
+      const sopr = r.pass ? `${pct(r.pass.solvablePassRate.mean)} ± ${pct(r.pass.solvablePassRate.std)}` : "-";
+      return `<tr><td>${esc(r.name)}</td><td>${n}</td><td>${answered}</td><td>${r.pass ? pct(r.pass.passRate) : "-"}</td><td>${sopr}</td><td>${avg((a) => a.answer_generation.query_count)}</td><td>${avg((a) => a.answer_generation.model_calls)}</td></tr>`;
+    })
+    .join("");
+  const prefer = runs.flatMap((r) => r.prefer.map((p) => ({ name: `${r.name} vs ${basename(resolve(p.reference))}`, p })));
+  const preferRows = prefer.map(({ name, p }) => `<tr><td>${esc(name)}</td><td>${p.wins}</td><td>${p.ties}</td><td>${p.losses}</td><td>${pct(p.winRate)}</td></tr>`).join("");
+  const charts = [
+    judged.length ? valueBars("Pass rate", judged.map((r) => ({ name: r.name, value: r.pass!.passRate }))) : "",
+    judged.length ? valueBars("Solvable pass rate", judged.map((r) => ({ name: r.name, value: r.pass!.solvablePassRate.mean }))) : "",
+    prefer.length ? valueBars("Win rate", prefer.map(({ name, p }) => ({ name, value: p.winRate }))) : "",
+  ].join("");
+  const trees = runs
+    .map((r) => {
+      const items = r.answers
+        .map((a) => {
+          const verdict = r.pass?.queries.find((q) => q.query_id === a.query_id);
+          const label = `${a.query_id}: ${a.answer_generation.finish_type}${verdict ? (verdict.passed ? ", passed" : ", failed") : ""} — ${a.query}`;
+          const body = a.tree ? treeSvg(a.tree, a.answer_node) : `<p>one chain of ${a.answer_generation.query_count} step(s)</p>`;
+          return `<details><summary>${esc(label)}</summary>${body}<h4>Answer</h4><pre>${esc(a.answer_generation.final_answer || "(none)")}</pre></details>`;
+        })
+        .join("");
+      return `<section><h3>${esc(r.name)}</h3>${items}</section>`;
+    })
+    .join("");
+  return `<h1>Real-time evaluation</h1>
+<table><thead>${head}</thead><tbody>${rows}</tbody></table>
+${preferRows ? `<table><thead><tr><th>comparison</th><th>wins</th><th>ties</th><th>losses</th><th>win rate</th></tr></thead><tbody>${preferRows}</tbody></table>` : ""}
+<div class="charts">${charts}</div>
+<h2>Queries and search trees</h2>${trees}`;
+}
+
+function realtimeMarkdown(runs: readonly RealtimeRun[]): string {
+  const lines = ["# Real-time evaluation", "", "| run | queries | answered | pass rate | solvable pass rate |", "| --- | ---: | ---: | ---: | ---: |"];
+  for (const r of runs) {
+    const answered = r.answers.filter((a) => a.answer_generation.finish_type === "give_answer").length;
+    const sopr = r.pass ? `${pct(r.pass.solvablePassRate.mean)} ± ${pct(r.pass.solvablePassRate.std)}` : "-";
+    lines.push(`| ${mdCell(r.name)} | ${r.answers.length} | ${answered} | ${r.pass ? pct(r.pass.passRate) : "-"} | ${sopr} |`);
+  }
+  const prefer = runs.flatMap((r) => r.prefer.map((p) => `| ${mdCell(r.name)} vs ${mdCell(basename(resolve(p.reference)))} | ${p.wins} | ${p.ties} | ${p.losses} | ${pct(p.winRate)} |`));
+  if (prefer.length) lines.push("", "| comparison | wins | ties | losses | win rate |", "| --- | ---: | ---: | ---: | ---: |", ...prefer);
+  return lines.join("\n") + "\n";
 }

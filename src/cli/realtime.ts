@@ -1,0 +1,131 @@
+import type { Command } from "commander";
+import { evalPass, evalPrefer } from "../eval/judge.js";
+import { evalRealtime } from "../eval/realtime.js";
+import { UserError } from "../errors.js";
+import { modelFromSpec } from "../models/spec.js";
+import type { MissPolicy } from "../tools/toolbench.js";
+import { contextOptions, positiveInt, roleModelOptions, templateChoice, templateOptions } from "./options.js";
+
+const out = (text: string) => process.stdout.write(text + "\n");
+const warn = (text: string) => process.stderr.write(`warning: ${text}\n`);
+const pct = (x: number) => (x * 100).toFixed(2);
+
+async function userErrors<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    throw new UserError(err instanceof Error ? err.message : String(err));
+  }
+}
+
+/** `--miss error` or `--miss simulate:SPEC` (with `--cache DIR`). */
+function missPolicy(miss: string, cacheDir: string | undefined): MissPolicy {
+  if (miss === "error") return { kind: "error" };
+  if (!miss.startsWith("simulate:")) throw new UserError(`--miss: expected error or simulate:SPEC, got "${miss}"`);
+  // Temperature 0, as StableToolBench's simulator.
+  const model = userModel(miss.slice("simulate:".length), "--miss", { temperature: 0 });
+  return { kind: "simulate", model, cacheDir };
+}
+
+function userModel(spec: string, flag: string, options: { temperature?: number } = {}) {
+  try {
+    return modelFromSpec(spec, "summarizer", options);
+  } catch (err) {
+    throw new UserError(`${flag}: ${(err as Error).message}`);
+  }
+}
+
+function seedOption(v: string): number {
+  if (!/^\d+$/.test(v)) throw new UserError(`--seed: expected a non-negative integer, got "${v}"`);
+  return Number(v);
+}
+
+function toolbenchFile(tools: string): string {
+  if (!tools.startsWith("toolbench:") || tools.length === "toolbench:".length) throw new UserError(`--tools: expected toolbench:FILE, got "${tools}"`);
+  return tools.slice("toolbench:".length);
+}
+
+/** `eval realtime`, `eval pass` and `eval prefer`: the paper's Table 2. */
+export function registerRealtimeEval(evalCmd: Command): void {
+  const realtime = roleModelOptions(
+    evalCmd.command("realtime").description("run every query live (ReAct chain or DFSDT search) on the ToolBench replay pack; one answer file per query, resumable"),
+    "run",
+  )
+    .requiredOption("--tools <source>", "toolbench:FILE: the replay pack (ToolBench-format dialogs with the tools' documents)")
+    .option("--miss <policy>", "a call with no recorded answer: error, or simulate:SPEC (a model simulates the API)", "error")
+    .option("--cache <dir>", "simulated answers are cached here (a rerun makes no model call for them)")
+    .option("--search <kind>", "react or dfsdt", "react")
+    .option("--beam <n>", "dfsdt: children per node", positiveInt("--beam"))
+    .option("--chain-steps <n>", "dfsdt: planner steps per chain", positiveInt("--chain-steps"))
+    .option("--max-queries <n>", "dfsdt: model queries per task", positiveInt("--max-queries"))
+    .option("--max-steps <n>", "react: planner steps before a chain gives up", positiveInt("--max-steps"))
+    .option("--limit <n>", "only the first N queries", positiveInt("--limit"))
+    .option("--concurrency <n>", "queries run at the same time", positiveInt("--concurrency"), 1)
+    .requiredOption("--out <dir>", "answer directory (one QUERY_ID.json per query; checkpoints.sqlite for resuming)");
+  templateOptions(realtime);
+  contextOptions(realtime);
+  realtime.action(async (o) => {
+    if (o.search !== "react" && o.search !== "dfsdt") throw new UserError(`--search: unknown "${o.search}" (react or dfsdt)`);
+    const { templates, roleTemplates } = templateChoice(o);
+    const r = await userErrors(() =>
+      evalRealtime({
+        data: o.data,
+        toolsFile: toolbenchFile(o.tools),
+        miss: missPolicy(o.miss, o.cache),
+        search: { search: o.search, beam: o.beam, chainSteps: o.chainSteps, maxQueries: o.maxQueries },
+        models: { planner: o.planner, caller: o.caller, summarizer: o.summarizer, backbone: o.backbone },
+        singleLlm: !!o.singleLlm,
+        out: o.out,
+        concurrency: o.concurrency,
+        limit: o.limit,
+        run: { templates, roleTemplates, contextPolicy: o.contextPolicy, numCtx: o.numCtx, modelTimeoutMs: o.modelTimeoutMs, maxSteps: o.maxSteps },
+        onAnswer: (a) => out(`${a.query_id}: ${a.answer_generation.finish_type} after ${a.answer_generation.query_count} queries (${a.answer_generation.model_calls} model calls)`),
+      }),
+    );
+    const answered = r.answers.filter((a) => a.answer_generation.finish_type === "give_answer").length;
+    out(`${r.answers.length} answer file(s) in ${o.out} (${r.skipped} from an earlier run): ${answered} answered, ${r.answers.length - answered} gave up`);
+    if (r.failures.length) {
+      process.stderr.write(`${r.failures.length} quer${r.failures.length === 1 ? "y" : "ies"} failed (rerun the same command to retry):\n`);
+      for (const f of r.failures.slice(0, 20)) process.stderr.write(`  ${f.id}: ${f.error}\n`);
+      process.exitCode = 1;
+    }
+  });
+
+  evalCmd
+    .command("pass")
+    .description("judge an eval realtime directory: pass rate (ToolEval, seeded coin on Unsure) and solvable pass rate (mean ± std); writes DIR/pass.json")
+    .argument("<dir>", "answer directory written by eval realtime")
+    .requiredOption("--judge <spec>", "judge model (ollama:MODEL[@URL], replay:PATH, …)")
+    .option("--times <n>", "judge samples per query", positiveInt("--times"), 4)
+    .option("--seed <n>", "seed of the Unsure coin", seedOption, 0)
+    .option("--json", "print the result as JSON")
+    .action(async (dir: string, o) => {
+      const r = await userErrors(() => evalPass(dir, { judge: userModel(o.judge, "--judge"), times: o.times, seed: o.seed, onWarning: warn }));
+      if (o.json) {
+        out(JSON.stringify({ passRate: r.passRate, solvablePassRate: r.solvablePassRate, judgeCalls: r.judgeCalls }));
+        return;
+      }
+      out(`pass rate ${pct(r.passRate)}% over ${r.queries.length} queries (${r.times} judge samples each, seed ${r.seed})`);
+      out(`solvable pass rate ${pct(r.solvablePassRate.mean)}% ± ${pct(r.solvablePassRate.std)} (runs: ${r.solvablePassRate.runs.map(pct).join(", ")})`);
+      out(`${r.judgeCalls} judge calls; written to ${dir}/pass.json`);
+    });
+
+  evalCmd
+    .command("prefer")
+    .description("win rate of DIR against REF_DIR: a pass beats a fail, otherwise the judge prefers one answer (or a tie)")
+    .argument("<dir>", "answer directory")
+    .argument("<refDir>", "reference answer directory (same queries)")
+    .requiredOption("--judge <spec>", "judge model")
+    .option("--times <n>", "judge samples per query when a pass.json is missing", positiveInt("--times"), 4)
+    .option("--seed <n>", "seed of the answer order and the Unsure coin", seedOption, 0)
+    .option("--json", "print the result as JSON")
+    .action(async (dir: string, refDir: string, o) => {
+      const r = await userErrors(() => evalPrefer(dir, refDir, { judge: userModel(o.judge, "--judge"), times: o.times, seed: o.seed, onWarning: warn }));
+      if (o.json) {
+        out(JSON.stringify({ wins: r.wins, ties: r.ties, losses: r.losses, winRate: r.winRate }));
+        return;
+      }
+      out(`${r.wins} wins, ${r.ties} ties, ${r.losses} losses against ${refDir}: win rate ${pct(r.winRate)}% (ties count half)`);
+      if (r.unmatched.length) warn(`${r.unmatched.length} quer${r.unmatched.length === 1 ? "y has" : "ies have"} no answer in ${refDir}: ${r.unmatched.slice(0, 10).join(", ")}`);
+    });
+}
