@@ -2,27 +2,11 @@ import { z } from "zod";
 import type { StructuredToolInterface } from "@langchain/core/tools";
 import type { ToolDoc } from "../state.js";
 import type { ToolSpec } from "./spec.js";
+import { inputDocFromJsonSchema, type JsonSchema } from "./schema.js";
 
-type JsonSchema = { type?: string | string[]; description?: string; properties?: Record<string, JsonSchema>; anyOf?: JsonSchema[] };
-
-function typeOf(s: JsonSchema): string {
-  if (Array.isArray(s.type)) return s.type.filter((t) => t !== "null").join(" or ");
-  if (s.type) return s.type;
-  const alt = s.anyOf?.find((a) => a.type && a.type !== "null");
-  return alt ? typeOf(alt) : "any";
-}
-
-/** ToolBench's `input`: each argument as "TYPE, DESCRIPTION" (description cut to its last 256 characters). */
-export function inputDocFromJsonSchema(schema: JsonSchema): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [name, prop] of Object.entries(schema.properties ?? {})) {
-    out[name] = `${typeOf(prop)}, ${(prop.description ?? "").slice(-256)}`;
-  }
-  return out;
-}
-
-function jsonSchemaOf(schema: unknown): JsonSchema {
-  if (schema instanceof z.ZodType) return z.toJSONSchema(schema, { unrepresentable: "any" }) as JsonSchema;
+/** A tool's argument schema as JSON Schema; zod fields with a default count as optional (the caller may leave them out). */
+export function jsonSchemaOf(schema: unknown): JsonSchema {
+  if (schema instanceof z.ZodType) return z.toJSONSchema(schema, { unrepresentable: "any", io: "input" }) as JsonSchema;
   if (schema && typeof schema === "object") return schema as JsonSchema;
   return {};
 }

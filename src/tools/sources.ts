@@ -5,22 +5,38 @@ import { demoTools } from "../../tools/demo/index.js";
 import { toolbenchReplayTools } from "./toolbench.js";
 import { readToolBenchFile } from "../toolbench.js";
 import { fromLangChainTool, isLangChainTool, isToolSpec } from "./adapters.js";
-import { checkUniqueNames, type ToolSpec } from "./spec.js";
+import { openLangChainTools } from "./langchain.js";
+import { openMcpTools } from "./mcp.js";
+import { openOpenApiTools } from "./openapi.js";
+import { openPythonTool } from "./python.js";
+import { checkUniqueNames, type ToolSet, type ToolSpec } from "./spec.js";
+
+const SOURCES = "demo, python, toolbench:FILE, module:PATH, mcp:CONFIG.json, openapi:SPEC.json[@BASE_URL] or langchain:MODULE#Export";
+
+const fixed = (tools: ToolSpec[]): ToolSet => ({ tools, close: async () => undefined });
 
 /**
  * Tool sources for the CLI:
  * - `demo` — the built-in offline demo world;
+ * - `python` — the sandboxed Python interpreter (pyodide) of the math agent;
  * - `toolbench:FILE` — the replay pack over a ToolBench-format file;
- * - `module:PATH` — a JS/TS module exporting LangChain tools or tool specs (default export or named exports, arrays allowed).
+ * - `module:PATH` — a JS/TS module exporting LangChain tools or tool specs (default export or named exports, arrays allowed);
+ * - `mcp:CONFIG.json` — the tools of the MCP servers in an `mcpServers` config (started now, stopped by `close()`);
+ * - `openapi:SPEC.json[@BASE_URL]` — the operations of an OpenAPI service (or a config file naming the spec);
+ * - `langchain:MODULE#Export` — LangChain tools exported by a module or package (a tool, an array, a class or a factory).
  */
-export async function loadToolSource(source: string): Promise<ToolSpec[]> {
-  if (source === "demo") return demoTools();
+export async function loadToolSource(source: string): Promise<ToolSet> {
+  if (source === "demo") return fixed(demoTools());
+  if (source === "python") return openPythonTool();
   const at = source.indexOf(":");
   const kind = at > 0 ? source.slice(0, at) : "";
   const value = source.slice(at + 1);
-  if (kind === "toolbench") return toolbenchReplayTools(readToolBenchFile(value), value);
-  if (kind === "module") return loadModuleTools(value);
-  throw new Error(`tool source "${source}": expected demo, toolbench:FILE or module:PATH`);
+  if (kind === "toolbench") return fixed(toolbenchReplayTools(readToolBenchFile(value), value));
+  if (kind === "module") return fixed(await loadModuleTools(value));
+  if (kind === "mcp") return openMcpTools(value);
+  if (kind === "openapi") return openOpenApiTools(value);
+  if (kind === "langchain") return fixed(await openLangChainTools(value));
+  throw new Error(`tool source "${source}": expected ${SOURCES}`);
 }
 
 async function loadModuleTools(path: string): Promise<ToolSpec[]> {
@@ -36,8 +52,24 @@ async function loadModuleTools(path: string): Promise<ToolSpec[]> {
   return found;
 }
 
-export async function loadToolSources(sources: readonly string[]): Promise<ToolSpec[]> {
-  const tools = (await Promise.all(sources.map(loadToolSource))).flat();
-  checkUniqueNames(tools, `tool sources ${sources.join(", ")}`);
-  return tools;
+/**
+ * Open every source; the returned `close()` stops what they started (MCP servers, the Python sandbox). A source that
+ * fails to open closes the ones already open.
+ *
+ * @example
+ * const { tools, close } = await loadToolSources(["python", "mcp:mcp.json"]);
+ * try { await runAgent({ tools, ... }); } finally { await close(); }
+ */
+export async function loadToolSources(sources: readonly string[]): Promise<ToolSet> {
+  const opened: ToolSet[] = [];
+  const close = async () => void (await Promise.allSettled(opened.map((s) => s.close())));
+  try {
+    for (const source of sources) opened.push(await loadToolSource(source));
+    const tools = opened.flatMap((s) => s.tools);
+    checkUniqueNames(tools, `tool sources ${sources.join(", ")}`);
+    return { tools, close };
+  } catch (e) {
+    await close();
+    throw e;
+  }
 }

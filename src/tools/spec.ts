@@ -7,6 +7,12 @@ export interface ToolSpec {
   /** Validates the parsed arguments before `run`; a failure becomes an error observation. */
   schema?: z.ZodType<Record<string, unknown>>;
   run(args: Record<string, unknown>, ctx: { signal: AbortSignal }): unknown;
+  /**
+   * Safe to run twice with the same arguments (a lookup, a PUT of the same value). A worker that takes over a thread
+   * whose call was in flight when the previous worker died runs it again only then; otherwise the planner is told it
+   * may or may not have run (docs/production.md).
+   */
+  idempotent?: boolean;
 }
 
 export function toolDocs(tools: readonly ToolSpec[]): ToolDoc[] {
@@ -20,4 +26,10 @@ export function checkUniqueNames(tools: readonly ToolSpec[], where: string): voi
     if (seen.has(t.doc.Name)) throw new Error(`${where}: two tools are named "${t.doc.Name}"`);
     seen.add(t.doc.Name);
   }
+}
+
+/** Tools and what stops them when the run ends (MCP servers, the Python sandbox); `close()` is safe to call twice. */
+export interface ToolSet {
+  tools: ToolSpec[];
+  close(): Promise<void>;
 }
