@@ -129,7 +129,7 @@ export const slow = { doc: { Name: "slow", function: "takes a while", input: {} 
     const rec = (role: "planner" | "caller" | "summarizer", script: string[]) => new RecordingModel(new ScriptedModel(script, role), role, writer);
     const instruction = "Use fast, then slow, then answer.";
     await createAlphaUmiGraph({
-      tools: await loadToolSource(`module:${mod}`),
+      tools: (await loadToolSource(`module:${mod}`)).tools,
       models: {
         planner: rec("planner", [plan("fast first", "caller"), plan("now slow", "caller"), plan("done", "conclusion")]),
         caller: rec("caller", [call("fast", {}), call("slow", {})]),

@@ -50,7 +50,7 @@ describe("LangChain tools", () => {
       // The module resolves @langchain/core from the project's node_modules through a symlink beside it.
       const { symlinkSync } = await import("node:fs");
       symlinkSync(join(process.cwd(), "node_modules"), join(dir, "node_modules"));
-      const tools = await loadToolSources([`module:${mod}`, "demo"]);
+      const { tools } = await loadToolSources([`module:${mod}`, "demo"]);
       expect(tools.map((t) => t.doc.Name)).toEqual(["hello_for_greeter", "country_facts_for_atlas", "exchange_rate_for_fx", "calculate_for_calculator"]);
       await expect(loadToolSources(["demo", "demo"])).rejects.toThrow(/two tools are named "country_facts_for_atlas"/);
       await expect(loadToolSources([`module:${join(dir, "nope.mjs")}`])).rejects.toThrow(/no such file/);
