@@ -11,6 +11,11 @@ export interface ExportOptions {
   checkpoints: string;
   /** Keep only threads whose run ended with one of these statuses; all threads when absent. */
   status?: readonly RunStatus["status"][];
+  /**
+   * Every branch of a thread instead of its latest checkpoint: one dialog per leaf checkpoint (no checkpoint forks from
+   * it), e.g. every chain a DFSDT search tried (src/search). The status filter applies to each leaf.
+   */
+  branches?: boolean;
 }
 
 export interface ExportResult {
@@ -36,7 +41,7 @@ export async function exportCheckpoints(opts: ExportOptions): Promise<ExportResu
     const ids = await threadIds(saver, where);
     for (const threadId of ids) {
       const config = { configurable: { thread_id: threadId, checkpoint_ns: "" } };
-      for await (const tuple of saver.list(config, { limit: 1 })) {
+      for await (const tuple of opts.branches ? await leafCheckpoints(saver, config) : saver.list(config, { limit: 1 })) {
         const values = tuple.checkpoint.channel_values as Record<string, unknown>;
         const status = (values.status as RunStatus | undefined)?.status ?? "running";
         if (opts.status && !opts.status.includes(status)) {
@@ -44,13 +49,26 @@ export async function exportCheckpoints(opts: ExportOptions): Promise<ExportResu
           continue;
         }
         const dialog = { tools: values.tools, instruction: values.instruction, conversations: values.turns };
-        records.push(checkRecord<Stage2Record>(Stage2RecordSchema, dialog, { file: where, record: threadId }));
+        const record = opts.branches ? `${threadId}@${tuple.checkpoint.id}` : threadId;
+        records.push(checkRecord<Stage2Record>(Stage2RecordSchema, dialog, { file: where, record }));
       }
     }
     return { records, threads: ids.length, skips };
   } finally {
     await closeCheckpointer(saver);
   }
+}
+
+/** The checkpoints of a thread that no other checkpoint forks from, oldest first. */
+async function leafCheckpoints(saver: BaseCheckpointSaver, config: { configurable: { thread_id: string; checkpoint_ns: string } }) {
+  const all = [];
+  const parents = new Set<string>();
+  for await (const t of saver.list(config)) {
+    all.push(t);
+    const parent = t.parentConfig?.configurable?.checkpoint_id as string | undefined;
+    if (parent) parents.add(parent);
+  }
+  return all.filter((t) => !parents.has(t.checkpoint.id)).sort((a, b) => (a.checkpoint.id < b.checkpoint.id ? -1 : 1));
 }
 
 async function threadIds(saver: BaseCheckpointSaver, where: string): Promise<string[]> {
