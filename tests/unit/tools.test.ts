@@ -19,7 +19,8 @@ describe("tool documents from schemas", () => {
       "Find books.",
       z.object({ q: z.string().describe("query text"), limit: z.number().int().optional(), tags: z.array(z.string()) }),
     );
-    expect(doc).toEqual({ Name: "search_for_books", function: "Find books.", input: { q: "string, query text", limit: "integer, ", tags: "array, " } });
+    // Required arguments first, then optional ones marked the way ToolBench's RapidAPI documents mark them.
+    expect(doc).toEqual({ Name: "search_for_books", function: "Find books.", input: { q: "string, query text", tags: "array, ", limit: "integer, (Optional) " } });
   });
   it("cuts names to their last 64 and descriptions to their first 256 characters, as ToolBench did", () => {
     const doc = toolDoc("n".repeat(70) + "_end", "d".repeat(300), z.object({}));
@@ -102,11 +103,15 @@ describe("ToolBench replay pack", () => {
   });
 });
 
-describe("demo calculator", () => {
-  it("evaluates arithmetic without eval", () => {
+describe("demo calculator (mathjs)", () => {
+  it("evaluates arithmetic; what parses, imports or defines things is disabled, and JavaScript is out of reach", () => {
     expect(calculate("250 * 162.5")).toBe(40625);
     expect(calculate("-(2 + 3) * 2 ^ 3 / 4")).toBe(-10);
-    expect(() => calculate("1 / 0")).toThrow(/division by zero/);
-    expect(() => calculate("process.exit()")).toThrow(/cannot parse/);
+    expect(calculate("sqrt(16) + 2^0.5 * 0")).toBe(4);
+    expect(() => calculate("1 / 0")).toThrow(/has no finite value \(division by zero\?\)/);
+    expect(() => calculate("process.exit()")).toThrow(/cannot evaluate "process.exit\(\)": Undefined symbol process/);
+    expect(() => calculate('evaluate("1+1")')).toThrow(/evaluate is disabled/);
+    expect(() => calculate('import({x: 1})')).toThrow(/import is disabled/);
+    expect(() => calculate("[1, 2]")).toThrow(/is not a number expression/);
   });
 });

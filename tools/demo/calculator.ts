@@ -1,49 +1,25 @@
-/** A small arithmetic evaluator (+ - * / ^, parentheses, decimals): no eval(), so model input cannot run code. */
+import { all, create } from "mathjs";
+
+/**
+ * The demo's evaluator: mathjs (maintained, no JavaScript eval), locked down as its security guide advises — the
+ * functions that parse, import or define things are disabled, so model input can only compute.
+ */
+const math = create(all);
+const evaluate = math.evaluate.bind(math);
+const disabled = (name: string) => () => {
+  throw new Error(`${name} is disabled`);
+};
+math.import(Object.fromEntries(["import", "createUnit", "evaluate", "parse", "compile", "simplify", "derivative", "resolve", "reviver"].map((n) => [n, disabled(n)])), { override: true });
+
+/** Evaluate an arithmetic expression (+ - * / ^, parentheses, decimals, and mathjs functions such as sqrt) to a finite number. */
 export function calculate(expression: string): number {
-  let pos = 0;
-  const src = expression.replace(/\s+/g, "");
-  const fail = (what: string): never => {
-    throw new Error(`cannot parse "${expression}": ${what} at position ${pos}`);
-  };
-  const peek = () => src[pos];
-  function number(): number {
-    const m = /^\d+(\.\d+)?|^\.\d+/.exec(src.slice(pos));
-    if (!m) return fail("expected a number");
-    pos += m[0].length;
-    return Number(m[0]);
+  let value: unknown;
+  try {
+    value = evaluate(expression);
+  } catch (e) {
+    throw new Error(`cannot evaluate "${expression}": ${(e as Error).message}`);
   }
-  function atom(): number {
-    if (peek() === "-") return pos++, -atom();
-    if (peek() === "(") {
-      pos++;
-      const v = sum();
-      if (peek() !== ")") fail("expected )");
-      pos++;
-      return v;
-    }
-    return number();
-  }
-  function power(): number {
-    const base = atom();
-    if (peek() === "^") return pos++, base ** power();
-    return base;
-  }
-  function product(): number {
-    let v = power();
-    while (peek() === "*" || peek() === "/") {
-      const op = src[pos++];
-      const r = power();
-      if (op === "/" && r === 0) throw new Error("division by zero");
-      v = op === "*" ? v * r : v / r;
-    }
-    return v;
-  }
-  function sum(): number {
-    let v = product();
-    while (peek() === "+" || peek() === "-") v = src[pos++] === "+" ? v + product() : v - product();
-    return v;
-  }
-  const value = sum();
-  if (pos < src.length) fail("unexpected character");
+  if (typeof value !== "number") throw new Error(`"${expression}" is not a number expression`);
+  if (!Number.isFinite(value)) throw new Error(`"${expression}" has no finite value (division by zero?)`);
   return value;
 }
