@@ -21,6 +21,7 @@ const sections: Section[] = [
   { name: "engine", run: async () => (await import("./engine.js")).runEngineBench() },
   { name: "glpft", run: async () => (await import("./glpft.js")).runGlpftBench() },
   { name: "eval", run: async () => (await import("./eval.js")).runEvalBench() },
+  { name: "search", run: async () => (await import("./search.js")).runSearchBench() },
 ];
 
 async function main(): Promise<void> {
