@@ -11,7 +11,8 @@ import { episodesReport } from "../eval/episodeMetrics.js";
 import { writeReferenceCassette } from "../eval/cassette.js";
 import { extractSteps } from "../eval/steps.js";
 import { readToolBenchFile } from "../toolbench.js";
-import { loadRun, renderHtml, renderMarkdown } from "../eval/report.js";
+import { loadReport, renderHtml, renderMarkdown } from "../eval/report.js";
+import { registerRealtimeEval } from "./realtime.js";
 import { UserError } from "../errors.js";
 import { contextOptions, positiveInt, roleModelOptions, templateChoice, templateOptions } from "./options.js";
 import type { CodecSettings } from "../codec/index.js";
@@ -169,14 +170,16 @@ export function registerEval(program: Command): void {
   evalCmd
     .command("report")
     .description("compare runs side by side: a static offline HTML report (tables, bar charts, failing steps) plus Markdown")
-    .argument("<dirs...>", "run directories written by eval steps")
+    .argument("<dirs...>", "run directories written by eval steps or eval realtime")
     .option("--out <file>", "HTML file to write (the Markdown goes beside it, .md)", "report.html")
     .action((dirs: string[], o: { out: string }) => {
-      const runs = dirs.map((d) => userErrors(() => loadRun(d)));
+      const { runs, realtime } = userErrors(() => loadReport(dirs));
       mkdirSync(dirname(o.out), { recursive: true });
       const md = o.out.replace(/\.html?$/i, "") + ".md";
-      writeFileSync(o.out, renderHtml(runs));
-      writeFileSync(md, renderMarkdown(runs));
-      out(`wrote ${o.out} and ${md} (${runs.length} run(s))`);
+      writeFileSync(o.out, renderHtml(runs, realtime));
+      writeFileSync(md, renderMarkdown(runs, realtime));
+      out(`wrote ${o.out} and ${md} (${runs.length + realtime.length} run(s))`);
     });
+
+  registerRealtimeEval(evalCmd);
 }

@@ -96,7 +96,7 @@ export interface SearchSummary {
 export type SearchEvent = { kind: "search"; node: SearchNode; replayed: boolean } | { kind: "search_end"; summary: SearchSummary };
 
 /** A run's options (see `runAgent`) with the search settings; `threadId` names the one thread the tree lives in. */
-export type SearchRunOptions = Omit<RunOptions, "threadId"> & Omit<SearchOptions, "search"> & { threadId: string };
+export type SearchRunOptions = Omit<RunOptions, "threadId" | "search"> & Omit<SearchOptions, "search"> & { threadId: string; search?: SearchKind };
 
 export type SearchRunEvent = SearchEvent | { kind: "turn"; turn: Turn; node: string } | { kind: "start"; threadId: string; resumed: boolean };
 
@@ -134,7 +134,7 @@ export async function searchAgent(
 ): Promise<{ threadId: string; state: AgentStateType; search: SearchSummary }> {
   const o = { ...SEARCH_DEFAULTS, ...definedOnly(opts) };
   // Everything else of the run's options (templates, context policy, timeouts…) is the graph's; search keys are ignored there.
-  const { instruction, tools, models, singleLlm, record, threadId, signal, ...graphOpts } = opts;
+  const { instruction, tools, models, singleLlm, record, threadId, signal, search: _search, ...graphOpts } = opts;
   // The search planner samples (temperature 0.5) where its provider takes a temperature.
   const planner = typeof models.planner === "string" ? modelFromSpec(models.planner, "planner", { numCtx: opts.numCtx, temperature: o.plannerTemperature }) : models.planner;
   const create = singleLlm ? createSingleLlmGraph : createAlphaUmiGraph;
