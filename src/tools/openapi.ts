@@ -77,7 +77,11 @@ function deref(schema: unknown, doc: OpenApi.IDocument, seen: string[] = []): Js
     if (seen.includes(name)) return {}; // a recursive type: accept anything below this point
     return deref(doc.components?.schemas?.[name], doc, [...seen, name]);
   }
-  return Object.fromEntries(Object.entries(schema).map(([k, v]) => [k, deref(v, doc, seen)])) as JsonSchema;
+  const out = Object.fromEntries(Object.entries(schema).map(([k, v]) => [k, deref(v, doc, seen)])) as JsonSchema;
+  // @samchon/openapi writes an enum as a oneOf of consts: back to `enum`, for shorter validation errors.
+  const { oneOf, ...rest } = out;
+  if (oneOf?.length && oneOf.every((a) => "const" in a)) return { ...rest, enum: oneOf.map((a) => a.const) };
+  return out;
 }
 
 /** One operation's flat arguments: path and query parameters, and the body's properties (or `body` when not an object). */
