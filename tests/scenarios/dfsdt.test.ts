@@ -1,5 +1,5 @@
 import { MemorySaver } from "@langchain/langgraph";
-import { scriptedRoles, type ScriptStep } from "../../src/models/scripted.js";
+import { ScriptedModel, scriptedRoles, type ScriptStep } from "../../src/models/scripted.js";
 import { renderDiversityTurn } from "../../src/protocol/index.js";
 import { searchAgent, type SearchRunEvent, type SearchRunOptions } from "../../src/search/index.js";
 import type { ToolSpec } from "../../src/tools/spec.js";
@@ -135,5 +135,23 @@ describe("DFSDT over checkpoints", () => {
     expect(models.planner.prompts[4]).not.toContain("This is not the first time");
     expect(r.search.answer).toBe("ok");
     expect(models.planner.prompts).toHaveLength(6);
+  });
+
+  it("searches with the single-LLM backbone too (one model writes plan and call)", async () => {
+    const { tools, runs } = countingTools();
+    const backbone = new ScriptedModel(
+      [
+        'Weather first.\nAction: weather_for_meteo\nAction Input: {"city": "Oslo"}',
+        "Hopeless.\nconclusion: give up.",
+        'Clock instead.\nAction: time_for_clock\nAction Input: {"city": "Oslo"}',
+        "Got it.\nconclusion: It is noon.",
+      ],
+      "backbone",
+    );
+    const r = await searchAgent({ instruction: "Time in Oslo?", tools, models: { backbone }, singleLlm: true, checkpointer: new MemorySaver(), threadId: "b" });
+    expect(kinds(r.search.tree)).toEqual(["root", "step", "give_up", "step", "answer"]);
+    expect(r.search).toMatchObject({ answer: "It is noon.", queries: 4, modelCalls: 4 });
+    expect(backbone.prompts[2]).toContain("This is not the first time");
+    expect(runs).toEqual(["weather_for_meteo(Oslo)", "time_for_clock(Oslo)"]);
   });
 });
