@@ -1,14 +1,18 @@
 import { z } from "zod";
 import type { StructuredToolInterface } from "@langchain/core/tools";
+import { toJsonSchema } from "@langchain/core/utils/json_schema";
 import type { ToolDoc } from "../state.js";
 import type { ToolSpec } from "./spec.js";
 import { inputDocFromJsonSchema, type JsonSchema } from "./schema.js";
 
-/** A tool's argument schema as JSON Schema; zod fields with a default count as optional (the caller may leave them out). */
+/**
+ * A tool's argument schema as JSON Schema: zod 4 or zod 3 (LangChain's own tools still use it) or JSON Schema as is.
+ * Fields with a default count as optional (the caller may leave them out).
+ */
 export function jsonSchemaOf(schema: unknown): JsonSchema {
-  if (schema instanceof z.ZodType) return z.toJSONSchema(schema, { unrepresentable: "any", io: "input" }) as JsonSchema;
-  if (schema && typeof schema === "object") return schema as JsonSchema;
-  return {};
+  if (!schema || typeof schema !== "object") return {};
+  if ("_zod" in schema || "_def" in schema) return toJsonSchema(schema as Parameters<typeof toJsonSchema>[0], { unrepresentable: "any", io: "input" }) as JsonSchema;
+  return schema as JsonSchema;
 }
 
 /** A ToolBench document for a tool: name cut to its last 64 characters, description to its first 256 (as ToolBench did). */

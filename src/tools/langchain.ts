@@ -19,7 +19,7 @@ async function importModule(spec: string): Promise<Record<string, unknown>> {
     // This package's own dependencies first (@langchain/community), then the packages of the working directory.
     return await import(spec);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== "ERR_MODULE_NOT_FOUND" && (e as NodeJS.ErrnoException).code !== "ERR_PACKAGE_PATH_NOT_EXPORTED") throw e;
+    if (!/MODULE_NOT_FOUND|PACKAGE_PATH_NOT_EXPORTED/.test(String((e as NodeJS.ErrnoException).code)) && !/Cannot find (module|package)/.test((e as Error).message)) throw e;
     let file: string;
     try {
       file = createRequire(join(process.cwd(), "package.json")).resolve(spec);
