@@ -10,6 +10,7 @@ const GROUPS: Array<{ names: CommandName[]; load: () => Promise<Register> }> = [
   { names: ["data"], load: async () => (await import("./data.js")).registerData },
   { names: ["models"], load: async () => (await import("./models.js")).registerModels },
   { names: ["serve"], load: async () => (await import("./serve.js")).registerServe },
+  { names: ["worker"], load: async () => (await import("./worker.js")).registerWorker },
 ];
 
 /**

@@ -9,6 +9,7 @@ export const SUMMARIES = {
   data: "GLPFT training data: ToolBench answers and recorded runs → backbone, planner, caller, summarizer sets",
   models: "set up and check the role models (Ollama, llama.cpp GGUF files)",
   serve: "serve the graphs over the LangGraph API (the official SDK and useStream work unchanged), state in Postgres",
+  worker: "take run and episode jobs from the queue (BullMQ on Redis); threads checkpointed in Postgres",
 } as const;
 
 export type CommandName = keyof typeof SUMMARIES;

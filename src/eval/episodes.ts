@@ -5,6 +5,7 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
+import type { BaseCheckpointSaver } from "@langchain/langgraph";
 import { createAlphaUmiGraph, createSingleLlmGraph } from "../graph.js";
 import { DEFAULTS } from "../configuration.js";
 import type { Role, RoleModel } from "../models/index.js";
@@ -48,6 +49,9 @@ export interface EpisodeRunOptions {
   tokens: TokenCounter;
   /** Names the data in replay-tool errors. */
   source: string;
+  /** Where the episode's thread is checkpointed (default: in memory); a queue worker resumes it from there. */
+  checkpointer?: BaseCheckpointSaver;
+  threadId?: string;
 }
 
 function outcome(s: RunStatus | undefined): { status: EpisodeStatus; reason: string | null } {
@@ -60,9 +64,9 @@ function outcome(s: RunStatus | undefined): { status: EpisodeStatus; reason: str
 /** One episode. Never throws: an error escaping the graph makes the episode `failed` with that error as its reason. */
 export async function runEpisode(dialog: ToolBenchDialog, index: number, o: EpisodeRunOptions): Promise<EpisodeRow> {
   const create = o.singleLlm ? createSingleLlmGraph : createAlphaUmiGraph;
-  const graph = create({ tools: toolbenchReplayTools([dialog], `${o.source} record ${index}`, { inOrder: true }), models: o.models, ...o.settings, maxSteps: o.maxSteps });
+  const graph = create({ tools: toolbenchReplayTools([dialog], `${o.source} record ${index}`, { inOrder: true }), models: o.models, ...o.settings, maxSteps: o.maxSteps, checkpointer: o.checkpointer });
   const usage = new UsageCounter(o.tokens);
-  const config = { configurable: { thread_id: `episode-${index}` } };
+  const config = { configurable: { thread_id: o.threadId ?? `episode-${index}` } };
   const t0 = performance.now();
   let error: string | null = null;
   let elided = 0;

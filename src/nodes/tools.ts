@@ -2,6 +2,7 @@ import { ToolMessage } from "@langchain/core/messages";
 import type { RunnableConfig } from "@langchain/core/runnables";
 import { askApproval, needsApproval } from "../approval.js";
 import { ensureConfiguration } from "../configuration.js";
+import { callInFlightAtCrash } from "../worker/recovery.js";
 import { parseCaller } from "../protocol/index.js";
 import type { AgentStateType, AgentUpdate } from "../state.js";
 import { executeCall } from "../tools/executor.js";
@@ -15,7 +16,12 @@ export async function toolsNode(state: AgentStateType, config: RunnableConfig): 
   if (!last || last.from !== "caller") throw new Error("toolsNode: τ does not end with a caller turn");
   const { action, actionInput } = parseCaller(last.value);
   const tool = cfg.tools.find((t) => t.doc.Name === action);
-  const approval = tool && needsApproval(cfg.approve, action) ? askApproval(tool, actionInput, state.turns) : { run: true as const, actionInput };
+  const uncertain = tool && callInFlightAtCrash(config, at, tool);
+  const approval = uncertain
+    ? { run: false as const, observation: uncertain }
+    : tool && needsApproval(cfg.approve, action)
+      ? askApproval(tool, actionInput, state.turns)
+      : { run: true as const, actionInput };
   // A rejected call is not run: the person's reason is its observation.
   const result = !approval.run
     ? { ok: false, observation: approval.observation }

@@ -1,0 +1,137 @@
+/**
+ * `alpha-umi worker`: takes run-jobs and episode-jobs from the queue and runs them against Postgres checkpoints, so any
+ * worker can continue any thread. Delivery is at least once: a worker that dies mid-job (SIGKILL, OOM, a lost node)
+ * stops renewing its lock, BullMQ's stalled-job check puts the job back, and another worker resumes the thread from its
+ * last checkpoint; only a tool call in flight at that moment can run twice (see recovery.ts and docs/production.md).
+ */
+import { Worker, type Job } from "bullmq";
+import type { BaseCheckpointSaver } from "@langchain/langgraph";
+import { AutoSetupPostgresSaver, checkpointerFrom, closeCheckpointer, redact } from "../checkpoint.js";
+import { runEpisode, type EpisodeRow } from "../eval/episodes.js";
+import { createAlphaUmiGraph, createSingleLlmGraph } from "../graph.js";
+import { roleModels } from "../models/spec.js";
+import { tokenCounter } from "../models/tokens.js";
+import type { AgentStateType } from "../state.js";
+import { readToolBenchFile, type ToolBenchDialog } from "../toolbench.js";
+import { loadToolSources } from "../tools/sources.js";
+import type { ToolSet } from "../tools/spec.js";
+import { UserError } from "../errors.js";
+import { parseQueueLocation, QUEUE_NAME, type AgentJob, type EpisodeJob, type RunJob, type RunJobResult } from "./queue.js";
+import { ThreadLocks } from "./locks.js";
+import { inFlightConfigurable } from "./recovery.js";
+
+export interface WorkerOptions {
+  /** `redis://…[?prefix=NAME]` */
+  queue: string;
+  /** Where threads are checkpointed: `postgres://…` for workers on several machines. */
+  checkpoints: string;
+  /** Jobs run at once in this process (the models' latency, not the CPU, is what they wait on). */
+  concurrency?: number;
+  /** How long a job's lock lives without renewal: after it, a dead worker's job is taken over. */
+  lockDurationMs?: number;
+  /** How often this worker looks for stalled jobs. */
+  stalledIntervalMs?: number;
+}
+
+export interface RunningWorker {
+  close(): Promise<void>;
+}
+
+/** The pieces of a job that are loaded once per process: tool sources and test sets. */
+class Cache {
+  private readonly tools = new Map<string, Promise<ToolSet>>();
+  private readonly data = new Map<string, ToolBenchDialog[]>();
+
+  toolSet(sources: string[]): Promise<ToolSet> {
+    const key = JSON.stringify(sources);
+    let set = this.tools.get(key);
+    if (!set) this.tools.set(key, (set = loadToolSources(sources)));
+    return set;
+  }
+
+  dialogs(path: string): ToolBenchDialog[] {
+    let d = this.data.get(path);
+    if (!d) this.data.set(path, (d = readToolBenchFile(path)));
+    return d;
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled([...this.tools.values()].map(async (s) => (await s).close()));
+  }
+}
+
+async function runJob(job: Job<AgentJob>, data: RunJob, checkpointer: BaseCheckpointSaver, cache: Cache): Promise<RunJobResult> {
+  const { tools } = await cache.toolSet(data.tools);
+  const create = data.singleLlm ? createSingleLlmGraph : createAlphaUmiGraph;
+  const graph = create({ tools, models: data.models, checkpointer, maxSteps: data.maxSteps });
+  const thread = { configurable: { thread_id: data.threadId } };
+  const existing = (await graph.getState(thread)).values as Partial<AgentStateType>;
+  const started = (existing.turns?.length ?? 0) > 0;
+  const config = { configurable: { ...thread.configurable, ...inFlightConfigurable(existing, job.attemptsStarted) } };
+  // A thread that has a checkpoint resumes from it; the instruction only starts a new one. Each step's checkpoint is
+  // written before the next step starts ("sync"): a worker killed later never makes its successor repeat a finished call.
+  await graph.invoke(started ? {} : { instruction: data.instruction }, { ...config, durability: "sync" });
+  const snap = await graph.getState(thread);
+  const state = snap.values as AgentStateType;
+  return {
+    threadId: data.threadId,
+    status: state.status.status,
+    ...(state.status.reason ? { reason: state.status.reason } : {}),
+    steps: state.steps,
+    answer: state.answer,
+    waiting: snap.tasks.flatMap((t) => (t.interrupts ?? []).map((i) => i.value)),
+  };
+}
+
+async function episodeJob(data: EpisodeJob, checkpointer: BaseCheckpointSaver, cache: Cache): Promise<EpisodeRow> {
+  const dialog = cache.dialogs(data.data)[data.index];
+  if (!dialog) throw new Error(`episode job: ${data.data} has no dialog ${data.index}`);
+  return runEpisode(dialog, data.index, {
+    models: roleModels(data.models, data.singleLlm, { options: { numCtx: data.settings.numCtx } }),
+    singleLlm: data.singleLlm,
+    settings: data.settings,
+    maxSteps: data.maxSteps,
+    tokens: await tokenCounter(),
+    source: data.data,
+    checkpointer,
+    threadId: data.threadId,
+  });
+}
+
+/**
+ * Start taking jobs; resolves once connected.
+ *
+ * @example const worker = await startWorker({ queue: "redis://127.0.0.1:6379", checkpoints: "postgres://127.0.0.1/test" });
+ */
+export async function startWorker(o: WorkerOptions): Promise<RunningWorker> {
+  const { connection, prefix } = parseQueueLocation(o.queue);
+  const checkpointer = checkpointerFrom(o.checkpoints);
+  const cache = new Cache();
+  if (!(checkpointer instanceof AutoSetupPostgresSaver)) throw new UserError(`--checkpoints ${redact(o.checkpoints)}: workers need postgres://… (every worker must see every thread)`);
+  const locks = new ThreadLocks(checkpointer.pgPool);
+  const worker = new Worker<AgentJob>(
+    QUEUE_NAME,
+    async (job) =>
+      locks.with<RunJobResult | EpisodeRow>(job.data.threadId, () =>
+        job.data.kind === "run" ? runJob(job, job.data, checkpointer, cache) : episodeJob(job.data, checkpointer, cache),
+      ),
+    {
+      connection,
+      prefix,
+      concurrency: o.concurrency ?? 16,
+      ...(o.lockDurationMs ? { lockDuration: o.lockDurationMs } : {}),
+      ...(o.stalledIntervalMs ? { stalledInterval: o.stalledIntervalMs } : {}),
+      // A job may be taken over several times (several workers killed in a row) before it counts as failed.
+      maxStalledCount: 5,
+    },
+  );
+  await worker.waitUntilReady();
+  return {
+    close: async () => {
+      await worker.close();
+      await locks.close();
+      await cache.close();
+      await closeCheckpointer(checkpointer);
+    },
+  };
+}
