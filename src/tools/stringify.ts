@@ -89,7 +89,12 @@ interface Frame {
 /** `toJSON` (Date, URL, …) and Error fields, as JSON.stringify would see them; never throws. */
 function prepared(v: unknown, key: string): unknown {
   if (v === null || (typeof v !== "object" && typeof v !== "function")) return v;
-  const toJSON = attempt(() => (v as { toJSON?: unknown }).toJSON, () => undefined);
+  let toJSON: unknown;
+  try {
+    toJSON = (v as { toJSON?: unknown }).toJSON;
+  } catch {
+    toJSON = undefined;
+  }
   if (typeof toJSON === "function") return attempt(() => (toJSON as (k: string) => unknown).call(v, key), thrown);
   if (attempt(() => v instanceof Error, () => false)) return { name: attempt(() => String((v as Error).name), thrown), message: attempt(() => String((v as Error).message), thrown) };
   return v;
@@ -106,10 +111,16 @@ function frameOf(v: object): Frame | string {
       }
       const record: Record<string, unknown> = v instanceof Map ? Object.fromEntries([...v].map(([k, x]) => [String(k), x])) : (v as Record<string, unknown>);
       // JSON.stringify leaves out undefined, function and symbol members of objects.
-      const keys = Object.keys(record).filter((k) => {
-        const x = attempt(() => record[k], () => null);
-        return x !== undefined && typeof x !== "function" && typeof x !== "symbol";
-      });
+      const keys: string[] = [];
+      for (const k of Object.keys(record)) {
+        let x: unknown = null; // a throwing getter stays, to be described
+        try {
+          x = record[k];
+        } catch {
+          // described when read
+        }
+        if (x !== undefined && typeof x !== "function" && typeof x !== "symbol") keys.push(k);
+      }
       return { keys, length: keys.length, next: 0, value: v, read: (i) => record[keys[i]!] };
     },
     (e) => JSON.stringify(thrown(e)),
@@ -159,10 +170,13 @@ export function safeJson(value: unknown, { maxDepth = MAX_DEPTH, maxChars = Infi
     if (i > 0) emit(",");
     const key = top.keys ? top.keys[i]! : String(i);
     if (top.keys) emit(JSON.stringify(key) + ":");
-    visit(
-      attempt(() => top.read(i), thrown),
-      key,
-    );
+    let member: unknown;
+    try {
+      member = top.read(i);
+    } catch (e) {
+      member = thrown(e);
+    }
+    visit(member, key);
   }
   return parts.join("");
 }

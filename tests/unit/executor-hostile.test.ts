@@ -6,8 +6,11 @@ import { capReason, errorMessage, safeJson, toolResultText, truncate, unsafeForC
 import { toolCallOf } from "../../src/nodes/toolCalls.js";
 import { EXACT_PIECE_CHARS, countTokens, tokenUpperBound } from "../../src/models/tokens.js";
 import type { ToolSpec } from "../../src/tools/spec.js";
+import { createAlphaUmiGraph } from "../../src/graph.js";
+import type { RoleModel } from "../../src/models/generate.js";
 import type { AgentStateType } from "../../src/state.js";
 import { call, plan, roles, runScenario } from "../helpers/scenario.js";
+import { deepJson, hostileValues } from "../fuzz/hostile.js";
 
 const opts: ExecutorOptions = { timeoutMs: 1000, maxObservationChars: 1000 };
 const returning = (name: string, value: () => unknown): ToolSpec => ({ doc: { Name: name, function: name, input: {} }, run: async () => value() });
@@ -17,60 +20,6 @@ const throwing = (name: string, value: () => unknown): ToolSpec => ({
     throw value();
   },
 });
-
-const deepObject = (depth: number, leaf: unknown = 1): unknown => {
-  let v: unknown = leaf;
-  for (let i = 0; i < depth; i++) v = { a: v };
-  return v;
-};
-const deepJson = (depth: number) => '{"a":'.repeat(depth) + "1" + "}".repeat(depth);
-
-/** Values a user's tool may return or throw that plain String()/JSON.stringify() cannot take. */
-function hostileValues(): Record<string, () => unknown> {
-  const circular: Record<string, unknown> = { name: "loop" };
-  circular.self = circular;
-  const messageThrows = new Error("x");
-  Object.defineProperty(messageThrows, "message", {
-    get() {
-      throw new Error("message getter");
-    },
-  });
-  return {
-    nullProto: () => Object.assign(Object.create(null) as object, { a: 1 }),
-    toStringThrows: () => ({
-      toString() {
-        throw new Error("toString");
-      },
-    }),
-    getterThrows: () =>
-      Object.defineProperty({}, "x", {
-        enumerable: true,
-        get() {
-          throw new Error("getter");
-        },
-      }),
-    toJSONThrows: () => ({
-      toJSON() {
-        throw new Error("toJSON");
-      },
-    }),
-    messageThrows: () => messageThrows,
-    circular: () => circular,
-    bigint: () => ({ n: 10n ** 30n }),
-    symbol: () => Symbol("s"),
-    fn: () => function named() {},
-    revokedProxy: () => {
-      const p = Proxy.revocable({}, {});
-      p.revoke();
-      return p.proxy;
-    },
-    deep: () => deepObject(10_000),
-    loneSurrogate: () => "a\ud800b\u0000c",
-    nul: () => ({ s: "\u0000" }),
-    undef: () => undefined,
-    nullValue: () => null,
-  };
-}
 
 describe("safe stringification", () => {
   it("is JSON.stringify for plain data", () => {
@@ -198,6 +147,16 @@ describe("regressions through the real graph (each threw out of invoke before)",
     );
     expect(state.status.status).toBe("finished");
     expect(state.turns.filter((t) => t.from === "observation")).toHaveLength(names.length);
+  });
+
+  it("a model whose promise never settles, with no abort signal: the run fails at the model timeout and resumes", async () => {
+    const never = { invoke: () => new Promise(() => undefined) } as unknown as RoleModel;
+    const models = { planner: never, caller: never, summarizer: never };
+    const graph = createAlphaUmiGraph({ tools: [], models, modelTimeoutMs: 50 });
+    const config = { configurable: { thread_id: "never" } };
+    const state = (await graph.invoke({ instruction: "q" }, config)) as AgentStateType;
+    expect(state.status).toEqual({ status: "failed", reason: expect.stringMatching(/planner model failed: no reply within 0\.05 s/) });
+    expect(roles((await graph.invoke({ instruction: "q" }, config)) as AgentStateType)).toEqual(["user"]);
   });
 
   it("a failed model's reason is capped", async () => {
