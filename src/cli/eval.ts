@@ -13,6 +13,7 @@ import { extractSteps } from "../eval/steps.js";
 import { readToolBenchFile } from "../toolbench.js";
 import { loadReport, renderHtml, renderMarkdown } from "../eval/report.js";
 import { registerRealtimeEval } from "./realtime.js";
+import { registerMathEval } from "./math.js";
 import { UserError } from "../errors.js";
 import { contextOptions, positiveInt, roleModelOptions, templateChoice, templateOptions } from "./options.js";
 import type { CodecSettings } from "../codec/index.js";
@@ -182,4 +183,5 @@ export function registerEval(program: Command): void {
     });
 
   registerRealtimeEval(evalCmd);
+  registerMathEval(evalCmd);
 }

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { packageRoot } from "../paths.js";
 
-export const TEMPLATE_VARIANTS = ["toolbench", "toolalpaca"] as const;
+export const TEMPLATE_VARIANTS = ["toolbench", "toolalpaca", "math"] as const;
 /** The α-UMi training prompt sets (what the released checkpoints read, sent raw). */
 export type TemplateVariant = (typeof TEMPLATE_VARIANTS)[number];
 /**

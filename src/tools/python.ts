@@ -46,11 +46,13 @@ for (const k of ["fetch", "WebSocket", "EventSource", "XMLHttpRequest"]) delete 
 for (const k of ["getBuiltinModule", "dlopen", "_linkedBinding", "binding"]) process[k] = undefined;
 py.runPython("import os, posix\ndef _no(*a, **k):\n    raise PermissionError('the sandbox runs no processes')\nfor _n in ('system', 'popen', 'fork', 'execv', 'execve', 'spawnv', 'posix_spawn', 'kill'):\n    for _m in (os, posix):\n        if hasattr(_m, _n): setattr(_m, _n, _no)\ndel _n, _m, _no");
 const dict = py.globals.get("dict");
+const collect = py.pyimport("gc").collect;
 process.on("message", ({ id, code }) => {
   out = "";
   let reply;
+  const globals = dict();
   try {
-    py.runPython(code, { globals: dict() });
+    py.runPython(code, { globals });
     reply = { id, ok: true, output: out };
   } catch (e) {
     // Keep the program's own frames and the error; frames of pyodide's runner and the library, and caret lines, go.
@@ -64,6 +66,10 @@ process.on("message", ({ id, code }) => {
       own.push(l);
     }
     reply = { id, ok: false, output: out, error: own.join("\n") };
+  } finally {
+    // Free the program's objects (a memory bomb's too) before the next program.
+    globals.destroy();
+    collect();
   }
   if (out.length >= maxOutput) reply.output += "...[output cut]";
   process.send(reply);
@@ -95,7 +101,7 @@ export class PythonSandbox {
   private closed = false;
 
   constructor(opts: PythonSandboxOptions = {}) {
-    this.o = { ...DEFAULTS, ...opts };
+    this.o = { ...DEFAULTS, ...(Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined)) as PythonSandboxOptions) };
   }
 
   private start(): Promise<ChildProcess> {
