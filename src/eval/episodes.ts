@@ -5,7 +5,10 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { createHash } from "node:crypto";
 import type { BaseCheckpointSaver } from "@langchain/langgraph";
+import { UserError } from "../errors.js";
+import { runOnQueue, type EpisodeJob } from "../worker/queue.js";
 import { createAlphaUmiGraph, createSingleLlmGraph } from "../graph.js";
 import { DEFAULTS } from "../configuration.js";
 import type { Role, RoleModel } from "../models/index.js";
@@ -102,6 +105,8 @@ export interface EvalEpisodesOptions {
   concurrency: number;
   maxSteps?: number;
   out: string;
+  /** `redis://…`: enqueue the episodes for `alpha-umi worker` processes and collect their rows (models as spec strings). */
+  queue?: string;
   /** Progress output (default: stderr). */
   progressStream?: NodeJS.WriteStream;
 }
@@ -118,6 +123,18 @@ export interface EvalEpisodesResult {
 /** How a model is named in the run's settings (the resume check): its spec, or its class for a model object. */
 function modelLabel(m: string | RoleModel | undefined): string | null {
   return m === undefined ? null : typeof m === "string" ? m : `object:${m.constructor.name}`;
+}
+
+/** The queue's jobs for the pending episodes; thread ids follow the run's settings, so a re-run finds its threads. */
+function episodeJobs(o: EvalEpisodesOptions, pending: number[], run: { data: string; maxSteps: number; settings: object }): EpisodeJob[] {
+  const models: Partial<Record<Role, string>> = {};
+  for (const role of runRoles(o.singleLlm)) {
+    const m = o.models[role];
+    if (typeof m !== "string") throw new UserError(`--queue: the ${role} model must be a spec string (ollama:…, replay:…): workers build their own`);
+    models[role] = m;
+  }
+  const key = createHash("sha256").update(JSON.stringify(run.settings)).digest("hex").slice(0, 12);
+  return pending.map((index) => ({ kind: "episode", data: run.data, index, threadId: `episodes-${key}-${index}`, models, singleLlm: o.singleLlm, settings: o.settings, maxSteps: run.maxSteps }));
 }
 
 export async function evalEpisodes(o: EvalEpisodesOptions): Promise<EvalEpisodesResult> {
@@ -141,12 +158,13 @@ export async function evalEpisodes(o: EvalEpisodesOptions): Promise<EvalEpisodes
     const run: EpisodeRunOptions = { models, singleLlm: o.singleLlm, settings: o.settings, maxSteps, tokens: await tokenCounter(), source: data };
     const bar = progress("eval episodes", dialogs.length, resumed, o.progressStream);
     const pending = dialogs.map((_, i) => i).filter((i) => !done.has(i));
-    await runPool(pending, o.concurrency, async (i) => {
-      const row = await runEpisode(dialogs[i]!, i, run);
+    const keep = (i: number, row: EpisodeRow) => {
       store.save(i, row);
       done.set(i, row);
       bar.tick();
-    });
+    };
+    if (o.queue) await runOnQueue<EpisodeRow>(o.queue, episodeJobs(o, pending, { data, maxSteps, settings }), (job, row) => keep((job as EpisodeJob).index, row));
+    else await runPool(pending, o.concurrency, async (i) => keep(i, await runEpisode(dialogs[i]!, i, run)));
     bar.done();
     const rows = dialogs.map((_, i) => done.get(i)!);
     const metrics = episodeMetrics(rows, roles);

@@ -13,7 +13,13 @@ import type { Pool } from "pg";
 import { checkpointerFrom, closeCheckpointer, postgresPool } from "../../src/checkpoint.js";
 import { createAlphaUmiGraph } from "../../src/graph.js";
 import type { AgentStateType } from "../../src/state.js";
+import { writeReferenceCassette } from "../../src/eval/cassette.js";
+import { evalEpisodes } from "../../src/eval/episodes.js";
+import { extractSteps } from "../../src/eval/steps.js";
+import { ScriptedModel } from "../../src/models/scripted.js";
+import { readToolBenchFile } from "../../src/toolbench.js";
 import { runOnQueue, type RunJob, type RunJobResult } from "../../src/worker/queue.js";
+import { OUT_OF_DOMAIN } from "../helpers/shared.js";
 import { DEMO_INSTRUCTION, demoTools } from "../../tools/demo/index.js";
 import { DEMO_TURN_ROLES } from "../helpers/scenario.js";
 
@@ -163,4 +169,26 @@ describe("workers on BullMQ: a worker killed mid-run loses nothing", () => {
     // The demo cassette has no planner output for that observation: the run fails, resumable, rather than guessing.
     expect(out.status).toBe("failed");
   }, 90_000);
+});
+
+describe("eval episodes --queue: workers run the episodes, the command collects them", () => {
+  it("two workers give the rows of a local run; a re-run finds the finished jobs", async () => {
+    const cassette = join(dir, "reference.jsonl");
+    await writeReferenceCassette(extractSteps(readToolBenchFile(OUT_OF_DOMAIN).slice(0, 6)), cassette, { templates: "toolbench" });
+    const replay = { planner: `replay:${cassette}`, caller: `replay:${cassette}`, summarizer: `replay:${cassette}` };
+    const base = { data: OUT_OF_DOMAIN, singleLlm: false, settings: { templates: "toolbench" as const }, concurrency: 1, limit: 6, models: replay };
+    const local = await evalEpisodes({ ...base, out: join(dir, "local") });
+    const pair = await Promise.all([worker(), worker()]);
+    const queued = await evalEpisodes({ ...base, out: join(dir, "queued"), queue: QUEUE });
+    const strip = (rows: typeof local.rows) => rows.map((r) => ({ index: r.index, status: r.status, reason: r.reason, steps: r.steps, answer: r.answer, turns: r.turns }));
+    expect(strip(queued.rows)).toEqual(strip(local.rows));
+    expect(queued.rows.filter((r) => r.status === "finished").length).toBeGreaterThanOrEqual(3);
+    // Same settings, new output dir: the jobs (and threads) exist already, their rows come back without a new run.
+    const again = await evalEpisodes({ ...base, out: join(dir, "again"), queue: QUEUE });
+    expect(strip(again.rows)).toEqual(strip(local.rows));
+    await expect(evalEpisodes({ ...base, models: { ...replay, planner: new ScriptedModel([]) }, out: join(dir, "bad"), queue: QUEUE })).rejects.toThrow(
+      "--queue: the planner model must be a spec string (ollama:…, replay:…): workers build their own",
+    );
+    for (const w of pair) w.kill("SIGTERM");
+  }, 120_000);
 });
