@@ -2,3 +2,8 @@ export * from "./spec.js";
 export * from "./executor.js";
 export * from "./adapters.js";
 export * from "./sources.js";
+export * from "./schema.js";
+export * from "./mcp.js";
+export * from "./openapi.js";
+export * from "./langchain.js";
+export * from "./python.js";
