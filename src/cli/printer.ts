@@ -1,5 +1,6 @@
 import type { RunEvent } from "../run.js";
 import type { AgentStateType, Turn } from "../state.js";
+import { formatSearchEvent } from "../search/format.js";
 
 const LABEL: Record<Turn["from"], string> = {
   user: "user",
@@ -28,6 +29,8 @@ export function printEvent(e: RunEvent, out: (line: string) => void): void {
         ? `[budget] ${e.role} prompt over its ${e.budget}-token budget: its first ${e.dropped} token(s) cut (reference policy)`
         : `[budget] ${e.role} prompt over its ${e.budget}-token budget: ${e.elided} oldest turn(s) elided (${e.tokens} tokens${e.fits ? "" : ", still too long"})`,
     );
+  else if (e.kind === "search" || e.kind === "search_end") out(formatSearchEvent(e));
+  else if (e.node === "diversity") out(formatTurn(e.turn).replace(/^\[user\]/, "[diversity]"));
   else if (e.turn.from !== "user" || e.node === "intake") out(formatTurn(e.turn));
 }
 

@@ -7,7 +7,7 @@ import { runAgent, type RunOptions } from "../run.js";
 import { loadToolSources } from "../tools/sources.js";
 import { DEMO_INSTRUCTION, demoTools } from "../../tools/demo/index.js";
 import { UserError } from "../errors.js";
-import { formatSearchEvent, type SearchOptions } from "../search/index.js";
+import type { SearchOptions } from "../search/index.js";
 import { checkpointsLocation, contextOptions, positiveInt, templateChoice, templateOptions } from "./options.js";
 import { approvePolicyOption, terminalAsk } from "./approve.js";
 import { exitCodeOf, formatTurn, printEvent, statusLine } from "./printer.js";
@@ -25,11 +25,7 @@ function interruptSignal(): AbortSignal {
 }
 
 async function execute(opts: RunOptions): Promise<number> {
-  const { threadId, state, search } = await runAgent(opts, (e) => {
-    if (e.kind === "search" || e.kind === "search_end") out(formatSearchEvent(e));
-    else if (e.kind === "turn" && e.node === "diversity") out(formatTurn({ from: "user", value: e.turn.value }).replace(/^\[user\]/, "[diversity]"));
-    else printEvent(e, out);
-  });
+  const { threadId, state, search } = await runAgent(opts, (e) => printEvent(e, out));
   if (search?.finishType === "give_up") {
     out(`gave up: the search found no answer (thread ${threadId})`);
     return 3;
