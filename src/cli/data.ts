@@ -60,10 +60,11 @@ export function registerData(program: Command): void {
       .description("runs stored by the checkpointer (SQLite or Postgres) → stage-2 conversations (raw_data_stage_2.json) and the four datasets")
       .requiredOption("--checkpoints <location>", "SQLite checkpoint file or postgres://…[?schema=NAME]", checkpointsLocation)
       .option("--status <list>", `keep threads whose run ended with these statuses, comma-separated (${RUN_STATUSES.join(", ")}); default: all`)
+      .option("--branches", "one dialog per leaf checkpoint of a thread: every chain a DFSDT search tried, not only its last")
       .requiredOption("--out <dir>", "folder to write to"),
-  ).action(async (o: DatasetFlags & { checkpoints: string; status?: string; out: string }) => {
+  ).action(async (o: DatasetFlags & { checkpoints: string; status?: string; branches?: boolean; out: string }) => {
     const status = o.status?.split(",").map((s) => choice(s.trim(), RUN_STATUSES, "--status"));
-    const exported = await exportCheckpoints({ checkpoints: o.checkpoints, status });
+    const exported = await exportCheckpoints({ checkpoints: o.checkpoints, status, branches: !!o.branches });
     mkdirSync(o.out, { recursive: true });
     const stage2 = join(o.out, "raw_data_stage_2.json");
     writeJsonArray(stage2, exported.records);
