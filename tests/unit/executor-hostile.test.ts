@@ -1,6 +1,8 @@
 import { Command, interrupt } from "@langchain/langgraph";
 import type { AIMessage } from "@langchain/core/messages";
 import { SqliteSaver } from "@langchain/langgraph-checkpoint-sqlite";
+import { z } from "zod";
+import { defineTool } from "../../src/tools/adapters.js";
 import { executeCall, type ExecutorOptions } from "../../src/tools/executor.js";
 import { capReason, errorMessage, safeJson, toolResultText, truncate, unsafeForCheckpoint, wellFormed } from "../../src/tools/stringify.js";
 import { toolCallOf } from "../../src/nodes/toolCalls.js";
@@ -83,8 +85,6 @@ describe("executor under hostile tools", () => {
   });
 
   it("a deep Action Input is an observation, whatever the schema does with it", async () => {
-    const { defineTool } = await import("../../src/tools/adapters.js");
-    const { z } = await import("zod");
     type Deep = { a?: Deep };
     const recursive: z.ZodType<Deep> = z.lazy(() => z.object({ a: recursive.optional() }));
     const tool = defineTool({ name: "deep", description: "", schema: recursive as z.ZodObject<z.ZodRawShape>, run: () => "ran" });
