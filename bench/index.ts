@@ -19,6 +19,7 @@ type Section = { name: string; run: () => Promise<BenchRow[]> };
 
 const sections: Section[] = [
   { name: "engine", run: async () => (await import("./engine.js")).runEngineBench() },
+  { name: "throughput", run: async () => (await import("./throughput.js")).runThroughputBench() },
   { name: "glpft", run: async () => (await import("./glpft.js")).runGlpftBench() },
   { name: "eval", run: async () => (await import("./eval.js")).runEvalBench() },
   { name: "search", run: async () => (await import("./search.js")).runSearchBench() },

@@ -9,6 +9,7 @@ import type { BaseCheckpointSaver } from "@langchain/langgraph";
 import { AutoSetupPostgresSaver, checkpointerFrom, closeCheckpointer, redact } from "../checkpoint.js";
 import { runEpisode, type EpisodeRow } from "../eval/episodes.js";
 import { createAlphaUmiGraph, createSingleLlmGraph } from "../graph.js";
+import type { Role, RoleModel } from "../models/generate.js";
 import { roleModels } from "../models/spec.js";
 import { tokenCounter } from "../models/tokens.js";
 import type { AgentStateType } from "../state.js";
@@ -31,6 +32,8 @@ export interface WorkerOptions {
   lockDurationMs?: number;
   /** How often this worker looks for stalled jobs. */
   stalledIntervalMs?: number;
+  /** Builds a run-job's role models from its specs (default: the specs themselves); e.g. to wrap them for a load test. */
+  modelsFor?: (specs: Partial<Record<Role, string>>) => Partial<Record<Role, RoleModel | string>>;
 }
 
 export interface RunningWorker {
@@ -60,10 +63,10 @@ class Cache {
   }
 }
 
-async function runJob(job: Job<AgentJob>, data: RunJob, checkpointer: BaseCheckpointSaver, cache: Cache): Promise<RunJobResult> {
+async function runJob(job: Job<AgentJob>, data: RunJob, checkpointer: BaseCheckpointSaver, cache: Cache, o: WorkerOptions): Promise<RunJobResult> {
   const { tools } = await cache.toolSet(data.tools);
   const create = data.singleLlm ? createSingleLlmGraph : createAlphaUmiGraph;
-  const graph = create({ tools, models: data.models, checkpointer, maxSteps: data.maxSteps });
+  const graph = create({ tools, models: o.modelsFor ? o.modelsFor(data.models) : data.models, checkpointer, maxSteps: data.maxSteps });
   const thread = { configurable: { thread_id: data.threadId } };
   const existing = (await graph.getState(thread)).values as Partial<AgentStateType>;
   const started = (existing.turns?.length ?? 0) > 0;
@@ -113,7 +116,7 @@ export async function startWorker(o: WorkerOptions): Promise<RunningWorker> {
     QUEUE_NAME,
     async (job) =>
       locks.with<RunJobResult | EpisodeRow>(job.data.threadId, () =>
-        job.data.kind === "run" ? runJob(job, job.data, checkpointer, cache) : episodeJob(job.data, checkpointer, cache),
+        job.data.kind === "run" ? runJob(job, job.data, checkpointer, cache, o) : episodeJob(job.data, checkpointer, cache),
       ),
     {
       connection,

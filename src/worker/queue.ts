@@ -19,6 +19,8 @@ export interface RunJob {
   models: Partial<Record<Role, string>>;
   singleLlm?: boolean;
   maxSteps?: number;
+  /** Run the thread again (e.g. to resume a failed run): a new job for the same thread. */
+  retry?: number;
 }
 
 /** One `eval episodes` episode: dialog `index` of the ToolBench-format file `data` (a path every worker can read). */
@@ -97,6 +99,9 @@ export async function runOnQueue<R>(
   const { connection, prefix } = parseQueueLocation(location);
   const queue = new Queue<AgentJob>(QUEUE_NAME, { connection, prefix });
   const events = new QueueEvents(QUEUE_NAME, { connection, prefix });
+  // One completion listener per job in flight.
+  events.setMaxListeners(jobs.length + 10);
+  queue.setMaxListeners(jobs.length + 10);
   try {
     await events.waitUntilReady();
     const added: Job<AgentJob>[] = await queue.addBulk(
@@ -122,5 +127,6 @@ export async function runOnQueue<R>(
 
 /** BullMQ job ids may not contain ':'. */
 export function jobIdOf(job: AgentJob): string {
-  return `${job.kind}-${job.threadId}`.replace(/:/g, "_");
+  const retry = job.kind === "run" && job.retry ? `-r${job.retry}` : "";
+  return `${job.kind}-${job.threadId}${retry}`.replace(/:/g, "_");
 }
