@@ -4,3 +4,5 @@ export * from "./replay.js";
 export * from "./scripted.js";
 export * from "./ollama.js";
 export * from "./spec.js";
+export * from "./gguf.js";
+export * from "./llama.js";
