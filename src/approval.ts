@@ -34,14 +34,14 @@ export type ApprovalAnswer = { action: "approve" } | { action: "edit"; args: Rec
  *
  * @example parseApprovePolicy("get_capital,convert", ["get_capital", "convert", "search"]) // ["get_capital", "convert"]
  */
-export function parseApprovePolicy(value: unknown, toolNames: readonly string[]): ApprovePolicy {
+export function parseApprovePolicy(value: unknown, toolNames?: readonly string[]): ApprovePolicy {
   if (value === undefined || value === null || value === "" || value === "none") return "none";
   if (value === "all" || value === true) return "all";
   const names = typeof value === "string" ? value.split(",").map((s) => s.trim()).filter(Boolean) : value;
   if (!Array.isArray(names) || names.some((n) => typeof n !== "string"))
     throw new Error(`configuration approve: expected none, all or tool names, got ${JSON.stringify(value)}`);
-  const unknown = (names as string[]).filter((n) => !toolNames.includes(n));
-  if (unknown.length) throw new Error(`configuration approve: no tool named ${unknown.map((n) => `"${n}"`).join(", ")} (tools: ${toolNames.join(", ") || "none"})`);
+  const unknown = toolNames ? (names as string[]).filter((n) => !toolNames.includes(n)) : [];
+  if (unknown.length) throw new Error(`configuration approve: no tool named ${unknown.map((n) => `"${n}"`).join(", ")} (tools: ${toolNames!.join(", ") || "none"})`);
   return names.length ? (names as string[]) : "none";
 }
 

@@ -41,6 +41,11 @@ export const ConfigurationSchema = Annotation.Root({
   /** Planner steps before a run ends as gave_up. */
   maxSteps: Annotation<number>,
   toolTimeoutMs: Annotation<number>,
+  /**
+   * Tool sources, space-separated (demo, python, toolbench:FILE, module:PATH, mcp:CONFIG.json, openapi:SPEC.json,
+   * langchain:MODULE#Export), opened once per server process; empty: the graph's own tools.
+   */
+  toolSources: Annotation<string>,
   maxObservationChars: Annotation<number>,
 });
 
@@ -58,6 +63,8 @@ export interface AgentConfiguration {
   toolTimeoutMs: number;
   maxObservationChars: number;
   tools: ToolSpec[];
+  /** Tool sources named in the configuration: they replace `tools` (see toolsOf). */
+  toolSources?: string[];
   /** Which tools' calls wait for approval (src/approval.ts). */
   approve: ApprovePolicy;
 }
@@ -82,6 +89,7 @@ function positiveInt(name: string, v: unknown, fallback: number): number {
 export function ensureConfiguration(config?: RunnableConfig): AgentConfiguration {
   const c = (config?.configurable ?? {}) as Record<string, unknown>;
   const tools = (c.tools as ToolSpec[] | undefined) ?? [];
+  const toolSources = typeof c.toolSources === "string" && c.toolSources.trim() !== "" ? c.toolSources.trim().split(/\s+/) : undefined;
   const chosen = (key: string, fallback: string): Templates => {
     const v = (c[key] as string | undefined) || fallback;
     if (!isTemplates(v)) throw new Error(`configuration ${key}: unknown templates "${v}" (${TEMPLATES.join(", ")})`);
@@ -107,8 +115,18 @@ export function ensureConfiguration(config?: RunnableConfig): AgentConfiguration
     toolTimeoutMs: positiveInt("toolTimeoutMs", c.toolTimeoutMs, DEFAULTS.toolTimeoutMs),
     maxObservationChars: positiveInt("maxObservationChars", c.maxObservationChars, DEFAULTS.maxObservationChars),
     tools,
-    approve: parseApprovePolicy(c.approve, tools.map((t) => t.doc.Name)),
+    ...(toolSources ? { toolSources } : {}),
+    // The tools of named sources are known once they are open: their names are checked when a call is made.
+    approve: parseApprovePolicy(c.approve, toolSources ? undefined : tools.map((t) => t.doc.Name)),
   };
+}
+
+/** The run's tools: those of the sources its configuration names (opened once per process), else the graph's own. */
+export async function toolsOf(cfg: AgentConfiguration): Promise<ToolSpec[]> {
+  if (!cfg.toolSources) return cfg.tools;
+  // Imported here: the sources pull in MCP, OpenAPI and pyodide code that most runs never need.
+  const { sharedToolSources } = await import("./tools/sources.js");
+  return (await sharedToolSources(cfg.toolSources)).tools;
 }
 
 const specCache = new Map<string, RoleModel>();

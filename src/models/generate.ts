@@ -1,6 +1,7 @@
 import type { BaseLanguageModelInterface } from "@langchain/core/language_models/base";
 import type { RunnableConfig } from "@langchain/core/runnables";
 import { isGraphInterrupt } from "@langchain/langgraph";
+import { errorMessage } from "../tools/stringify.js";
 
 export const ROLES = ["planner", "caller", "summarizer", "backbone"] as const;
 export type Role = (typeof ROLES)[number];
@@ -71,8 +72,7 @@ export async function generate(role: Role, model: RoleModel, req: ModelRequest, 
     return contentText(await Promise.race([call, stopped]));
   } catch (err) {
     if (err instanceof ModelCallError || isGraphInterrupt(err)) throw err;
-    const msg = err instanceof Error ? err.message : String(err);
-    throw new ModelCallError(role, `${role} model failed: ${msg}`, { cause: err });
+    throw new ModelCallError(role, `${role} model failed: ${errorMessage(err)}`, { cause: err });
   } finally {
     clearTimeout(timer);
     if (onAbort) config?.signal?.removeEventListener("abort", onAbort);

@@ -1,6 +1,6 @@
 import { HumanMessage, RemoveMessage, type BaseMessage } from "@langchain/core/messages";
 import type { RunnableConfig } from "@langchain/core/runnables";
-import { ensureConfiguration } from "../configuration.js";
+import { ensureConfiguration, toolsOf } from "../configuration.js";
 import { contentText } from "../models/generate.js";
 import { toolDocs } from "../tools/spec.js";
 import type { AgentStateType, AgentUpdate } from "../state.js";
@@ -34,7 +34,13 @@ function newQuestions(state: AgentStateType): { texts: string[]; fresh: BaseMess
 export async function intakeNode(state: AgentStateType, config: RunnableConfig): Promise<AgentUpdate> {
   const cfg = ensureConfiguration(config);
   const update: AgentUpdate = {};
-  if (state.tools.length === 0) update.tools = toolDocs(cfg.tools);
+  if (state.tools.length === 0) {
+    try {
+      update.tools = toolDocs(await toolsOf(cfg));
+    } catch (err) {
+      return { status: { status: "failed", reason: `tools: ${err instanceof Error ? err.message : String(err)}` } };
+    }
+  }
   const started = state.turns.length > 0;
   const { texts, fresh, instruction } = newQuestions(state);
   if (texts.length === 0) {

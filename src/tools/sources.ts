@@ -73,3 +73,20 @@ export async function loadToolSources(sources: readonly string[]): Promise<ToolS
     throw e;
   }
 }
+
+const shared = new Map<string, Promise<ToolSet>>();
+
+/**
+ * Tool sources opened once per process and kept open, for runs that name their sources in the configuration (Studio,
+ * `alpha-umi serve`): MCP servers and the Python sandbox live as long as the server. A source that fails to open is
+ * tried again by the next run.
+ */
+export function sharedToolSources(sources: readonly string[]): Promise<ToolSet> {
+  const key = sources.join("\n");
+  let set = shared.get(key);
+  if (!set) {
+    shared.set(key, (set = loadToolSources(sources)));
+    set.catch(() => shared.delete(key));
+  }
+  return set;
+}
