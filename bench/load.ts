@@ -5,7 +5,7 @@
  * rounds run out. Checks: every thread ends finished, gave up or failed-and-resumable; none is lost (each has a result
  * and a checkpoint); no τ has a duplicated or missing turn (each τ is the reference demo τ, or a prefix of it).
  *
- * Options: --threads N (256) --workers N (2) --kill-every-ms N (3000) --fail-rate F (0.01) --model-ms N (50) --json
+ * Options: --threads N (256) --workers N (2) --kill-every-ms N (5000) --fail-rate F (0.01) --model-ms N (50) --json
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
@@ -28,7 +28,7 @@ const arg = (name: string, fallback: number) => {
 };
 const THREADS = arg("threads", 256);
 const WORKERS = arg("workers", 2);
-const KILL_EVERY_MS = arg("kill-every-ms", 3000);
+const KILL_EVERY_MS = arg("kill-every-ms", 5000);
 const FAIL_RATE = arg("fail-rate", 0.01);
 const MODEL_MS = arg("model-ms", 50);
 const ROUNDS = 6;
@@ -57,7 +57,9 @@ class FlakyModel extends LLM {
 async function workerMain(queue: string, checkpoints: string): Promise<void> {
   const flaky = (specs: Partial<Record<Role, string>>) =>
     Object.fromEntries(Object.entries(roleModels(specs, false)).map(([role, m]) => [role, new FlakyModel(m!)]));
-  await startWorker({ queue, checkpoints, concurrency: 256, lockDurationMs: 4000, stalledIntervalMs: 1000, modelsFor: flaky });
+  // Locks long enough for a worker whose two cores are saturated to renew them; every takeover is safe (checkpoints,
+  // thread locks), so a job may be taken over many times.
+  await startWorker({ queue, checkpoints, concurrency: Math.ceil(THREADS / WORKERS), lockDurationMs: 10_000, stalledIntervalMs: 2000, maxStalledCount: 100, modelsFor: flaky });
   process.stdout.write("load worker ready\n");
 }
 

@@ -6,7 +6,7 @@
  */
 import { Worker, type Job } from "bullmq";
 import type { BaseCheckpointSaver } from "@langchain/langgraph";
-import { AutoSetupPostgresSaver, checkpointerFrom, closeCheckpointer, redact } from "../checkpoint.js";
+import { checkpointerFrom, closeCheckpointer, isPostgresLocation, redact, type AutoSetupPostgresSaver } from "../checkpoint.js";
 import { runEpisode, type EpisodeRow } from "../eval/episodes.js";
 import { createAlphaUmiGraph, createSingleLlmGraph } from "../graph.js";
 import type { Role, RoleModel } from "../models/generate.js";
@@ -32,6 +32,8 @@ export interface WorkerOptions {
   lockDurationMs?: number;
   /** How often this worker looks for stalled jobs. */
   stalledIntervalMs?: number;
+  /** Takeovers after which a job counts as failed (default 5): a job that keeps killing its workers stops somewhere. */
+  maxStalledCount?: number;
   /** Builds a run-job's role models from its specs (default: the specs themselves); e.g. to wrap them for a load test. */
   modelsFor?: (specs: Partial<Record<Role, string>>) => Partial<Record<Role, RoleModel | string>>;
 }
@@ -108,9 +110,9 @@ async function episodeJob(data: EpisodeJob, checkpointer: BaseCheckpointSaver, c
  */
 export async function startWorker(o: WorkerOptions): Promise<RunningWorker> {
   const { connection, prefix } = parseQueueLocation(o.queue);
-  const checkpointer = checkpointerFrom(o.checkpoints);
+  if (!isPostgresLocation(o.checkpoints)) throw new UserError(`--checkpoints ${redact(o.checkpoints)}: workers need postgres://… (every worker must see every thread)`);
+  const checkpointer = checkpointerFrom(o.checkpoints) as AutoSetupPostgresSaver;
   const cache = new Cache();
-  if (!(checkpointer instanceof AutoSetupPostgresSaver)) throw new UserError(`--checkpoints ${redact(o.checkpoints)}: workers need postgres://… (every worker must see every thread)`);
   const locks = new ThreadLocks(checkpointer.pgPool);
   const worker = new Worker<AgentJob>(
     QUEUE_NAME,
@@ -125,7 +127,7 @@ export async function startWorker(o: WorkerOptions): Promise<RunningWorker> {
       ...(o.lockDurationMs ? { lockDuration: o.lockDurationMs } : {}),
       ...(o.stalledIntervalMs ? { stalledInterval: o.stalledIntervalMs } : {}),
       // A job may be taken over several times (several workers killed in a row) before it counts as failed.
-      maxStalledCount: 5,
+      maxStalledCount: o.maxStalledCount ?? 5,
     },
   );
   await worker.waitUntilReady();

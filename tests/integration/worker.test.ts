@@ -18,7 +18,8 @@ import { evalEpisodes } from "../../src/eval/episodes.js";
 import { extractSteps } from "../../src/eval/steps.js";
 import { ScriptedModel } from "../../src/models/scripted.js";
 import { readToolBenchFile } from "../../src/toolbench.js";
-import { runOnQueue, type RunJob, type RunJobResult } from "../../src/worker/queue.js";
+import { startWorker } from "../../src/worker/index.js";
+import { parseQueueLocation, runOnQueue, type RunJob, type RunJobResult } from "../../src/worker/queue.js";
 import { OUT_OF_DOMAIN } from "../helpers/shared.js";
 import { DEMO_INSTRUCTION, demoTools } from "../../tools/demo/index.js";
 import { DEMO_TURN_ROLES } from "../helpers/scenario.js";
@@ -191,4 +192,13 @@ describe("eval episodes --queue: workers run the episodes, the command collects 
     );
     for (const w of pair) w.kill("SIGTERM");
   }, 120_000);
+});
+
+describe("worker and queue locations", () => {
+  it("a queue URL that is not redis:// and a worker without Postgres are one clear line each", async () => {
+    expect(() => parseQueueLocation("amqp://127.0.0.1")).toThrow('--queue amqp://127.0.0.1: unsupported scheme "amqp:" (redis://…)');
+    expect(() => parseQueueLocation("redis://127.0.0.1/x")).toThrow('--queue redis://127.0.0.1/x: the path must be a database number, got "x"');
+    expect(parseQueueLocation("redis://u:p@10.0.0.1:6380/2?prefix=p1")).toMatchObject({ prefix: "p1", connection: { host: "10.0.0.1", port: 6380, db: 2, username: "u", password: "p" } });
+    await expect(startWorker({ queue: QUEUE, checkpoints: join(dir, "x.sqlite") })).rejects.toThrow(/workers need postgres:\/\/…/);
+  });
 });
