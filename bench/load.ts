@@ -10,6 +10,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import { performance } from "node:perf_hooks";
 import { LLM } from "@langchain/core/language_models/llms";
 import { Redis } from "ioredis";
@@ -36,6 +37,11 @@ const PG = process.env.ALPHA_UMI_BENCH_PG ?? "postgres://127.0.0.1:5432/test";
 const REDIS = process.env.ALPHA_UMI_BENCH_REDIS ?? "redis://127.0.0.1:6379";
 const CASSETTE = resolve("tools/demo/cassette.jsonl");
 const MODELS = { planner: `replay:${CASSETTE}`, caller: `replay:${CASSETTE}`, summarizer: `replay:${CASSETTE}` };
+/** The jobs' tool source: this module's `tools`. */
+const TOOLS = `module:${fileURLToPath(import.meta.url)}`;
+
+/** The demo tools, marked idempotent (they are pure lookups): a call in flight when its worker dies is run again. */
+export const tools = demoTools().map((t) => ({ ...t, idempotent: true }));
 
 /** A model that takes MODEL_MS and fails a FAIL_RATE share of its calls, around the replayed one. */
 class FlakyModel extends LLM {
@@ -103,7 +109,7 @@ async function driver(): Promise<void> {
   const t0 = performance.now();
   const last = new Map<string, RunJobResult>();
   const firstPass: Record<string, number> = {};
-  let pending: RunJob[] = Array.from({ length: THREADS }, (_, i) => ({ kind: "run", threadId: `load-${i}`, instruction: DEMO_INSTRUCTION, tools: ["demo"], models: MODELS }));
+  let pending: RunJob[] = Array.from({ length: THREADS }, (_, i) => ({ kind: "run", threadId: `load-${i}`, instruction: DEMO_INSTRUCTION, tools: [TOOLS], models: MODELS }));
   let resumedRuns = 0;
   try {
     for (let round = 0; round < ROUNDS && pending.length; round++) {
@@ -111,7 +117,7 @@ async function driver(): Promise<void> {
       for (const r of results) last.set(r.threadId, r);
       if (round === 0) for (const r of results) firstPass[r.status] = (firstPass[r.status] ?? 0) + 1;
       // A failed run (an injected model failure) is resumable: run the same thread again.
-      pending = results.filter((r) => r.status === "failed").map((r) => ({ kind: "run", threadId: r.threadId, tools: ["demo"], models: MODELS, retry: round + 1 }));
+      pending = results.filter((r) => r.status === "failed").map((r) => ({ kind: "run", threadId: r.threadId, tools: [TOOLS], models: MODELS, retry: round + 1 }));
       resumedRuns += pending.length;
     }
   } finally {
@@ -173,6 +179,9 @@ async function driver(): Promise<void> {
   process.exitCode = report.ok ? 0 : 1;
 }
 
-const w = process.argv.indexOf("--worker");
-if (w >= 0) await workerMain(process.argv[w + 1]!, process.argv[w + 2]!);
-else await driver();
+// Loaded as the jobs' tool module too: only the script run by node is a driver or a worker.
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const w = process.argv.indexOf("--worker");
+  if (w >= 0) await workerMain(process.argv[w + 1]!, process.argv[w + 2]!);
+  else await driver();
+}
