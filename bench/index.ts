@@ -24,6 +24,7 @@ const sections: Section[] = [
   { name: "eval", run: async () => (await import("./eval.js")).runEvalBench() },
   { name: "search", run: async () => (await import("./search.js")).runSearchBench() },
   { name: "tokens", run: async () => (await import("./tokens.js")).runTokensBench() },
+  { name: "gpu", run: async () => (await import("./gpu.js")).runGpuBench() },
 ];
 
 async function main(): Promise<void> {
@@ -40,7 +41,7 @@ async function main(): Promise<void> {
     process.stdout.write(JSON.stringify(rows, null, 2) + "\n");
     return;
   }
-  const fmt = (n: number | null) => (n === null ? "-" : n >= 100 ? n.toFixed(0) : n.toPrecision(3));
+  const fmt = (n: number | null) => (n === null || Number.isNaN(n) ? "-" : n >= 100 ? n.toFixed(0) : n.toPrecision(3));
   const header = ["section", "benchmark", "ours", "peer", "unit", "ratio", "target", "ok"];
   const lines = rows.map((r) => [r.section, r.name, fmt(r.ours), fmt(r.peer), r.unit, fmt(r.ratio), r.target, r.pass === null ? "-" : r.pass ? "yes" : "NO"]);
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));

@@ -162,18 +162,18 @@ function logsArrive(): Promise<void> {
   return new Promise((r) => setTimeout(r, 50));
 }
 
-interface Slot {
+export interface SequenceSlot {
   completion: LlamaCompletion;
   sequence: LlamaContextSequence;
 }
 
 /** A role's context and its pool of sequences (one call at a time per sequence). */
 export class SequencePool {
-  private free: Slot[];
-  private waiting: ((s: Slot) => void)[] = [];
+  private free: SequenceSlot[];
+  private waiting: ((s: SequenceSlot) => void)[] = [];
   constructor(
     readonly context: LlamaContext,
-    private readonly slots: readonly Slot[],
+    private readonly slots: readonly SequenceSlot[],
   ) {
     this.free = [...slots];
   }
@@ -181,11 +181,11 @@ export class SequencePool {
   get sequences(): LlamaContextSequence[] {
     return this.slots.map((s) => s.sequence);
   }
-  async acquire(signal?: AbortSignal): Promise<Slot> {
+  async acquire(signal?: AbortSignal): Promise<SequenceSlot> {
     const slot = this.free.pop();
     if (slot) return slot;
-    return await new Promise<Slot>((res, rej) => {
-      const take = (s: Slot) => (signal?.removeEventListener("abort", onAbort), res(s));
+    return await new Promise<SequenceSlot>((res, rej) => {
+      const take = (s: SequenceSlot) => (signal?.removeEventListener("abort", onAbort), res(s));
       const onAbort = () => {
         this.waiting = this.waiting.filter((w) => w !== take);
         rej(signal!.reason);
@@ -194,7 +194,7 @@ export class SequencePool {
       this.waiting.push(take);
     });
   }
-  release(slot: Slot): void {
+  release(slot: SequenceSlot): void {
     const next = this.waiting.shift();
     if (next) next(slot);
     else this.free.push(slot);
@@ -257,13 +257,14 @@ export class LlamaRuntime {
     const model = await this.model(req.modelPath, req.gpuLayers);
     if (req.adapterPath) checkGgufFile(req.adapterPath, "LoRA adapter");
     const { LlamaCompletion } = await import("node-llama-cpp");
+    const threads = req.threads ?? envThreads();
     this.log.clear();
     let context: LlamaContext;
     try {
       context = await model.createContext({
         contextSize: req.numCtx,
         sequences: req.sequences,
-        ...(req.threads !== undefined ? { threads: req.threads } : {}),
+        ...(threads !== undefined ? { threads } : {}),
         ...(req.adapterPath ? { lora: { adapters: [{ filePath: resolve(req.adapterPath), scale: req.loraScale ?? 1 }] } } : {}),
       });
     } catch (err) {
@@ -365,7 +366,7 @@ export class LlamaCppModel extends LLM<LlamaCallOptions> {
       numCtx: this.settings.numCtx,
       sequences: this.settings.concurrency,
       gpuLayers: this.settings.gpuLayers,
-      threads: this.settings.threads ?? envThreads(),
+      threads: this.settings.threads,
     });
     this.pool.catch(() => (this.pool = undefined));
     return this.pool;
@@ -394,7 +395,7 @@ export class LlamaCppModel extends LLM<LlamaCallOptions> {
         `llama model ${this.where()}: the prompt has ${tokens.length + 1} tokens but the context is ${s.numCtx}; raise numCtx or use fewer tools`,
       );
     const grammar = options.format ? await this.runtime.grammar(options.format) : undefined;
-    let slot: Slot | undefined;
+    let slot: SequenceSlot | undefined;
     try {
       slot = await pool.acquire(signal);
       return await slot.completion.generateCompletion(tokens, {
