@@ -106,4 +106,24 @@ export function registerModels(program: Command): void {
     .option("--templates <templates>", `the templates the models will read: ${TEMPLATES.join(", ")} (instruct: off-the-shelf chat models)`, "toolbench")
     .option("--num-ctx <n>", "the context the prompts need (default 4096)")
     .action((flags: CheckFlags) => checkCommand(flags));
+  models
+    .command("fixture")
+    .description("write a tiny random-weight LLaMA GGUF (LLaMA-2 vocabulary) and one LoRA adapter GGUF per role, for tests and trials")
+    .requiredOption("--out <dir>", "directory for tiny-llama.gguf and tiny-lora-{planner,caller,summarizer}.gguf")
+    .action((flags: { out: string }) => fixtureCommand(flags.out));
+}
+
+async function fixtureCommand(dir: string): Promise<void> {
+  const { writeFixture } = await import("../models/gguf.js");
+  let fixture: Awaited<ReturnType<typeof writeFixture>>;
+  try {
+    fixture = await writeFixture(dir);
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    if (code) throw new UserError(`models fixture --out ${dir}: cannot write there (${code})`);
+    throw err;
+  }
+  out(`wrote ${fixture.model}`);
+  for (const path of Object.values(fixture.adapters)) out(`wrote ${path}`);
+  out(`try: alpha-umi run "What is 2 + 2?" --tools demo --planner llama:${fixture.model}+${fixture.adapters.planner} --caller llama:${fixture.model}+${fixture.adapters.caller} --summarizer llama:${fixture.model}+${fixture.adapters.summarizer}`);
 }

@@ -1,13 +1,15 @@
 import { resolve } from "node:path";
 import { CassetteWriter } from "./cassette.js";
 import { ModelCallError, type Role, type RoleModel } from "./generate.js";
+import { llamaModelFromSpec } from "./llama.js";
 import { OllamaRawModel, type OllamaRoleOptions } from "./ollama.js";
 import { RecordingModel, ReplayModel } from "./replay.js";
 
 /**
  * Model specs, as strings for config and CLI:
  * - `ollama:MODEL[@URL]` — an Ollama model prompted raw;
- * - `replay:PATH` — a JSONL cassette keyed by prompt SHA-256.
+ * - `replay:PATH` — a JSONL cassette keyed by prompt SHA-256;
+ * - `llama:BASE.gguf[+ADAPTER.gguf]` — a GGUF run in-process by llama.cpp, optionally with a LoRA adapter.
  */
 export type ModelSpec = string;
 
@@ -38,8 +40,10 @@ export function modelFromSpec(spec: ModelSpec, role: Role, ollama: RoleModelOpti
       } catch (err) {
         throw new ModelCallError(role, `${role} model ${spec}: ${(err as Error).message}`);
       }
+    case "llama":
+      return llamaModelFromSpec(rest, role, ollama as Record<string, unknown>);
     default:
-      throw new Error(`model spec "${spec}": unknown provider "${provider}" (known: ollama, replay)`);
+      throw new Error(`model spec "${spec}": unknown provider "${provider}" (known: ollama, replay, llama)`);
   }
 }
 
