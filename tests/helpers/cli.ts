@@ -24,6 +24,17 @@ export function startCli(args: string[], env: NodeJS.ProcessEnv = {}, cwd = ROOT
   return Object.assign(child, { output, done });
 }
 
+/** Run the CLI with `stdin` piped in (e.g. approval answers, one per line). */
+export function runCliWithInput(args: string[], stdin: string): Promise<CliResult> {
+  const child = spawn(process.execPath, [...CLI_ARGS, ...args], { cwd: ROOT, env: { ...process.env }, stdio: ["pipe", "pipe", "pipe"] });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (d) => (stdout += d));
+  child.stderr.on("data", (d) => (stderr += d));
+  child.stdin.end(stdin);
+  return new Promise((res) => child.on("close", (code, signal) => res({ code, signal, stdout, stderr })));
+}
+
 export function runCli(args: string[], env: NodeJS.ProcessEnv = {}, cwd = ROOT): Promise<CliResult> {
   return startCli(args, env, cwd).done;
 }

@@ -3,10 +3,9 @@
  * with Command({resume}) as approve, edit or reject; `run --approve` takes the same answers from piped stdin, and a
  * thread waiting for approval survives the process (SQLite here; Postgres in postgres.test.ts, servers in serve.test.ts).
  */
-import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { Command, interrupt, MemorySaver } from "@langchain/langgraph";
 import { z } from "zod";
 import type { ApprovalRequest } from "../../src/approval.js";
@@ -17,6 +16,7 @@ import { runAgent } from "../../src/run.js";
 import type { AgentStateType } from "../../src/state.js";
 import type { ToolSpec } from "../../src/tools/spec.js";
 import { DEMO_INSTRUCTION, demoTools } from "../../tools/demo/index.js";
+import { runCliWithInput } from "../helpers/cli.js";
 import { call, DEMO_TURN_ROLES, plan } from "../helpers/scenario.js";
 
 type Graph = ReturnType<typeof createAlphaUmiGraph>;
@@ -144,16 +144,6 @@ describe("run --approve: answers from piped stdin; a waiting thread survives the
   beforeAll(() => (dir = mkdtempSync(join(tmpdir(), "alpha-umi-approval-"))));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  const CLI = ["--import", "tsx", resolve("src/cli/bin.ts")];
-  function cli(args: string[], stdin: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-    const child = spawn(process.execPath, [...CLI, ...args], { stdio: ["pipe", "pipe", "pipe"], env: { ...process.env } });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => (stdout += d));
-    child.stderr.on("data", (d) => (stderr += d));
-    child.stdin.end(stdin);
-    return new Promise((res) => child.on("close", (code) => res({ code, stdout, stderr })));
-  }
 
   const EDIT = { from: "EUR", to: "USD" };
   const ANSWERS = ["y", `e ${JSON.stringify(EDIT)}`, "r no maths today"];
@@ -187,16 +177,16 @@ describe("run --approve: answers from piped stdin; a waiting thread survives the
     const spec = `replay:${cassette}`;
     const common = ["--tools", "demo", "--planner", spec, "--caller", spec, "--summarizer", spec, "--checkpoints", db, "--thread", "cli-1"];
     // First process: one answer, then end of input — the thread waits at the second call.
-    const first = await cli(["run", DEMO_INSTRUCTION, ...common, "--approve"], ANSWERS[0] + "\n");
+    const first = await runCliWithInput(["run", DEMO_INSTRUCTION, ...common, "--approve"], ANSWERS[0] + "\n");
     expect(first.stderr).not.toMatch(/Error|at /);
     expect(first.stdout).toContain(`[approve] ${CAPITAL} {"country":"Japan"}`);
     expect(first.stdout).toContain("no answer: the thread waits for one; resume it with --thread ID --approve");
     expect(first.code).toBe(1);
     // Without --approve the waiting thread is left as it is: the call is not run unasked.
-    const unasked = await cli(["run", ...common], "");
+    const unasked = await runCliWithInput(["run", ...common], "");
     expect(unasked.stdout).not.toContain("[observation]");
     // Second process: a bad line is asked again, then edit and reject.
-    const second = await cli(["run", ...common, "--approve"], ["maybe", "e not-json", ...ANSWERS.slice(1)].join("\n") + "\n");
+    const second = await runCliWithInput(["run", ...common, "--approve"], ["maybe", "e not-json", ...ANSWERS.slice(1)].join("\n") + "\n");
     expect(second.stdout).toContain("[approve] answer y (approve), e {JSON arguments} (edit) or r REASON (reject)");
     expect(second.stdout).toContain("[approve] edit: give the new arguments as one JSON object");
     expect(second.code).toBe(0);
@@ -208,7 +198,7 @@ describe("run --approve: answers from piped stdin; a waiting thread survives the
   }, 60_000);
 
   it("--approve with a name that is not a tool is one clear line", async () => {
-    const r = await cli(["run", "x", "--tools", "demo", "--checkpoints", "memory", "--approve", "nope"], "");
+    const r = await runCliWithInput(["run", "x", "--tools", "demo", "--checkpoints", "memory", "--approve", "nope"], "");
     expect(r.stderr.trim()).toBe("alpha-umi: --approve: no tool named nope (tools: country_facts_for_atlas, exchange_rate_for_fx, calculate_for_calculator)");
     expect(r.code).not.toBe(0);
   });

@@ -2,8 +2,6 @@
  * Postgres checkpoints against the real server (127.0.0.1:5432, database `test`, trust auth), in a schema of this test
  * run, dropped afterwards. A machine without the server fails here with the connection error.
  */
-import { spawn } from "node:child_process";
-import { resolve } from "node:path";
 import { randomUUID } from "node:crypto";
 import type { Pool } from "pg";
 import { AutoSetupPostgresSaver, checkpointerFrom, closeCheckpointer, postgresPool } from "../../src/checkpoint.js";
@@ -12,6 +10,7 @@ import { exportCheckpoints } from "../../src/glpft/export.js";
 import { createAlphaUmiGraph } from "../../src/graph.js";
 import type { AgentStateType } from "../../src/state.js";
 import { DEMO_INSTRUCTION, demoTools } from "../../tools/demo/index.js";
+import { runCliWithInput } from "../helpers/cli.js";
 import { DEMO_TURN_ROLES } from "../helpers/scenario.js";
 
 const SCHEMA = `t_pg_${randomUUID().replace(/-/g, "").slice(0, 12)}`;
@@ -29,16 +28,6 @@ afterAll(async () => {
   await admin?.end();
 });
 
-const CLI = ["--import", "tsx", resolve("src/cli/bin.ts")];
-function cli(args: string[], stdin: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [...CLI, ...args], { stdio: ["pipe", "pipe", "pipe"], env: { ...process.env } });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (d) => (stdout += d));
-  child.stderr.on("data", (d) => (stderr += d));
-  child.stdin.end(stdin);
-  return new Promise((res) => child.on("close", (code) => res({ code, stdout, stderr })));
-}
 
 describe("Postgres checkpoints", () => {
   it("several savers set the schema up at once (one process or many), then a run checkpoints there and resumes in a new saver", async () => {
@@ -58,11 +47,11 @@ describe("Postgres checkpoints", () => {
   it("run --checkpoints postgres://…: a second process resumes the thread with --thread (here: waiting for approval)", async () => {
     const common = ["--tools", "demo", "--checkpoints", URL_, "--thread", "cli-pg"];
     const spec = ["--planner", "replay:tools/demo/cassette.jsonl", "--caller", "replay:tools/demo/cassette.jsonl", "--summarizer", "replay:tools/demo/cassette.jsonl"];
-    const first = await cli(["run", DEMO_INSTRUCTION, ...common, ...spec, "--approve"], "y\n");
+    const first = await runCliWithInput(["run", DEMO_INSTRUCTION, ...common, ...spec, "--approve"], "y\n");
     expect(first.stderr).toBe("");
     expect(first.stdout).toContain("[approve] exchange_rate_for_fx");
     expect(first.code).toBe(1);
-    const second = await cli(["run", ...common, ...spec, "--approve"], "y\ny\n");
+    const second = await runCliWithInput(["run", ...common, ...spec, "--approve"], "y\ny\n");
     expect(second.stdout).toContain("resuming thread cli-pg");
     expect(second.code).toBe(0);
     const saver = checkpointerFrom(URL_);
