@@ -130,12 +130,14 @@ export function registerEval(program: Command): void {
     .option("--max-steps <n>", "planner steps before an episode gives up", positiveInt("--max-steps"))
     .option("--out <dir>", "output dir (episodes.json, episodes-metrics.json, episodes.sqlite for resuming)", "eval-out")
     .option("--json", "print one JSON object with the metrics")
+    .option("--queue <url>", "run the episodes on `alpha-umi worker` processes: redis://…[?prefix=NAME] (--concurrency is then theirs)")
     .action(async (o) => {
       const result = await userErrorsAsync(() =>
         evalEpisodes({
           ...roleModelArgs(o),
           maxSteps: o.maxSteps,
           out: o.out,
+          queue: o.queue,
         }),
       );
       if (o.json) out(JSON.stringify(result.metrics));
