@@ -141,7 +141,7 @@ export async function evalEpisodes(o: EvalEpisodesOptions): Promise<EvalEpisodes
   const data = resolve(o.data);
   const dialogs = readToolBenchFile(data).slice(0, o.limit);
   const roles = runRoles(o.singleLlm);
-  const models = roleModels(o.models, o.singleLlm, { options: { numCtx: o.settings.numCtx } });
+  const models = roleModels(o.models, o.singleLlm, { options: { numCtx: o.settings.numCtx, concurrency: o.concurrency } });
   const maxSteps = o.maxSteps ?? DEFAULTS.maxSteps;
   const settings = {
     data,

@@ -42,7 +42,7 @@ export async function evalSteps(o: EvalStepsOptions): Promise<EvalStepsResult> {
   let steps = extractSteps(readToolBenchFile(data), data);
   if (o.limit !== undefined) steps = steps.slice(0, o.limit);
   const roles = runRoles(o.singleLlm);
-  const models = roleModels(o.models, o.singleLlm, { record: o.record, options: { numCtx: o.settings.numCtx } });
+  const models = roleModels(o.models, o.singleLlm, { record: o.record, options: { numCtx: o.settings.numCtx, concurrency: o.concurrency } });
   const settings = { data, singleLlm: o.singleLlm, ...o.settings, limit: o.limit ?? null, models: Object.fromEntries(roles.map((r) => [r, o.models[r]])) };
   const store = new StepStore(o.out, settings);
   try {

@@ -1,7 +1,7 @@
 import { resolve } from "node:path";
 import { CassetteWriter } from "./cassette.js";
 import { ModelCallError, type Role, type RoleModel } from "./generate.js";
-import { llamaModelFromSpec } from "./llama.js";
+import { llamaModelFromSpec, type LlamaRoleOptions } from "./llama.js";
 import { OllamaRawModel, type OllamaRoleOptions } from "./ollama.js";
 import { RecordingModel, ReplayModel } from "./replay.js";
 
@@ -20,10 +20,10 @@ export function parseModelSpec(spec: string): { provider: string; rest: string }
 }
 
 /** Per-role model settings for spec-built models (num_ctx, temperature, seed…; each provider takes what it knows). */
-export type RoleModelOptions = OllamaRoleOptions;
+export type RoleModelOptions = OllamaRoleOptions & LlamaRoleOptions;
 
 /** Build a LangChain model from a spec string with that role's settings. */
-export function modelFromSpec(spec: ModelSpec, role: Role, ollama: RoleModelOptions = {}): RoleModel {
+export function modelFromSpec(spec: ModelSpec, role: Role, options: RoleModelOptions = {}): RoleModel {
   const { provider, rest } = parseModelSpec(spec);
   switch (provider) {
     case "ollama": {
@@ -31,7 +31,7 @@ export function modelFromSpec(spec: ModelSpec, role: Role, ollama: RoleModelOpti
       const model = at > 0 ? rest.slice(0, at) : rest;
       const host = at > 0 ? rest.slice(at + 1) : undefined;
       if (!model) throw new Error(`model spec "${spec}": no model name after ollama:`);
-      return new OllamaRawModel({ ...ollama, model, host, role });
+      return new OllamaRawModel({ ...options, model, host, role });
     }
     case "replay":
       if (!rest) throw new Error(`model spec "${spec}": no cassette path after replay:`);
@@ -41,7 +41,7 @@ export function modelFromSpec(spec: ModelSpec, role: Role, ollama: RoleModelOpti
         throw new ModelCallError(role, `${role} model ${spec}: ${(err as Error).message}`);
       }
     case "llama":
-      return llamaModelFromSpec(rest, role, ollama as Record<string, unknown>);
+      return llamaModelFromSpec(rest, role, options as Record<string, unknown>);
     default:
       throw new Error(`model spec "${spec}": unknown provider "${provider}" (known: ollama, replay, llama)`);
   }
