@@ -2,6 +2,8 @@ import { closeSync, openSync, readSync, statSync } from "node:fs";
 import type { Command } from "commander";
 import { CONTEXT_POLICIES, isContextPolicy } from "../codec/index.js";
 import { UserError } from "../errors.js";
+import { modelFromSpec } from "../models/spec.js";
+import type { MissPolicy } from "../tools/toolbench.js";
 import { ROLES, type Role } from "../models/generate.js";
 import { isTemplates, TEMPLATES, type Templates } from "../protocol/index.js";
 
@@ -74,4 +76,21 @@ export function checkpointsLocation(location: string): string {
     if (head.toString("latin1") !== "SQLite format 3\u0000") throw new UserError(`--checkpoints ${path}: not a SQLite checkpoint file`);
   }
   return location;
+}
+
+/** `--miss error` or `--miss simulate:SPEC` (with `--cache DIR`). */
+export function missPolicy(miss: string, cacheDir: string | undefined): MissPolicy {
+  if (miss === "error") return { kind: "error" };
+  if (!miss.startsWith("simulate:")) throw new UserError(`--miss: expected error or simulate:SPEC, got "${miss}"`);
+  // Temperature 0, as StableToolBench's simulator.
+  const model = userModel(miss.slice("simulate:".length), "--miss", { temperature: 0 });
+  return { kind: "simulate", model, cacheDir };
+}
+
+export function userModel(spec: string, flag: string, options: { temperature?: number } = {}) {
+  try {
+    return modelFromSpec(spec, "summarizer", options);
+  } catch (err) {
+    throw new UserError(`${flag}: ${(err as Error).message}`);
+  }
 }

@@ -2,9 +2,7 @@ import type { Command } from "commander";
 import { evalPass, evalPrefer } from "../eval/judge.js";
 import { evalRealtime } from "../eval/realtime.js";
 import { UserError } from "../errors.js";
-import { modelFromSpec } from "../models/spec.js";
-import type { MissPolicy } from "../tools/toolbench.js";
-import { contextOptions, positiveInt, roleModelOptions, templateChoice, templateOptions } from "./options.js";
+import { contextOptions, missPolicy, positiveInt, userModel, roleModelOptions, templateChoice, templateOptions } from "./options.js";
 
 const out = (text: string) => process.stdout.write(text + "\n");
 const warn = (text: string) => process.stderr.write(`warning: ${text}\n`);
@@ -18,22 +16,6 @@ async function userErrors<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
-/** `--miss error` or `--miss simulate:SPEC` (with `--cache DIR`). */
-function missPolicy(miss: string, cacheDir: string | undefined): MissPolicy {
-  if (miss === "error") return { kind: "error" };
-  if (!miss.startsWith("simulate:")) throw new UserError(`--miss: expected error or simulate:SPEC, got "${miss}"`);
-  // Temperature 0, as StableToolBench's simulator.
-  const model = userModel(miss.slice("simulate:".length), "--miss", { temperature: 0 });
-  return { kind: "simulate", model, cacheDir };
-}
-
-function userModel(spec: string, flag: string, options: { temperature?: number } = {}) {
-  try {
-    return modelFromSpec(spec, "summarizer", options);
-  } catch (err) {
-    throw new UserError(`${flag}: ${(err as Error).message}`);
-  }
-}
 
 function seedOption(v: string): number {
   if (!/^\d+$/.test(v)) throw new UserError(`--seed: expected a non-negative integer, got "${v}"`);

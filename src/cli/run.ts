@@ -8,7 +8,7 @@ import { loadToolSources } from "../tools/sources.js";
 import { DEMO_INSTRUCTION, demoTools } from "../../tools/demo/index.js";
 import { UserError } from "../errors.js";
 import type { SearchOptions } from "../search/index.js";
-import { checkpointsLocation, contextOptions, positiveInt, templateChoice, templateOptions } from "./options.js";
+import { checkpointsLocation, contextOptions, missPolicy, positiveInt, templateChoice, templateOptions } from "./options.js";
 import { approvePolicyOption, terminalAsk } from "./approve.js";
 import { exitCodeOf, formatTurn, printEvent, statusLine } from "./printer.js";
 
@@ -56,6 +56,8 @@ export function registerRun(program: Command): void {
     .option("--thread <id>", "thread id: resumes the thread if it has a checkpoint")
     .option("--checkpoints <location>", "SQLite checkpoint file, postgres://…[?schema=NAME], or 'memory'", checkpointsLocation, DEFAULT_CHECKPOINTS)
     .option("--approve [tools...]", "ask before running these tools' calls (every tool when none is named); answers on stdin: y, e {JSON args}, r REASON")
+    .option("--miss <policy>", "a toolbench: call with no recorded answer: error, or simulate:SPEC (a model simulates the API)", "error")
+    .option("--cache <dir>", "simulated API answers are cached here (a rerun makes no model call for them)")
     .option("--record <path>", "also record every prompt and output to a replay cassette (JSONL)")
     .option("--max-steps <n>", "planner step budget", positiveInt("--max-steps"))
     .option("--tool-timeout-ms <n>", "per-call tool timeout", positiveInt("--tool-timeout-ms"))
@@ -71,7 +73,7 @@ export function registerRun(program: Command): void {
       if (!instruction && !o.thread) throw new UserError("give an INSTRUCTION, or --thread ID to resume a run");
       const { templates, roleTemplates } = templateChoice(o);
       // MCP servers and the Python sandbox live as long as the run: close() stops them however it ends.
-      const { tools, close } = await loadToolSources(o.tools).catch((e: Error) => {
+      const { tools, close } = await loadToolSources(o.tools, { miss: missPolicy(o.miss, o.cache) }).catch((e: Error) => {
         throw new UserError(e.message);
       });
       const terminal = terminalAsk(out);

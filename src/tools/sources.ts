@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { demoTools } from "../../tools/demo/index.js";
-import { toolbenchReplayTools } from "./toolbench.js";
+import { toolbenchReplayTools, type MissPolicy } from "./toolbench.js";
 import { readToolBenchFile } from "../toolbench.js";
 import { fromLangChainTool, isLangChainTool, isToolSpec } from "./adapters.js";
 import { openLangChainTools } from "./langchain.js";
@@ -25,13 +25,18 @@ const fixed = (tools: ToolSpec[]): ToolSet => ({ tools, close: async () => undef
  * - `openapi:SPEC.json[@BASE_URL]` — the operations of an OpenAPI service (or a config file naming the spec);
  * - `langchain:MODULE#Export` — LangChain tools exported by a module or package (a tool, an array, a class or a factory).
  */
-export async function loadToolSource(source: string): Promise<ToolSet> {
+export interface ToolSourceOptions {
+  /** What a `toolbench:` source does with a call it has no recorded answer for (default: a clear error). */
+  miss?: MissPolicy;
+}
+
+export async function loadToolSource(source: string, opts: ToolSourceOptions = {}): Promise<ToolSet> {
   if (source === "demo") return fixed(demoTools());
   if (source === "python") return openPythonTool();
   const at = source.indexOf(":");
   const kind = at > 0 ? source.slice(0, at) : "";
   const value = source.slice(at + 1);
-  if (kind === "toolbench") return fixed(toolbenchReplayTools(readToolBenchFile(value), value));
+  if (kind === "toolbench") return fixed(toolbenchReplayTools(readToolBenchFile(value), value, { miss: opts.miss }));
   if (kind === "module") return fixed(await loadModuleTools(value));
   if (kind === "mcp") return openMcpTools(value);
   if (kind === "openapi") return openOpenApiTools(value);
@@ -60,11 +65,11 @@ async function loadModuleTools(path: string): Promise<ToolSpec[]> {
  * const { tools, close } = await loadToolSources(["python", "mcp:mcp.json"]);
  * try { await runAgent({ tools, ... }); } finally { await close(); }
  */
-export async function loadToolSources(sources: readonly string[]): Promise<ToolSet> {
+export async function loadToolSources(sources: readonly string[], opts: ToolSourceOptions = {}): Promise<ToolSet> {
   const opened: ToolSet[] = [];
   const close = async () => void (await Promise.allSettled(opened.map((s) => s.close())));
   try {
-    for (const source of sources) opened.push(await loadToolSource(source));
+    for (const source of sources) opened.push(await loadToolSource(source, opts));
     const tools = opened.flatMap((s) => s.tools);
     checkUniqueNames(tools, `tool sources ${sources.join(", ")}`);
     return { tools, close };

@@ -4,6 +4,9 @@ import { join } from "node:path";
 import { ScriptedModel } from "../../src/models/scripted.js";
 import { SIMULATION_FAILED, simulateApiPrompt } from "../../src/protocol/index.js";
 import { toolbenchReplayTools } from "../../src/tools/toolbench.js";
+import { loadToolSources } from "../../src/tools/sources.js";
+import { writeFileSync } from "node:fs";
+import { cliInProcess } from "../helpers/inProcessCli.js";
 import type { ToolBenchDialog } from "../../src/toolbench.js";
 
 const doc = { Name: "rate_for_fx_tool", function: "Exchange rate between two currencies.", input: { to: "string, target currency" } };
@@ -62,5 +65,22 @@ describe("virtual APIs: the replay pack's simulate miss policy", () => {
   it("the error policy (default) keeps today's behaviour", async () => {
     const [tool] = toolbenchReplayTools(dialogs, "fx.json");
     await expect(Promise.resolve(tool!.run({ to: "USD" }, { signal }))).rejects.toThrow('no recorded response in fx.json for rate_for_fx_tool with arguments {"to":"USD"}');
+  });
+
+  it("run's tool sources take the miss policy: a toolbench: source simulates what it has no answer for", async () => {
+    const file = join(dir, "fx.json");
+    writeFileSync(file, JSON.stringify(dialogs));
+    const model = new ScriptedModel(['{"error": "", "response": "{\\"rate\\": 1.08}"}'], "simulator");
+    const { tools, close } = await loadToolSources([`toolbench:${file}`], { miss: { kind: "simulate", model, cacheDir: dir } });
+    expect(await tools[0]!.run({ to: "USD" }, { signal })).toBe(JSON.stringify({ error: "", response: '{"rate": 1.08}' }));
+    await close();
+    const { tools: strict } = await loadToolSources([`toolbench:${file}`]);
+    await expect(strict[0]!.run({ to: "GBP" }, { signal })).rejects.toThrow(/no recorded response in .*fx\.json for rate_for_fx_tool/);
+  });
+
+  it("run --miss with an unknown policy is one clear line", async () => {
+    const r = await cliInProcess(["run", "q", "--tools", "demo", "--miss", "guess"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim()).toBe('alpha-umi: --miss: expected error or simulate:SPEC, got "guess"');
   });
 });
