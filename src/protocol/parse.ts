@@ -70,6 +70,14 @@ export type ParsedBackbone =
   | { kind: "give up"; rationale: string };
 
 /**
+ * The backbone writes its decision as an action or a conclusion, never as a planner marker: a marker in its rationale
+ * would contradict the decision once the rationale is recorded as a planner turn (τ, training data, step scores).
+ */
+function backboneRationale(text: string): string {
+  return MARKERS.reduce((r, [, marker]) => r.split(marker).join(""), text).trim();
+}
+
+/**
  * Read the single-LLM backbone's output: `RATIONALE\nAction: NAME\nAction Input: JSON`, `RATIONALE\nconclusion: ANSWER`
  * or `RATIONALE\nconclusion: give up.`. Anything else is read as a call (it becomes an error observation downstream).
  */
@@ -78,12 +86,12 @@ export function parseBackbone(output: string): ParsedBackbone {
   const conclAt = text.lastIndexOf("conclusion:");
   const actionAt = text.indexOf("Action:");
   if (conclAt >= 0 && (actionAt < 0 || conclAt > actionAt)) {
-    const rationale = text.slice(0, conclAt).trim();
+    const rationale = backboneRationale(text.slice(0, conclAt));
     const answer = text.slice(conclAt + "conclusion:".length).trim();
     if (answer === "give up." || answer === "give up") return { kind: "give up", rationale };
     return { kind: "conclusion", rationale, answer };
   }
-  const rationale = (actionAt >= 0 ? text.slice(0, actionAt) : text).trim();
+  const rationale = backboneRationale(actionAt >= 0 ? text.slice(0, actionAt) : text);
   return { kind: "call", rationale, ...parseCaller(text) };
 }
 

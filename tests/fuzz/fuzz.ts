@@ -8,7 +8,7 @@ import { MemorySaver, type BaseCheckpointSaver } from "@langchain/langgraph";
 import { SqliteSaver } from "@langchain/langgraph-checkpoint-sqlite";
 import { createAlphaUmiGraph, createSingleLlmGraph } from "../../src/graph.js";
 import type { RoleModel } from "../../src/models/generate.js";
-import { decisionMarker, parsePlanner } from "../../src/protocol/index.js";
+import { parsePlanner } from "../../src/protocol/index.js";
 import type { AgentStateType, Decision, Turn } from "../../src/state.js";
 import type { ToolSpec } from "../../src/tools/spec.js";
 import { demoTools } from "../../tools/demo/index.js";
@@ -148,7 +148,7 @@ export interface FuzzReport {
 }
 
 /** τ's invariants, and the state's agreement with it; returns what is broken. */
-export function checkInvariants(state: AgentStateType, opts: { maxObservationChars: number; questions: number; singleLlm: boolean }): string[] {
+export function checkInvariants(state: AgentStateType, opts: { maxObservationChars: number; questions: number }): string[] {
   const t: Turn[] = state.turns;
   const out: string[] = [];
   if (t.length > 0 && t[0]!.from !== "user") out.push(`first turn from ${t[0]!.from}`);
@@ -159,12 +159,12 @@ export function checkInvariants(state: AgentStateType, opts: { maxObservationCha
     if (turn.from === "conclusion" && prev !== "assistant") out.push(`conclusion at ${i} after ${prev}`);
     if (turn.from === "user" && prev === "user") out.push(`user turn at ${i} after a user turn`);
     if (turn.from === "observation" && turn.value.length > opts.maxObservationChars + 64) out.push(`observation at ${i} has ${turn.value.length} chars`);
-    // The route follows the planner's own decision, never a marker that came in through an observation. (The α-UMi
-    // planner's turn ends at its first marker; the single-LLM baseline's turn ends with the marker of its action.)
+    // The route follows the planner's own decision, never a marker that came in through an observation; read back, a
+    // planner turn (α-UMi's, or the single-LLM baseline's in α-UMi form) decides what follows it.
     if (turn.from === "assistant" && i + 1 < t.length) {
       const next = t[i + 1]!.from;
       const taken: Decision = next === "caller" ? "caller" : next === "conclusion" ? "conclusion" : "give up";
-      const decided = opts.singleLlm ? turn.value.endsWith(decisionMarker(taken)) : parsePlanner(turn.value).decision === taken;
+      const decided = parsePlanner(turn.value).decision === taken;
       if (!decided) out.push(`assistant turn at ${i} does not decide the ${next} that follows`);
     }
   });
@@ -228,7 +228,7 @@ async function fuzzRun(seed: number, report: FuzzReport, saver: () => BaseCheckp
         return undefined;
       }
       const state = out as AgentStateType;
-      const broken = [...checkInvariants(state, { maxObservationChars, questions, singleLlm: single }), ...(await checkStored(graph, config, state))];
+      const broken = [...checkInvariants(state, { maxObservationChars, questions }), ...(await checkStored(graph, config, state))];
       if (broken.length) {
         report.invariantBreaks++;
         problem(`${what}: ${broken.join("; ")}`);

@@ -95,6 +95,9 @@ describe("read", () => {
     expect(new RoleCodec("caller").read("garbage")).toMatchObject({ call: { action: "none", actionInput: "{}" } });
     expect(new RoleCodec("summarizer").read("")).toMatchObject({ answer: "none" });
     expect(new RoleCodec("backbone").read("Hmm.\nconclusion: give up.")).toMatchObject({ decision: "give up", turns: [{ from: "assistant" }] });
+    // A planner marker in a backbone rationale must not contradict the decision it took.
+    const odd = new RoleCodec("backbone").read('Done? Next: conclusion. No, look again.\nAction: f\nAction Input: {}');
+    expect(odd.turns[0]).toEqual({ from: "assistant", value: "Done?  No, look again.\n Next: caller." });
   });
 });
 
