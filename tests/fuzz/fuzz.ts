@@ -34,8 +34,12 @@ const NEVER = () => new Promise<never>(() => undefined);
 
 const MODEL_TIMEOUT_MS = 40;
 const TOOL_TIMEOUT_MS = 25;
-/** An invocation running longer than this is a hang (every model and tool call is bounded far below it). */
-const HANG_MS = 10_000;
+/**
+ * An invocation running longer than this is a hang: every model and tool call is bounded far below it, and a real
+ * hang never ends, so the limit is generous enough that a machine busy with other work is not mistaken for one
+ * (10 s was, once, at a load average of 10 on 2 cores).
+ */
+const HANG_MS = 30_000;
 
 const HOSTILE = hostileValues();
 const HOSTILE_NAMES = Object.keys(HOSTILE);
