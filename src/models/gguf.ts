@@ -9,6 +9,7 @@
  */
 import { closeSync, mkdirSync, openSync, readFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
+import { prng } from "../prng.js";
 
 export const GGUF_MAGIC = 0x46554747; // "GGUF" little-endian
 export const GGUF_VERSION = 3;
@@ -349,18 +350,6 @@ export function readGgufFile(path: string): GgufInfo {
 
 // ---------------------------------------------------------------------------------------------------------------
 // Random-weight LLaMA models
-
-/** mulberry32: a tiny seeded PRNG, so fixtures are byte-identical on every machine. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** FNV-1a of a string, to give each tensor its own stream from one seed. */
 function hash(s: string): number {

@@ -12,19 +12,9 @@ import { parsePlanner } from "../../src/protocol/index.js";
 import type { AgentStateType, Decision, Turn } from "../../src/state.js";
 import type { ToolSpec } from "../../src/tools/spec.js";
 import { demoTools } from "../../tools/demo/index.js";
+import { prng as rng } from "../../src/prng.js";
 import { deepJson, hostileValues, MARKERS } from "./hostile.js";
 
-/** mulberry32: small, fast, and the same sequence for a seed on every platform. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Rand = () => number;
 const pick = <T>(r: Rand, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;

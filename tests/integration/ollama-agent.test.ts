@@ -4,11 +4,8 @@ import { instructPrompt, parseCaller, plannerPrompt, summarizerPrompt } from "..
 import type { AgentStateType } from "../../src/state.js";
 import { demoTools } from "../../tools/demo/index.js";
 import { startFakeOllama, type GenerateCall } from "../helpers/fakeOllama.js";
+import { prng as rng } from "../../src/prng.js";
 
-/** Deterministic pseudo-random numbers, so a failure replays. */
-function rng(seed: number): () => number {
-  return () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
-}
 
 /** A server that writes only schema-valid JSON, choosing randomly among the schema's alternatives and enums. */
 function schemaValidReplies(random: () => number) {
