@@ -291,12 +291,18 @@ export class LlamaRuntime {
     return g;
   }
 
-  /** Free this runtime's models and their contexts (the runtime can be used again afterwards: it loads anew). */
+  /**
+   * Free this runtime's models and their contexts (the runtime can be used again afterwards: it loads anew). A model
+   * still busy after a few seconds (a load or an evaluation that does not end) is left for the process's exit to
+   * free, rather than holding up the caller's shutdown.
+   */
   async dispose(): Promise<void> {
     const models = [...this.models.values()];
     this.models.clear();
     this.grammars.clear();
-    for (const m of models) await m.then((x) => x.dispose()).catch(() => undefined);
+    const waited = (p: Promise<unknown>) =>
+      Promise.race([p.catch(() => undefined), new Promise<void>((res) => setTimeout(res, DISPOSE_WAIT_MS).unref())]);
+    await Promise.all(models.map((m) => waited(m.then((x) => x.dispose()))));
   }
 }
 
@@ -309,6 +315,8 @@ export function gbnfSchema(schema: unknown): unknown {
   if (schema === null || typeof schema !== "object") return schema;
   return Object.fromEntries(Object.entries(schema).map(([k, v]) => [k === "anyOf" ? "oneOf" : k, k === "enum" || k === "const" ? v : gbnfSchema(v)]));
 }
+
+const DISPOSE_WAIT_MS = 5_000;
 
 /** The process-wide runtime every `llama:` spec uses. */
 export const llamaRuntime = new LlamaRuntime();
