@@ -17,5 +17,5 @@ export { readToolBenchFile, ToolBenchDialogSchema, type ToolBenchDialog } from "
 export { scoreRecords, METRIC_KEYS, type Metrics, type ScoreRecord, type ScoreResult } from "./eval/score.js";
 export { evalSteps, type EvalStepsOptions, type EvalStepsResult } from "./eval/evaluate.js";
 export { evalEpisodes } from "./eval/episodes.js";
-export { evalMath, readMathFile, goldNumber, predictedNumber, type EvalMathOptions, type EvalMathResult, type MathRow } from "./eval/math.js";
+export { evalMath, readMathFile, type EvalMathOptions, type EvalMathResult, type MathRow } from "./eval/math.js";
 export * as glpft from "./glpft/index.js";

@@ -121,7 +121,7 @@ export interface EvalEpisodesResult {
 }
 
 /** How a model is named in the run's settings (the resume check): its spec, or its class for a model object. */
-function modelLabel(m: string | RoleModel | undefined): string | null {
+export function modelLabel(m: string | RoleModel | undefined): string | null {
   return m === undefined ? null : typeof m === "string" ? m : `object:${m.constructor.name}`;
 }
 

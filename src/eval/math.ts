@@ -6,12 +6,14 @@
 import { readFileSync, mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { CodecSettings } from "../codec/index.js";
+import { goldNumber, predictedNumber, sameNumber } from "../protocol/index.js";
 import { DEFAULTS } from "../configuration.js";
 import { createAlphaUmiGraph, createSingleLlmGraph } from "../graph.js";
 import type { Role, RoleModel } from "../models/index.js";
 import { roleModels, runRoles } from "../models/spec.js";
 import type { AgentStateType, Turn } from "../state.js";
 import { PythonSandbox, pythonTool, type PythonSandboxOptions } from "../tools/python.js";
+import { modelLabel } from "./episodes.js";
 import { progress } from "./progress.js";
 import { runPool } from "./runner.js";
 import { JsonRowStore } from "./store.js";
@@ -45,37 +47,6 @@ export function readMathFile(path: string): MathItem[] {
   });
   if (items.length === 0) throw new Error(`${path}: no questions`);
   return items;
-}
-
-const NUMBER = /-?\$?\d[\d,]*(?:\.\d+)?(?:\/\d+)?|-?\.\d+/g;
-
-function toNumber(token: string): number | null {
-  const t = token.replace(/[$,]/g, "");
-  const [p, q] = t.split("/");
-  const n = q === undefined ? Number(p) : Number(p) / Number(q);
-  return Number.isFinite(n) ? n : null;
-}
-
-/** GSM8K's reference: the number after `####`. */
-export function goldNumber(answer: string): number | null {
-  const at = answer.lastIndexOf("####");
-  if (at < 0) return null;
-  const m = answer.slice(at + 4).match(NUMBER);
-  return m ? toNumber(m[0]) : null;
-}
-
-/** The agent's number: what follows `The answer is` (the math summarizer's closing phrase), else the last number. */
-export function predictedNumber(text: string | null | undefined): number | null {
-  if (!text) return null;
-  const phrase = /answer is[^\d\-.$]*(-?\$?\d[\d,]*(?:\.\d+)?(?:\/\d+)?|-?\.\d+)/i.exec(text);
-  if (phrase) return toNumber(phrase[1]!);
-  const all = text.match(NUMBER);
-  return all ? toNumber(all.at(-1)!) : null;
-}
-
-/** Numeric equality up to float noise (a program's 17.999999999 is 18). */
-export function sameNumber(a: number | null, b: number | null): boolean {
-  return a !== null && b !== null && Math.abs(a - b) <= 1e-6 * Math.max(1, Math.abs(b));
 }
 
 export interface MathRow {
@@ -114,7 +85,6 @@ export interface EvalMathResult {
   resumed: number;
 }
 
-const modelLabel = (m: string | RoleModel | undefined) => (m === undefined ? null : typeof m === "string" ? m : `object:${m.constructor.name}`);
 
 /**
  * Run the agent on every question (with one Python sandbox per worker) and report accuracy.

@@ -10,3 +10,4 @@ export * from "./instruct.js";
 export * from "./budget.js";
 export * from "./diversity.js";
 export * from "./realtime.js";
+export * from "./math.js";
