@@ -15,43 +15,13 @@ import { loadReport, renderHtml, renderMarkdown } from "../eval/report.js";
 import { registerRealtimeEval } from "./realtime.js";
 import { registerMathEval } from "./math.js";
 import { UserError } from "../errors.js";
-import { contextOptions, positiveInt, roleModelOptions, templateChoice, templateOptions } from "./options.js";
-import type { CodecSettings } from "../codec/index.js";
+import { codecSettings, contextOptions, positiveInt, userErrors, roleModelOptions, templateOptions } from "./options.js";
 
 const out = (text: string) => process.stdout.write(text + "\n");
 
 /** Exactly the metric keys, in the reference's order of definition. */
 function metricsJson(m: Metrics): string {
   return JSON.stringify(Object.fromEntries(METRIC_KEYS.map((k) => [k, m[k]])));
-}
-
-/** Library errors about the user's files become one-line user errors. */
-function userErrors<T>(fn: () => T): T {
-  try {
-    return fn();
-  } catch (err) {
-    throw new UserError(err instanceof Error ? err.message : String(err));
-  }
-}
-
-async function userErrorsAsync<T>(fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    throw new UserError(err instanceof Error ? err.message : String(err));
-  }
-}
-
-/** Templates, context policy and window, model timeout, as parsed by templateOptions and contextOptions. */
-function codecSettings(o: Record<string, unknown>): CodecSettings {
-  const { templates, roleTemplates } = templateChoice(o);
-  return {
-    templates,
-    roleTemplates,
-    ...(o.contextPolicy ? { contextPolicy: o.contextPolicy as CodecSettings["contextPolicy"] } : {}),
-    ...(o.numCtx ? { numCtx: o.numCtx as number } : {}),
-    ...(o.modelTimeoutMs ? { modelTimeoutMs: o.modelTimeoutMs as number } : {}),
-  };
 }
 
 /** What `roleModelOptions` parsed, plus --limit and --concurrency, as the eval runners take them. */
@@ -97,7 +67,7 @@ export function registerEval(program: Command): void {
     .option("--record <file>", "also record every prompt and output to a replay cassette (JSONL)")
     .option("--json", "print one JSON object with the metrics")
     .action(async (o) => {
-      const result = await userErrorsAsync(() =>
+      const result = await userErrors(() =>
         evalSteps({
           ...roleModelArgs(o),
           out: o.out,
@@ -132,7 +102,7 @@ export function registerEval(program: Command): void {
     .option("--json", "print one JSON object with the metrics")
     .option("--queue <url>", "run the episodes on `alpha-umi worker` processes: redis://…[?prefix=NAME] (--concurrency is then theirs)")
     .action(async (o) => {
-      const result = await userErrorsAsync(() =>
+      const result = await userErrors(() =>
         evalEpisodes({
           ...roleModelArgs(o),
           maxSteps: o.maxSteps,

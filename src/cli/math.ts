@@ -1,8 +1,6 @@
 import type { Command } from "commander";
-import type { CodecSettings } from "../codec/index.js";
-import { UserError } from "../errors.js";
 import { evalMath } from "../eval/math.js";
-import { contextOptions, positiveInt, templateChoice } from "./options.js";
+import { codecSettings, contextOptions, positiveInt, userErrors } from "./options.js";
 
 const out = (text: string) => process.stdout.write(text + "\n");
 
@@ -28,21 +26,19 @@ export function registerMathEval(evalCmd: Command): void {
     .option("--out <dir>", "output dir (math.json, math-metrics.json, math.sqlite for resuming)", "eval-out")
     .option("--json", "print one JSON object with the accuracy")
     .action(async (o) => {
-      const { templates, roleTemplates } = templateChoice(o);
-      const settings: CodecSettings = { templates, roleTemplates, contextPolicy: o.contextPolicy, numCtx: o.numCtx, modelTimeoutMs: o.modelTimeoutMs };
-      const result = await evalMath({
+      const result = await userErrors(() =>
+        evalMath({
         data: o.data,
         models: { planner: o.planner, caller: o.caller, summarizer: o.summarizer, backbone: o.backbone },
         singleLlm: !!o.singleLlm,
-        settings: Object.fromEntries(Object.entries(settings).filter(([, v]) => v !== undefined)),
+        settings: codecSettings(o),
         limit: o.limit,
         concurrency: o.concurrency,
         maxSteps: o.maxSteps,
         python: { timeoutMs: o.pythonTimeoutMs, memoryMb: o.pythonMemoryMb },
         out: o.out,
-      }).catch((e: Error) => {
-        throw new UserError(e.message);
-      });
+      }),
+      );
       const total = result.rows.length;
       if (o.json) out(JSON.stringify({ accuracy: result.accuracy, correct: result.correct, total }));
       else {

@@ -1,6 +1,6 @@
 import { closeSync, openSync, readSync, statSync } from "node:fs";
 import type { Command } from "commander";
-import { CONTEXT_POLICIES, isContextPolicy } from "../codec/index.js";
+import { CONTEXT_POLICIES, isContextPolicy, type CodecSettings } from "../codec/index.js";
 import { UserError } from "../errors.js";
 import { modelFromSpec } from "../models/spec.js";
 import type { MissPolicy } from "../tools/toolbench.js";
@@ -93,4 +93,29 @@ export function userModel(spec: string, flag: string, options: { temperature?: n
   } catch (err) {
     throw new UserError(`${flag}: ${(err as Error).message}`);
   }
+}
+
+/** Library errors about the user's files become one-line user errors; `fn` may be sync or return a promise. */
+export function userErrors<T>(fn: () => T): T {
+  const asUserError = (err: unknown): never => {
+    throw new UserError(err instanceof Error ? err.message : String(err));
+  };
+  try {
+    const result = fn();
+    return (result instanceof Promise ? result.catch(asUserError) : result) as T;
+  } catch (err) {
+    return asUserError(err);
+  }
+}
+
+/** Templates, context policy and window, model timeout, as parsed by templateOptions and contextOptions. */
+export function codecSettings(o: Record<string, unknown>): CodecSettings {
+  const { templates, roleTemplates } = templateChoice(o);
+  return {
+    templates,
+    roleTemplates,
+    ...(o.contextPolicy ? { contextPolicy: o.contextPolicy as CodecSettings["contextPolicy"] } : {}),
+    ...(o.numCtx ? { numCtx: o.numCtx as number } : {}),
+    ...(o.modelTimeoutMs ? { modelTimeoutMs: o.modelTimeoutMs as number } : {}),
+  };
 }

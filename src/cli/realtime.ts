@@ -2,20 +2,11 @@ import type { Command } from "commander";
 import { evalPass, evalPrefer } from "../eval/judge.js";
 import { evalRealtime } from "../eval/realtime.js";
 import { UserError } from "../errors.js";
-import { contextOptions, missPolicy, positiveInt, userModel, roleModelOptions, templateChoice, templateOptions } from "./options.js";
+import { codecSettings, contextOptions, missPolicy, positiveInt, userErrors, userModel, roleModelOptions, templateOptions } from "./options.js";
 
 const out = (text: string) => process.stdout.write(text + "\n");
 const warn = (text: string) => process.stderr.write(`warning: ${text}\n`);
 const pct = (x: number) => (x * 100).toFixed(2);
-
-async function userErrors<T>(fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    throw new UserError(err instanceof Error ? err.message : String(err));
-  }
-}
-
 
 function seedOption(v: string): number {
   if (!/^\d+$/.test(v)) throw new UserError(`--seed: expected a non-negative integer, got "${v}"`);
@@ -48,7 +39,6 @@ export function registerRealtimeEval(evalCmd: Command): void {
   contextOptions(realtime);
   realtime.action(async (o) => {
     if (o.search !== "react" && o.search !== "dfsdt") throw new UserError(`--search: unknown "${o.search}" (react or dfsdt)`);
-    const { templates, roleTemplates } = templateChoice(o);
     const r = await userErrors(() =>
       evalRealtime({
         data: o.data,
@@ -60,7 +50,7 @@ export function registerRealtimeEval(evalCmd: Command): void {
         out: o.out,
         concurrency: o.concurrency,
         limit: o.limit,
-        run: { templates, roleTemplates, contextPolicy: o.contextPolicy, numCtx: o.numCtx, modelTimeoutMs: o.modelTimeoutMs, maxSteps: o.maxSteps },
+        run: { ...codecSettings(o), maxSteps: o.maxSteps },
         onAnswer: (a) => out(`${a.query_id}: ${a.answer_generation.finish_type} after ${a.answer_generation.query_count} queries (${a.answer_generation.model_calls} model calls)`),
       }),
     );

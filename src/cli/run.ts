@@ -2,13 +2,12 @@ import { SUMMARIES } from "./summaries.js";
 import type { Command } from "commander";
 import { checkpointerFrom, DEFAULT_CHECKPOINTS } from "../checkpoint.js";
 import { demoCassettePath } from "../configuration.js";
-import type { Role } from "../models/generate.js";
 import { runAgent, type RunOptions } from "../run.js";
 import { loadToolSources } from "../tools/sources.js";
 import { DEMO_INSTRUCTION, demoTools } from "../../tools/demo/index.js";
 import { UserError } from "../errors.js";
 import type { SearchOptions } from "../search/index.js";
-import { checkpointsLocation, contextOptions, missPolicy, positiveInt, templateChoice, templateOptions } from "./options.js";
+import { checkpointsLocation, codecSettings, contextOptions, missPolicy, positiveInt, templateOptions, userErrors } from "./options.js";
 import { approvePolicyOption, terminalAsk } from "./approve.js";
 import { exitCodeOf, formatTurn, printEvent, statusLine } from "./printer.js";
 
@@ -71,11 +70,8 @@ export function registerRun(program: Command): void {
   run.action(async (instruction: string | undefined, o) => {
       if (!o.tools?.length) throw new UserError("no tools: pass --tools demo, python, toolbench:FILE, module:PATH, mcp:CONFIG.json, openapi:SPEC.json or langchain:MODULE#Export");
       if (!instruction && !o.thread) throw new UserError("give an INSTRUCTION, or --thread ID to resume a run");
-      const { templates, roleTemplates } = templateChoice(o);
       // MCP servers and the Python sandbox live as long as the run: close() stops them however it ends.
-      const { tools, close } = await loadToolSources(o.tools, { miss: missPolicy(o.miss, o.cache) }).catch((e: Error) => {
-        throw new UserError(e.message);
-      });
+      const { tools, close } = await userErrors(() => loadToolSources(o.tools, { miss: missPolicy(o.miss, o.cache) }));
       const terminal = terminalAsk(out);
       process.exitCode = await execute({
         approve: approvePolicyOption(o.approve, tools.map((t) => t.doc.Name)),
@@ -88,11 +84,7 @@ export function registerRun(program: Command): void {
         checkpointer: checkpointerFrom(o.checkpoints),
         threadId: o.thread,
         record: o.record,
-        templates,
-        roleTemplates,
-        contextPolicy: o.contextPolicy,
-        numCtx: o.numCtx,
-        modelTimeoutMs: o.modelTimeoutMs,
+        ...codecSettings(o),
         maxSteps: o.maxSteps,
         toolTimeoutMs: o.toolTimeoutMs,
         signal: interruptSignal(),

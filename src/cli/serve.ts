@@ -4,6 +4,7 @@ import { startServer } from "../server/index.js";
 import { loadToolSources } from "../tools/sources.js";
 import { UserError } from "../errors.js";
 import { approvePolicyOption } from "./approve.js";
+import { userErrors } from "./options.js";
 
 /** Serves until SIGINT or SIGTERM, then stops listening and closes its connections. */
 export function registerServe(program: Command): void {
@@ -18,9 +19,7 @@ export function registerServe(program: Command): void {
     .action(async (o: { checkpoints: string; port: string; host: string; tools: string[]; approve?: true | string[] }) => {
       const port = Number(o.port);
       if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UserError(`--port: expected 0…65535, got "${o.port}"`);
-      const toolSet = await loadToolSources(o.tools).catch((e: Error) => {
-        throw new UserError(e.message);
-      });
+      const toolSet = await userErrors(() => loadToolSources(o.tools));
       const tools = toolSet.tools;
       const server = await startServer({ checkpoints: o.checkpoints, tools, approve: approvePolicyOption(o.approve, tools.map((t) => t.doc.Name)), port, host: o.host });
       process.stdout.write(`alpha-umi serve: listening on ${server.url} (graphs alphaUmi, singleLlm)\n`);

@@ -163,7 +163,6 @@ describe("OpenAPI tools (a real HTTP service on loopback)", () => {
     }).invoke({ instruction }, { configurable: { thread_id: "rec" } });
     expect(state.turns.find((t: { from: string }) => t.from === "observation")?.value).toBe('{"key":"***","user":"ann"}');
 
-    const run = join(dir, "run");
     const spec = `replay:${cassette}`;
     const args = ["run", instruction, "--tools", `openapi:${config}`, "--planner", spec, "--caller", spec, "--summarizer", spec];
     const r = await runCli([...args, "--checkpoints", join(dir, "run-ck.sqlite"), "--record", join(dir, "run-cassette.jsonl")], { PETSTORE_KEY: SECRET });

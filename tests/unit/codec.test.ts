@@ -12,7 +12,7 @@ import { countTokens } from "../../src/models/tokens.js";
 import { elisionTurn, instructFormat, plannerPrompt, renderToolDocs, ROLE_SUFFIX } from "../../src/protocol/index.js";
 import type { AgentStateType, ToolDoc, Turn } from "../../src/state.js";
 import { DEMO_INSTRUCTION, demoTools } from "../../tools/demo/index.js";
-import { call, plan, roles } from "../helpers/scenario.js";
+import { call, plan } from "../helpers/scenario.js";
 
 const tools: ToolDoc[] = demoTools().map((t) => t.doc);
 
