@@ -9,10 +9,11 @@ import { toolCallOf } from "./toolCalls.js";
  * α-UMi form (planner turn + caller/conclusion turn), so both agents share tools, state, evaluation and training export.
  */
 export async function backboneNode(state: AgentStateType, config: RunnableConfig): Promise<AgentUpdate> {
-  const { maxSteps } = ensureConfiguration(config);
+  const cfg = ensureConfiguration(config);
+  const { maxSteps } = cfg;
   if (state.steps >= maxSteps)
     return { decision: "give up", status: { status: "gave_up", reason: `step budget exhausted: ${maxSteps} steps without a conclusion` } };
-  const res = await callRole("backbone", state, config);
+  const res = await callRole("backbone", state, config, cfg);
   if (!res.ok) return res.update;
   const { turns, decision, call, answer } = res.reading;
   const [plan, second] = turns as [(typeof turns)[number], (typeof turns)[number] | undefined];

@@ -2,12 +2,12 @@ import { AIMessage } from "@langchain/core/messages";
 import type { RunnableConfig } from "@langchain/core/runnables";
 import { isGraphInterrupt, type LangGraphRunnableConfig } from "@langchain/langgraph";
 import type { Reading, RenderedPrompt } from "../codec/index.js";
-import { ensureConfiguration, roleCodec, roleModel, type AgentConfiguration } from "../configuration.js";
+import { ensureConfiguration, roleCodec, roleModel } from "../configuration.js";
 import { generate, type Role } from "../models/generate.js";
 import type { AgentStateType, AgentUpdate } from "../state.js";
 import { capReason } from "../tools/stringify.js";
 
-export type ModelTurn = { ok: true; reading: Reading; cfg: AgentConfiguration } | { ok: false; update: AgentUpdate };
+export type ModelTurn = { ok: true; reading: Reading } | { ok: false; update: AgentUpdate };
 
 /** Streamed (custom stream mode) with every model call: the exact prompt sent, for eval records and debugging. */
 export interface PromptEvent {
@@ -20,8 +20,7 @@ export interface PromptEvent {
  * Prompt a role's model over τ through the role's codec. A failed call (server down, cassette miss, timeout) ends the
  * run as `failed`, resumable later; a LangGraph interrupt passes through.
  */
-export async function callRole(role: Role, state: AgentStateType, config: RunnableConfig): Promise<ModelTurn> {
-  const cfg = ensureConfiguration(config);
+export async function callRole(role: Role, state: AgentStateType, config: RunnableConfig, cfg = ensureConfiguration(config)): Promise<ModelTurn> {
   const writer = (config as LangGraphRunnableConfig).writer;
   try {
     const model = roleModel(role, cfg);
@@ -30,7 +29,7 @@ export async function callRole(role: Role, state: AgentStateType, config: Runnab
     if (rendered.elision) writer?.(rendered.elision);
     writer?.({ kind: "prompt", role, prompt: rendered.prompt } satisfies PromptEvent);
     const text = await generate(role, model, rendered, config, cfg.modelTimeoutMs);
-    return { ok: true, reading: codec.read(text), cfg };
+    return { ok: true, reading: codec.read(text) };
   } catch (err) {
     if (isGraphInterrupt(err)) throw err;
     const reason = capReason(err);

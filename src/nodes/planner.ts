@@ -6,10 +6,11 @@ import { stepMessageId } from "./toolCalls.js";
 
 /** The planner: a rationale ending in the decision the conditional edge follows. */
 export async function plannerNode(state: AgentStateType, config: RunnableConfig): Promise<AgentUpdate> {
-  const { maxSteps } = ensureConfiguration(config);
+  const cfg = ensureConfiguration(config);
+  const { maxSteps } = cfg;
   if (state.steps >= maxSteps)
     return { decision: "give up", status: { status: "gave_up", reason: `step budget exhausted: ${maxSteps} planner steps without a conclusion` } };
-  const res = await callRole("planner", state, config);
+  const res = await callRole("planner", state, config, cfg);
   if (!res.ok) return res.update;
   const { turns, decision } = res.reading;
   return {
