@@ -15,8 +15,8 @@ function clip(text: string, max: number): string {
 }
 
 /** One readable block per turn of τ; observations are clipped on screen (τ keeps them whole). */
-export function formatTurn(turn: Turn, width = 600): string {
-  const label = `[${LABEL[turn.from]}]`;
+export function formatTurn(turn: Turn, width = 600, name = LABEL[turn.from]): string {
+  const label = `[${name}]`;
   const body = turn.from === "observation" ? clip(turn.value, width) : turn.value;
   return `${label} ${body.replace(/\n/g, "\n" + " ".repeat(label.length + 1))}`;
 }
@@ -30,7 +30,7 @@ export function printEvent(e: RunEvent, out: (line: string) => void): void {
         : `[budget] ${e.role} prompt over its ${e.budget}-token budget: ${e.elided} oldest turn(s) elided (${e.tokens} tokens${e.fits ? "" : ", still too long"})`,
     );
   else if (e.kind === "search" || e.kind === "search_end") out(formatSearchEvent(e));
-  else if (e.node === "diversity") out(formatTurn(e.turn).replace(/^\[user\]/, "[diversity]"));
+  else if (e.node === "diversity") out(formatTurn(e.turn, undefined, "diversity"));
   else if (e.turn.from !== "user" || e.node === "intake") out(formatTurn(e.turn));
 }
 
