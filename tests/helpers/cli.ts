@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 
 const ROOT = resolve(process.cwd());
@@ -45,4 +46,21 @@ export async function waitFor(check: () => boolean, timeoutMs: number, what: str
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/**
+ * SIGKILL a CLI child as soon as `log` (written by a test tool) mentions `marker`, i.e. the call is running; fails if
+ * the child exits first. Returns what the killed child printed.
+ */
+export async function killWhenLogged(child: ReturnType<typeof startCli>, log: string, marker: string, what: string): Promise<CliResult> {
+  await waitFor(
+    () => {
+      if (child.exitCode !== null) throw new Error(`the run ended before ${what}: ${JSON.stringify(child.output())}`);
+      return existsSync(log) && readFileSync(log, "utf8").includes(marker);
+    },
+    30_000,
+    what,
+  );
+  child.kill("SIGKILL");
+  return child.done;
 }

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createServer } from "node:net";
@@ -9,7 +9,7 @@ import { RecordingModel } from "../../src/models/replay.js";
 import { ScriptedModel } from "../../src/models/scripted.js";
 import { loadToolSource } from "../../src/tools/sources.js";
 import type { Turn } from "../../src/state.js";
-import { runCli, startCli, waitFor } from "../helpers/cli.js";
+import { killWhenLogged, runCli, startCli } from "../helpers/cli.js";
 import { call, DEMO_TURN_ROLES, plan } from "../helpers/scenario.js";
 
 let dir: string;
@@ -143,16 +143,7 @@ export const slow = { doc: { Name: "slow", function: "takes a while", input: {} 
     const args = ["--tools", `module:${mod}`, "--planner", spec, "--caller", spec, "--summarizer", spec, "--checkpoints", db, "--thread", "T"];
     writeFileSync(block, "");
     const child = startCli(["run", instruction, ...args]);
-    await waitFor(
-      () => {
-        if (child.exitCode !== null) throw new Error(`the run ended before the slow tool started: ${JSON.stringify(child.output())}`);
-        return existsSync(log) && readFileSync(log, "utf8").includes("slow");
-      },
-      30_000,
-      "the slow tool to start",
-    );
-    child.kill("SIGKILL");
-    const killed = await child.done;
+    const killed = await killWhenLogged(child, log, "slow", "the slow tool to start");
     expect(killed.signal).toBe("SIGKILL");
     expect(killed.stdout).toContain("[observation] fast-result");
     expect(killed.stdout).not.toContain("slow-result");

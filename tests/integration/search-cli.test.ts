@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { evalPass } from "../../src/eval/judge.js";
@@ -8,7 +8,7 @@ import { OllamaRawModel } from "../../src/models/ollama.js";
 import { ReplayModel } from "../../src/models/replay.js";
 import { judgeAnswerPrompt, judgePreferPrompt, renderTrajectory } from "../../src/protocol/index.js";
 import { startFakeOllama, type FakeOllama, type GenerateCall } from "../helpers/fakeOllama.js";
-import { runCli, startCli, waitFor } from "../helpers/cli.js";
+import { killWhenLogged, runCli, startCli } from "../helpers/cli.js";
 
 const WEATHER = '{"city": "Lisbon", "sky": "sunny"}';
 const CLOCK = '{"city": "Lisbon", "time": "10:00", "tag": "CLOCK-OK"}';
@@ -114,16 +114,7 @@ export const clock = { doc: ${JSON.stringify(docs[1])}, run: async () => {
     const args = (db: string, thread: string) => ["--tools", `module:${mod}`, "--search", "dfsdt", ...roleArgs(), "--checkpoints", db, "--thread", thread];
     writeFileSync(block, "");
     const child = startCli(["run", "What time is it in Lisbon?", ...args(join(work, "kill.sqlite"), "K")]);
-    await waitFor(
-      () => {
-        if (child.exitCode !== null) throw new Error(`the search ended before the clock call: ${JSON.stringify(child.output())}`);
-        return existsSync(log) && readFileSync(log, "utf8").includes("clock");
-      },
-      30_000,
-      "the clock call to start",
-    );
-    child.kill("SIGKILL");
-    const killed = await child.done;
+    const killed = await killWhenLogged(child, log, "clock", "the clock call to start");
     expect(killed.signal).toBe("SIGKILL");
     expect(treeLines(killed.stdout)).toHaveLength(3);
     rmSync(block);
