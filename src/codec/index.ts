@@ -21,7 +21,6 @@ import {
   renderRolePrompt,
   renderToolDocs,
   type JsonSchema,
-  type TemplateVariant,
   type Templates,
   type TokenBudget,
 } from "../protocol/index.js";
@@ -154,17 +153,13 @@ export class RoleCodec {
     return isTemplateVariant(this.templates);
   }
 
-  private get variant(): TemplateVariant {
-    return isTemplateVariant(this.templates) ? this.templates : "toolbench";
-  }
-
   /** The role's full prompt over this history, with no context fitting (training data, unbounded models). */
   prompt(tools: readonly ToolDoc[], history: readonly Turn[]): string {
-    return renderRolePrompt(this.role, { tools, history, doc: docsOf(tools), variant: this.variant }, this.templates);
+    return renderRolePrompt(this.role, { tools, history, doc: docsOf(tools) }, this.templates);
   }
 
   callOptions(tools: readonly ToolDoc[]): RoleCallOptions {
-    const format = this.alphaUmi ? undefined : instructFormat(this.role, tools, this.variant);
+    const format = this.alphaUmi ? undefined : instructFormat(this.role, tools);
     return { stop: ["</s>"], raw: this.alphaUmi, ...(format ? { format } : {}) };
   }
 
@@ -175,7 +170,7 @@ export class RoleCodec {
     if (this.policy === "none" || !this.window) return { role: this.role, prompt: this.prompt(tools, turns), callOptions };
     const budget = promptLimit(this.window);
     if (this.policy === "elide") {
-      const fit = await fitHistory(this.role, { tools, history: turns, variant: this.variant, doc: docsOf(tools), templates: this.templates }, this.window);
+      const fit = await fitHistory(this.role, { tools, history: turns, doc: docsOf(tools), templates: this.templates }, this.window);
       const elision: ElisionEvent | undefined =
         fit.elided > 0 || !fit.fits ? { kind: "elision", role: this.role, policy: "elide", elided: fit.elided, tokens: fit.tokens, budget, fits: fit.fits } : undefined;
       return { role: this.role, prompt: fit.prompt, callOptions, ...(elision ? { elision } : {}) };
@@ -191,7 +186,7 @@ export class RoleCodec {
   /** The model's text as τ turns and the decision. A bad output never throws: the agent recovers from what it reads. */
   read(output: string): Reading {
     const said = cutAtEos(output);
-    const text = this.alphaUmi ? said : instructOutputToText(this.role, said, this.variant);
+    const text = this.alphaUmi ? said : instructOutputToText(this.role, said);
     switch (this.role) {
       case "planner": {
         const { plan, decision } = parsePlanner(text);
