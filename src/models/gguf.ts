@@ -69,27 +69,25 @@ class ByteWriter {
     this.buf.copy(next, 0, 0, this.length);
     this.buf = next;
   }
+  /** Append one fixed-size value written by `write` at the current end. */
+  private put(size: number, write: (buf: Buffer, at: number) => unknown): void {
+    this.ensure(size);
+    write(this.buf, this.length);
+    this.length += size;
+  }
   u8(v: number) {
-    this.ensure(1);
-    this.buf.writeUInt8(v, this.length);
-    this.length += 1;
+    this.put(1, (b, at) => b.writeUInt8(v, at));
   }
   u32(v: number) {
-    this.ensure(4);
-    this.buf.writeUInt32LE(v, this.length);
-    this.length += 4;
+    this.put(4, (b, at) => b.writeUInt32LE(v, at));
   }
   u64(v: number | bigint) {
-    this.ensure(8);
-    this.buf.writeBigUInt64LE(BigInt(v), this.length);
-    this.length += 8;
+    this.put(8, (b, at) => b.writeBigUInt64LE(BigInt(v), at));
   }
   str(s: string) {
     const bytes = Buffer.from(s, "utf8");
     this.u64(bytes.length);
-    this.ensure(bytes.length);
-    bytes.copy(this.buf, this.length);
-    this.length += bytes.length;
+    this.put(bytes.length, (b, at) => bytes.copy(b, at));
   }
   scalar(type: GgufScalarType, v: ScalarValue) {
     const n = Number(v);
@@ -98,44 +96,23 @@ class ByteWriter {
       case "bool":
         return this.u8(type === "bool" ? (v ? 1 : 0) : n);
       case "int8":
-        this.ensure(1);
-        this.buf.writeInt8(n, this.length);
-        this.length += 1;
-        return;
+        return this.put(1, (b, at) => b.writeInt8(n, at));
       case "uint16":
-        this.ensure(2);
-        this.buf.writeUInt16LE(n, this.length);
-        this.length += 2;
-        return;
+        return this.put(2, (b, at) => b.writeUInt16LE(n, at));
       case "int16":
-        this.ensure(2);
-        this.buf.writeInt16LE(n, this.length);
-        this.length += 2;
-        return;
+        return this.put(2, (b, at) => b.writeInt16LE(n, at));
       case "uint32":
         return this.u32(n);
       case "int32":
-        this.ensure(4);
-        this.buf.writeInt32LE(n, this.length);
-        this.length += 4;
-        return;
+        return this.put(4, (b, at) => b.writeInt32LE(n, at));
       case "float32":
-        this.ensure(4);
-        this.buf.writeFloatLE(n, this.length);
-        this.length += 4;
-        return;
+        return this.put(4, (b, at) => b.writeFloatLE(n, at));
       case "uint64":
         return this.u64(BigInt(v as number | bigint));
       case "int64":
-        this.ensure(8);
-        this.buf.writeBigInt64LE(BigInt(v as number | bigint), this.length);
-        this.length += 8;
-        return;
+        return this.put(8, (b, at) => b.writeBigInt64LE(BigInt(v as number | bigint), at));
       case "float64":
-        this.ensure(8);
-        this.buf.writeDoubleLE(n, this.length);
-        this.length += 8;
-        return;
+        return this.put(8, (b, at) => b.writeDoubleLE(n, at));
       case "string":
         return this.str(String(v));
     }
