@@ -1,10 +1,18 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { Command, CommanderError } from "commander";
+import { packageRoot } from "../paths.js";
 import { registerCommands } from "./commands.js";
+
+function packageVersion(): string {
+  return (JSON.parse(readFileSync(join(packageRoot(), "package.json"), "utf8")) as { version: string }).version;
+}
 
 /** Runs the CLI; user mistakes print one line and exit 1, never a stack trace. */
 export async function main(argv: string[] = process.argv): Promise<number> {
   const program = new Command("alpha-umi")
     .description("α-UMi: planner, caller and summarizer models as a LangGraph tool-use agent")
+    .version(packageVersion(), "-V, --version", "print the version and exit")
     .exitOverride()
     .showHelpAfterError(false);
   await registerCommands(program, argv);
