@@ -1,21 +1,36 @@
-/** alpha-umi as a library: embed the α-UMi graph in an app, test it with scripted models, score and build training data. */
+/**
+ * alpha-umi as a library — what an app needs to embed the α-UMi agent: the graphs, the run driver, tools and their
+ * sources, checkpointers, and LangGraph's `Command` for resuming an interrupted run. Importing it loads LangGraph and
+ * alpha-umi's engine only; MCP, OpenAPI, pyodide, mathjs, Postgres and BullMQ load when a run uses them.
+ *
+ * The rest lives under subpaths: `alpha-umi/testing` (scripted models for jest/vitest scenarios), `alpha-umi/models`
+ * (role models, codecs, cassettes, llama.cpp), `alpha-umi/tools` (tool adapters, executor, MCP/OpenAPI/LangChain/Python
+ * sources, ToolBench replay), `alpha-umi/protocol` (the text protocol), `alpha-umi/nodes` (graph nodes and routes),
+ * `alpha-umi/search` (DFSDT), `alpha-umi/eval` (the paper's evaluations) and `alpha-umi/glpft` (training data).
+ *
+ * @example
+ * import { createAlphaUmiGraph, defineTool } from "alpha-umi";
+ * import { z } from "zod";
+ *
+ * const weather = defineTool({ name: "current_weather_for_meteo", description: "Current weather for a city.",
+ *   schema: z.object({ city: z.string() }), run: async ({ city }) => ({ city, tempC: 21 }) });
+ * const graph = createAlphaUmiGraph({ tools: [weather], models: { planner: "ollama:alpha-umi-planner",
+ *   caller: "ollama:alpha-umi-caller", summarizer: "ollama:alpha-umi-summarizer" } });
+ * const state = await graph.invoke({ instruction: "Is it warm in Lisbon?" }, { configurable: { thread_id: "t1" } });
+ */
 export { createAlphaUmiGraph, createSingleLlmGraph, type GraphOptions, type AlphaUmiGraph } from "./graph.js";
-export { AgentState, ToolDocSchema, TurnSchema, type AgentStateType, type AgentUpdate, type ToolDoc, type Turn, type RunStatus, type Decision } from "./state.js";
-export { ConfigurationSchema, ensureConfiguration, DEFAULTS, type AgentConfiguration } from "./configuration.js";
 export { runAgent, type RunOptions, type RunEvent, type RunResult } from "./run.js";
-export { checkpointerFrom, DEFAULT_CHECKPOINTS } from "./checkpoint.js";
-export * from "./nodes/index.js";
-export * from "./models/index.js";
-export * from "./tools/index.js";
-export * as protocol from "./protocol/index.js";
+export { AgentState, TurnSchema, ToolDocSchema, type AgentStateType, type AgentUpdate, type Turn, type TurnRole, type RunStatus, type Decision, type ToolDoc } from "./state.js";
+export { ConfigurationSchema, DEFAULTS, type AgentConfiguration } from "./configuration.js";
+export type { CodecSettings } from "./codec/index.js";
+export type { Role, RoleModel } from "./models/generate.js";
+export type { ModelSpec } from "./models/spec.js";
+export { defineTool, fromLangChainTool } from "./tools/adapters.js";
+export type { ToolSpec, ToolSet } from "./tools/spec.js";
+export { loadToolSource, loadToolSources, type ToolSourceOptions } from "./tools/sources.js";
 export { demoTools, DEMO_INSTRUCTION } from "../tools/demo/index.js";
-export { toolbenchReplayTools, ApiCache, type MissPolicy } from "./tools/toolbench.js";
-export * from "./search/index.js";
-export { evalRealtime, readQueries, readAnswerDir, type AnswerFile, type RealtimeOptions } from "./eval/realtime.js";
-export { evalPass, evalPrefer, type PassResult, type PreferResult } from "./eval/judge.js";
-export { readToolBenchFile, ToolBenchDialogSchema, type ToolBenchDialog } from "./toolbench.js";
-export { scoreRecords, METRIC_KEYS, type Metrics, type ScoreRecord, type ScoreResult } from "./eval/score.js";
-export { evalSteps, type EvalStepsOptions, type EvalStepsResult } from "./eval/evaluate.js";
-export { evalEpisodes } from "./eval/episodes.js";
-export { evalMath, readMathFile, type EvalMathOptions, type EvalMathResult, type MathRow } from "./eval/math.js";
-export * as glpft from "./glpft/index.js";
+export { checkpointerFrom, closeCheckpointer, DEFAULT_CHECKPOINTS } from "./checkpoint.js";
+export { isApprovalRequest, pendingInterrupt, type ApprovePolicy, type ApprovalRequest, type ApprovalAnswer } from "./approval.js";
+export { UserError } from "./errors.js";
+// LangGraph's resume and interrupt vocabulary, so an app resumes a run without importing LangGraph itself.
+export { Command, INTERRUPT, isInterrupted, MemorySaver, type Interrupt } from "@langchain/langgraph";

@@ -18,9 +18,7 @@ export async function runScenario(script: Script, opts: GraphOptions & { instruc
   return { state, models, graph, config };
 }
 
-export const plan = (rationale: string, next: "caller" | "conclusion" | "give up") => `${rationale}\n Next: ${next}.`;
-export const call = (name: string, input: unknown) => `Action: ${name}\nAction Input: ${typeof input === "string" ? input : JSON.stringify(input)}`;
-export const roles = (state: AgentStateType) => state.turns.map((t) => t.from);
+export { plan, call, turnRoles as roles } from "../../src/testing.js";
 
 /** The turn roles of the demo task's τ: three tool calls, then the conclusion. */
 export const DEMO_TURN_ROLES = ["user", ...Array.from({ length: 3 }, () => ["assistant", "caller", "observation"]).flat(), "assistant", "conclusion"];

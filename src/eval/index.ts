@@ -1,0 +1,15 @@
+/**
+ * The paper's evaluations as a library (`alpha-umi/eval`): step-level scoring (Table 1), episodes, judged real-time
+ * evaluation (Table 2) and the math agent, over ToolBench-format data.
+ *
+ * @example
+ * import { scoreRecords } from "alpha-umi/eval";
+ * const { metrics } = scoreRecords(records); // plan_em, action_em, hallu_rate, easy_f1, hard_f1, f1, rouge
+ */
+export { readToolBenchFile, ToolBenchDialogSchema, type ToolBenchDialog } from "../toolbench.js";
+export { scoreRecords, METRIC_KEYS, type MetricKey, type Metrics, type ScoreRecord, type ScoreResult } from "./score.js";
+export { evalSteps, type EvalStepsOptions, type EvalStepsResult } from "./evaluate.js";
+export { evalEpisodes, runEpisode, type EvalEpisodesOptions, type EvalEpisodesResult, type EpisodeRow, type EpisodeRunOptions } from "./episodes.js";
+export { evalRealtime, readQueries, readAnswerDir, type AnswerFile, type RealtimeOptions, type RealtimeQuery, type RealtimeResult } from "./realtime.js";
+export { evalPass, evalPrefer, type JudgeOptions, type PassResult, type PreferResult } from "./judge.js";
+export { evalMath, readMathFile, type EvalMathOptions, type EvalMathResult, type MathItem, type MathRow } from "./math.js";
