@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { evalPass, evalPrefer } from "../eval/judge.js";
+import { evalPass, evalPrefer, type PassResult } from "../eval/judge.js";
 import { evalRealtime } from "../eval/realtime.js";
 import { UserError } from "../errors.js";
 import { codecSettings, contextOptions, missPolicy, positiveInt, userErrors, userModel, roleModelOptions, templateOptions } from "./options.js";
@@ -7,25 +7,26 @@ import { codecSettings, contextOptions, missPolicy, positiveInt, userErrors, use
 const out = (text: string) => process.stdout.write(text + "\n");
 const warn = (text: string) => process.stderr.write(`warning: ${text}\n`);
 const pct = (x: number) => (x * 100).toFixed(2);
+const pct1 = (x: number) => (x * 100).toFixed(1);
 
 function seedOption(v: string): number {
   if (!/^\d+$/.test(v)) throw new UserError(`--seed: expected a non-negative integer, got "${v}"`);
   return Number(v);
 }
 
-function toolbenchFile(tools: string): string {
-  if (!tools.startsWith("toolbench:") || tools.length === "toolbench:".length) throw new UserError(`--tools: expected toolbench:FILE, got "${tools}"`);
-  return tools.slice("toolbench:".length);
-}
-
 /** `eval realtime`, `eval pass` and `eval prefer`: the paper's Table 2. */
 export function registerRealtimeEval(evalCmd: Command): void {
   const realtime = roleModelOptions(
-    evalCmd.command("realtime").description("run every query live (ReAct chain or DFSDT search) on the ToolBench replay pack; one answer file per query, resumable"),
+    evalCmd
+      .command("realtime")
+      .description("run every query live (ReAct chain or DFSDT search) on the ToolBench replay pack or a StableToolBench tool environment; one answer file per query, resumable"),
     "run",
   )
-    .requiredOption("--tools <source>", "toolbench:FILE: the replay pack (ToolBench-format dialogs with the tools' documents)")
-    .option("--miss <policy>", "a call with no recorded answer: error, or simulate:SPEC (a model simulates the API)", "error")
+    .requiredOption(
+      "--tools <source>",
+      "toolbench:FILE (the replay pack: ToolBench-format dialogs) or toolenv:DIR[@URL|+cache:CACHE_DIR] (ToolBench's tools; calls to a StableToolBench server or answered from its tool_response_cache; each query runs on its api_list)",
+    )
+    .option("--miss <policy>", "a call with no recorded or cached answer: error, or simulate:SPEC (a model simulates the API)", "error")
     .option("--cache <dir>", "simulated answers are cached here (a rerun makes no model call for them)")
     .option("--search <kind>", "react or dfsdt", "react")
     .option("--beam <n>", "dfsdt: children per node", positiveInt("--beam"))
@@ -39,10 +40,11 @@ export function registerRealtimeEval(evalCmd: Command): void {
   contextOptions(realtime);
   realtime.action(async (o) => {
     if (o.search !== "react" && o.search !== "dfsdt") throw new UserError(`--search: unknown "${o.search}" (react or dfsdt)`);
+    const settings = await codecSettings(o);
     const r = await userErrors(() =>
       evalRealtime({
         data: o.data,
-        toolsFile: toolbenchFile(o.tools),
+        tools: o.tools,
         miss: missPolicy(o.miss, o.cache),
         search: { search: o.search, beam: o.beam, chainSteps: o.chainSteps, maxQueries: o.maxQueries },
         models: { planner: o.planner, caller: o.caller, summarizer: o.summarizer, backbone: o.backbone },
@@ -50,7 +52,7 @@ export function registerRealtimeEval(evalCmd: Command): void {
         out: o.out,
         concurrency: o.concurrency,
         limit: o.limit,
-        run: { ...codecSettings(o), maxSteps: o.maxSteps },
+        run: { ...settings, maxSteps: o.maxSteps },
         onAnswer: (a) => out(`${a.query_id}: ${a.answer_generation.finish_type} after ${a.answer_generation.query_count} queries (${a.answer_generation.model_calls} model calls)`),
       }),
     );
@@ -65,21 +67,37 @@ export function registerRealtimeEval(evalCmd: Command): void {
 
   evalCmd
     .command("pass")
-    .description("judge an eval realtime directory: pass rate (ToolEval, seeded coin on Unsure) and solvable pass rate (mean ± std); writes DIR/pass.json")
-    .argument("<dir>", "answer directory written by eval realtime")
-    .requiredOption("--judge <spec>", "judge model (ollama:MODEL[@URL], replay:PATH, …)")
+    .description(
+      "judge eval realtime directories: pass rate (ToolEval, seeded coin on Unsure) and solvable pass rate (mean ± std), then SoPR per query file as StableToolBench's tables; writes DIR/pass.json",
+    )
+    .argument("<dirs...>", "answer directories written by eval realtime (one per query file: G1_instruction, G1_category, …)")
+    .requiredOption("--judge <spec>", "judge model (ollama:MODEL[@URL], openai:MODEL@BASE_URL, llama:PATH.gguf, replay:PATH, …)")
     .option("--times <n>", "judge samples per query", positiveInt("--times"), 4)
     .option("--seed <n>", "seed of the Unsure coin", seedOption, 0)
     .option("--json", "print the result as JSON")
-    .action(async (dir: string, o) => {
-      const r = await userErrors(() => evalPass(dir, { judge: userModel(o.judge, "--judge"), times: o.times, seed: o.seed, onWarning: warn }));
+    .action(async (dirs: string[], o) => {
+      const judge = userModel(o.judge, "--judge");
+      const results: Array<{ dir: string; r: PassResult }> = [];
+      for (const dir of dirs) results.push({ dir, r: await userErrors(() => evalPass(dir, { judge, times: o.times, seed: o.seed, onWarning: warn })) });
+      const groups = results.flatMap(({ r }) => r.groups);
+      const average = groups.reduce((sum, g) => sum + g.solvablePassRate.mean, 0) / groups.length;
       if (o.json) {
-        out(JSON.stringify({ passRate: r.passRate, solvablePassRate: r.solvablePassRate, judgeCalls: r.judgeCalls }));
+        const one = ({ r }: { r: PassResult }) => ({ passRate: r.passRate, solvablePassRate: r.solvablePassRate, judgeCalls: r.judgeCalls });
+        out(JSON.stringify(results.length === 1 ? { ...one(results[0]!), groups } : { dirs: results.map((x) => ({ dir: x.dir, ...one(x) })), groups, averageSoPR: average }));
         return;
       }
-      out(`pass rate ${pct(r.passRate)}% over ${r.queries.length} queries (${r.times} judge samples each, seed ${r.seed})`);
-      out(`solvable pass rate ${pct(r.solvablePassRate.mean)}% ± ${pct(r.solvablePassRate.std)} (runs: ${r.solvablePassRate.runs.map(pct).join(", ")})`);
-      out(`${r.judgeCalls} judge calls; written to ${dir}/pass.json`);
+      for (const { dir, r } of results) {
+        if (results.length > 1) out(`${dir}:`);
+        out(`pass rate ${pct(r.passRate)}% over ${r.queries.length} queries (${r.times} judge samples each, seed ${r.seed})`);
+        out(`solvable pass rate ${pct(r.solvablePassRate.mean)}% ± ${pct(r.solvablePassRate.std)} (runs: ${r.solvablePassRate.runs.map(pct).join(", ")})`);
+        out(`${r.judgeCalls} judge calls; written to ${dir}/pass.json`);
+      }
+      // StableToolBench's tables: one column per test set, SoPR in % with one decimal, ± the std over judge runs.
+      const width = Math.max(7, ...groups.map((g) => g.group.length));
+      out(`SoPR per query file (mean ± std over ${o.times} judge runs, %):`);
+      out(`  ${"group".padEnd(width)}  queries  SoPR`);
+      for (const g of groups) out(`  ${g.group.padEnd(width)}  ${String(g.queries).padStart(7)}  ${pct1(g.solvablePassRate.mean)} ± ${pct1(g.solvablePassRate.std)}`);
+      out(`  ${"average".padEnd(width)}  ${"".padStart(7)}  ${pct1(average)}`);
     });
 
   evalCmd

@@ -4,7 +4,7 @@
  * replies are read strictly (an unparsable reply is asked again, then counted as Unsure with a warning).
  */
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { contentText, type RoleModel } from "../models/generate.js";
 import {
   judgeAnswerPrompt,
@@ -75,17 +75,35 @@ export interface PassSample {
 
 export interface QueryPass {
   query_id: string;
+  /** The query file the answer came from (`G1_instruction`); the directory's name for answers that name none. */
+  group: string;
   passed: boolean;
   passes: number;
   fails: number;
   samples: PassSample[];
 }
 
+export interface SolvablePassRate {
+  mean: number;
+  std: number;
+  runs: number[];
+}
+
+/** One query file's rates, as StableToolBench's tables report each test set (G1_instruction, G1_category, …). */
+export interface GroupPass {
+  group: string;
+  queries: number;
+  passRate: number;
+  solvablePassRate: SolvablePassRate;
+}
+
 export interface PassResult {
   queries: QueryPass[];
   passRate: number;
   /** StableToolBench's SoPR: per judge run the mean answer score (Solved 1, Unsure 0.5, Unsolved 0), then mean and std. */
-  solvablePassRate: { mean: number; std: number; runs: number[] };
+  solvablePassRate: SolvablePassRate;
+  /** The same per query file, in the order they first appear. */
+  groups: GroupPass[];
   judgeCalls: number;
   times: number;
   seed: number;
@@ -124,6 +142,13 @@ const mean = (xs: readonly number[]) => (xs.length ? xs.reduce((s, x) => s + x, 
 /** Population standard deviation (numpy's default), as StableToolBench reports it. */
 const std = (xs: readonly number[]) => Math.sqrt(mean(xs.map((x) => (x - mean(xs)) ** 2)));
 
+const passRateOf = (queries: readonly QueryPass[]) => mean(queries.map((q) => (q.passed ? 1 : 0)));
+
+function solvablePassRateOf(queries: readonly QueryPass[], times: number): SolvablePassRate {
+  const runs = Array.from({ length: times }, (_, s) => mean(queries.map((q) => SCORE[q.samples[s]!.answerStatus])));
+  return { mean: mean(runs), std: std(runs), runs };
+}
+
 /**
  * Judge the answers of an `eval realtime` directory: pass rate and solvable pass rate. The result is also written to
  * `DIR/pass.json`, which `eval prefer` and `eval report` read.
@@ -141,13 +166,17 @@ export async function evalPass(dir: string, opts: JudgeOptions): Promise<PassRes
     for (let s = 0; s < times; s++) samples.push(await judgeSample(j, a, s, seed));
     const passes = samples.filter((x) => x.passed).length;
     const fails = samples.length - passes;
-    queries.push({ query_id: a.query_id, passed: passes >= fails, passes, fails, samples });
+    queries.push({ query_id: a.query_id, group: a.group ?? (basename(dir.replace(/[\\/]+$/, "")) || dir), passed: passes >= fails, passes, fails, samples });
   }
-  const runs = Array.from({ length: times }, (_, s) => mean(queries.map((q) => SCORE[q.samples[s]!.answerStatus])));
+  const groups = [...new Set(queries.map((q) => q.group))].map((group) => {
+    const qs = queries.filter((q) => q.group === group);
+    return { group, queries: qs.length, passRate: passRateOf(qs), solvablePassRate: solvablePassRateOf(qs, times) };
+  });
   const result: PassResult = {
     queries,
-    passRate: mean(queries.map((q) => (q.passed ? 1 : 0))),
-    solvablePassRate: { mean: mean(runs), std: std(runs), runs },
+    passRate: passRateOf(queries),
+    solvablePassRate: solvablePassRateOf(queries, times),
+    groups,
     judgeCalls: j.calls,
     times,
     seed,

@@ -1,11 +1,12 @@
 /**
  * `eval realtime`: the paper's Table 2 runs. Every query of a ToolBench query file is run live (ReAct chain or DFSDT
- * search) over the ToolBench replay pack (with simulated APIs on a miss), and one answer file per query is written in
+ * search) over the ToolBench replay pack or ToolBench's tool environment (a StableToolBench server, or its cache with
+ * simulated APIs on a miss), and one answer file per query is written in
  * ToolBench's answer format. Resumable: a query with an answer file is skipped; a query whose run was killed resumes
  * from its thread in `checkpoints.sqlite` (a search replays its tree, no completed tool call runs again).
  */
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { z } from "zod";
 import { checkpointerFrom } from "../checkpoint.js";
 import type { Role, RoleModel } from "../models/generate.js";
@@ -13,13 +14,22 @@ import { runAgent, type RunOptions } from "../run.js";
 import type { SearchNode, SearchOptions } from "../search/index.js";
 import type { ToolDoc, Turn } from "../state.js";
 import { readToolBenchFile } from "../toolbench.js";
+import type { ToolSpec } from "../tools/spec.js";
 import { toolbenchReplayTools, type MissPolicy } from "../tools/toolbench.js";
+import { openToolEnv, type ApiRef } from "../tools/toolenv.js";
 import { parseJsonFile } from "./records.js";
 import { runPool } from "./runner.js";
 
+const QueryIdSchema = z.union([z.string(), z.number()]).optional();
 const QuerySchema = z.union([
-  z.object({ query: z.string().min(1), query_id: z.union([z.string(), z.number()]).optional(), tools: z.array(z.string()).optional() }),
-  z.object({ instruction: z.string().min(1), query_id: z.union([z.string(), z.number()]).optional(), tools: z.array(z.object({ Name: z.string() })) }),
+  // ToolBench's and StableToolBench's query files (G1/G2/G3 instruction and solvable queries); other keys are ignored.
+  z.object({
+    query: z.string().min(1),
+    query_id: QueryIdSchema,
+    api_list: z.array(z.object({ category_name: z.string().min(1), tool_name: z.string().min(1), api_name: z.string().min(1) })).min(1),
+  }),
+  z.object({ query: z.string().min(1), query_id: QueryIdSchema, tools: z.array(z.string()).optional() }),
+  z.object({ instruction: z.string().min(1), query_id: QueryIdSchema, tools: z.array(z.object({ Name: z.string() })) }),
 ]);
 
 export interface RealtimeQuery {
@@ -27,11 +37,14 @@ export interface RealtimeQuery {
   query: string;
   /** The tool names this query may use (all of the pack when the file names none). */
   tools?: string[];
+  /** ToolBench's `api_list`: the APIs of a tool environment this query runs on. */
+  apis?: ApiRef[];
 }
 
 /**
- * Read a query file: `[{query, query_id?, tools?: [NAME…]}]`, or ToolBench-format dialogs (`instruction` and `tools`
- * documents). Ids default to the record's position; errors name the file and record.
+ * Read a query file: ToolBench's `[{query, query_id, api_list: [{category_name, tool_name, api_name}], …}]`,
+ * `[{query, query_id?, tools?: [NAME…]}]`, or ToolBench-format dialogs (`instruction` and `tools` documents). Ids
+ * default to the record's position; errors name the file and record.
  */
 export function readQueries(path: string): RealtimeQuery[] {
   let text: string;
@@ -45,12 +58,13 @@ export function readQueries(path: string): RealtimeQuery[] {
   const seen = new Set<string>();
   return data.map((d, i) => {
     const r = QuerySchema.safeParse(d);
-    if (!r.success) throw new Error(`${path}: record ${i}: expected {query, query_id?, tools?: [names]} or a ToolBench dialog {instruction, tools}`);
+    if (!r.success) throw new Error(`${path}: record ${i}: expected a ToolBench query {query, query_id, api_list: [{category_name, tool_name, api_name}]}, {query, query_id?, tools?: [names]} or a ToolBench dialog {instruction, tools}`);
     const v = r.data;
     const id = String(v.query_id ?? i);
     if (!/^[A-Za-z0-9_.-]+$/.test(id)) throw new Error(`${path}: record ${i}: query_id "${id}" must be letters, digits, _ . or -`);
     if (seen.has(id)) throw new Error(`${path}: record ${i}: query_id "${id}" appears twice`);
     seen.add(id);
+    if ("api_list" in v) return { id, query: v.query, apis: v.api_list };
     if ("query" in v) return { id, query: v.query, ...(v.tools ? { tools: v.tools } : {}) };
     return { id, query: v.instruction, tools: v.tools.map((t) => t.Name) };
   });
@@ -59,6 +73,8 @@ export function readQueries(path: string): RealtimeQuery[] {
 /** One query's result, in ToolBench's answer format (`answer_generation`), plus the tree of a search. */
 export interface AnswerFile {
   query_id: string;
+  /** The query file's name without `.json` (`G1_instruction`): the group `eval pass` reports SoPR by. */
+  group?: string;
   query: string;
   available_tools: ToolDoc[];
   answer_generation: {
@@ -79,8 +95,11 @@ export interface AnswerFile {
 
 export interface RealtimeOptions {
   data: string;
-  /** The ToolBench-format file of the replay pack. */
-  toolsFile: string;
+  /**
+   * `toolbench:FILE` (the replay pack: ToolBench-format dialogs) or `toolenv:DIR[@URL|+cache:CACHE_DIR]` (ToolBench's
+   * tool environment through a StableToolBench server or its response cache; each query runs on its own `api_list`).
+   */
+  tools: string;
   miss?: MissPolicy;
   search: SearchOptions;
   models: Partial<Record<Role, string | RoleModel>>;
@@ -120,15 +139,41 @@ function modelTurns(turns: readonly Turn[]): number {
 }
 
 /**
+ * Each query's tools, all resolved before any run starts (a query naming a tool or API the source lacks fails here):
+ * a pack's tools named by the query (all of them when it names none), or a tool environment's APIs of its `api_list`.
+ */
+async function queryTools(opts: RealtimeOptions, queries: readonly RealtimeQuery[]): Promise<(q: RealtimeQuery) => ToolSpec[]> {
+  const at = opts.tools.indexOf(":");
+  const [kind, value] = [opts.tools.slice(0, Math.max(at, 0)), opts.tools.slice(at + 1)];
+  if (kind === "toolbench" && value) {
+    const pack = toolbenchReplayTools(readToolBenchFile(value), value, { miss: opts.miss });
+    for (const q of queries) {
+      if (q.apis) throw new Error(`${opts.data}: query ${q.id} has an api_list: run ToolBench query files on a tool environment (--tools toolenv:DIR…)`);
+      for (const name of q.tools ?? []) if (!pack.some((t) => t.doc.Name === name)) throw new Error(`${opts.data}: query ${q.id} names tool "${name}", which ${value} does not document`);
+    }
+    return (q) => (q.tools ? pack.filter((t) => q.tools!.includes(t.doc.Name)) : pack);
+  }
+  if (kind === "toolenv" && value) {
+    const env = await openToolEnv(value, opts.miss);
+    const byQuery = new Map<string, ToolSpec[]>();
+    for (const q of queries) {
+      if (!q.apis) throw new Error(`${opts.data}: query ${q.id} has no api_list (a toolenv: source runs each query on its own api_list)`);
+      byQuery.set(q.id, env.forApiList(q.apis, `${opts.data}: query ${q.id}`));
+    }
+    return (q) => byQuery.get(q.id)!;
+  }
+  throw new Error(`--tools: expected toolbench:FILE or toolenv:DIR[@URL|+cache:CACHE_DIR], got "${opts.tools}"`);
+}
+
+/**
  * Run every query not yet answered in `out`, at most `concurrency` at a time, writing each answer file as it finishes.
  *
- * @example await evalRealtime({ data: "queries.json", toolsFile: "tools.json", search: { search: "dfsdt" }, models, out: "runs/dfsdt" })
+ * @example await evalRealtime({ data: "G1_instruction.json", tools: "toolenv:toolenv/tools@http://127.0.0.1:8080", search: { search: "dfsdt" }, models, out: "runs/G1_instruction" })
  */
 export async function evalRealtime(opts: RealtimeOptions): Promise<RealtimeResult> {
   const queries = readQueries(opts.data).slice(0, opts.limit);
-  const pack = toolbenchReplayTools(readToolBenchFile(opts.toolsFile), opts.toolsFile, { miss: opts.miss });
-  for (const q of queries)
-    for (const name of q.tools ?? []) if (!pack.some((t) => t.doc.Name === name)) throw new Error(`${opts.data}: query ${q.id} names tool "${name}", which ${opts.toolsFile} does not document`);
+  const toolsOf = await queryTools(opts, queries);
+  const group = basename(opts.data).replace(/\.json$/i, "");
   mkdirSync(opts.out, { recursive: true });
   const checkpointer = checkpointerFrom(join(opts.out, "checkpoints.sqlite"));
   const answers = new Map<string, AnswerFile>();
@@ -142,7 +187,7 @@ export async function evalRealtime(opts: RealtimeOptions): Promise<RealtimeResul
   });
   const dfsdt = opts.search.search === "dfsdt";
   await runPool(todo, opts.concurrency ?? 1, async (q) => {
-    const tools = q.tools ? pack.filter((t) => q.tools!.includes(t.doc.Name)) : pack;
+    const tools = toolsOf(q);
     const threadId = `realtime-${q.id}`;
     // A ReAct thread that exists is resumed as is: its instruction would otherwise be read as a follow-up question.
     const started = !dfsdt && (await checkpointer.getTuple({ configurable: { thread_id: threadId, checkpoint_ns: "" } })) !== undefined;
@@ -164,6 +209,7 @@ export async function evalRealtime(opts: RealtimeOptions): Promise<RealtimeResul
       const answered = r.search ? r.search.finishType === "give_answer" : r.state.status.status === "finished";
       const file: AnswerFile = {
         query_id: q.id,
+        group,
         query: q.query,
         available_tools: tools.map((t) => t.doc),
         answer_generation: {

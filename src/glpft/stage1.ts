@@ -2,6 +2,7 @@ import { existsSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
 import { UserError } from "../errors.js";
+import { pyHead, pyTail } from "../protocol/pystr.js";
 import type { ToolDoc } from "../state.js";
 import { describeWhere, readJsonFile, type SkipLog, type Where } from "./io.js";
 import { ChainMessageSchema, checkRecord, type ChainMessage, type Stage1Record } from "./records.js";
@@ -89,17 +90,4 @@ function toToolDoc(f: ToolBenchFunction, at: (field: string) => string): ToolDoc
     input[arg] = spec.description === undefined ? spec.type : spec.type + ", " + pyTail(spec.description, 256);
   }
   return { Name: pyTail(f.name, 64), function: pyHead(f.description, 256), input };
-}
-
-// Python slices count code points, JavaScript's count UTF-16 units: they differ only when a surrogate pair is present.
-const SURROGATE = /[\ud800-\udfff]/;
-
-/** Python's `s[:n]`. */
-function pyHead(s: string, n: number): string {
-  return SURROGATE.test(s) ? Array.from(s).slice(0, n).join("") : s.slice(0, n);
-}
-
-/** Python's `s[-n:]`. */
-function pyTail(s: string, n: number): string {
-  return SURROGATE.test(s) ? Array.from(s).slice(-n).join("") : s.slice(-n);
 }

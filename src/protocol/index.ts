@@ -11,3 +11,4 @@ export * from "./budget.js";
 export * from "./diversity.js";
 export * from "./realtime.js";
 export * from "./math.js";
+export * from "./pyrepr.js";

@@ -53,7 +53,7 @@ export class PyFloat {
 }
 
 /** Python's float repr: the shortest digits (as JS), fixed notation for exponents -4..15, else `d.ddde±XX`. */
-function pyFloatRepr(n: number): string {
+export function pyFloatRepr(n: number): string {
   if (!Number.isFinite(n)) return pyNumber(n);
   const [mantissa, exp] = n.toExponential().split("e") as [string, string];
   const e = Number(exp);

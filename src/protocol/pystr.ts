@@ -40,3 +40,16 @@ export function pySplitWhitespace(s: string): string[] {
   if (start >= 0) out.push(s.slice(start));
   return out;
 }
+
+// Python slices count code points, JavaScript's count UTF-16 units: they differ only when a surrogate pair is present.
+const SURROGATE = /[\ud800-\udfff]/;
+
+/** Python's `s[:n]`. */
+export function pyHead(s: string, n: number): string {
+  return SURROGATE.test(s) ? Array.from(s).slice(0, n).join("") : s.slice(0, n);
+}
+
+/** Python's `s[-n:]`. */
+export function pyTail(s: string, n: number): string {
+  return SURROGATE.test(s) ? Array.from(s).slice(-n).join("") : s.slice(-n);
+}

@@ -105,7 +105,7 @@ export async function executeCall(tools: readonly ToolSpec[], action: string, ac
       else opts.signal?.addEventListener("abort", onAbort, { once: true });
     });
     stopped.catch(() => undefined);
-    const result = await Promise.race([Promise.resolve().then(() => tool.run(args as Record<string, unknown>, { signal: controller.signal })), stopped]);
+    const result = await Promise.race([Promise.resolve().then(() => tool.run(args as Record<string, unknown>, { signal: controller.signal, input: actionInput })), stopped]);
     return { ok: true, observation: resultObservation(result, opts) };
   } catch (e) {
     if (isBubbleUp(e)) throw e;

@@ -9,9 +9,10 @@ import { openLangChainTools } from "./langchain.js";
 import { openMcpTools } from "./mcp.js";
 import { openOpenApiTools } from "./openapi.js";
 import { openPythonTool } from "./python.js";
+import { openToolEnvTools } from "./toolenv.js";
 import { checkUniqueNames, type ToolSet, type ToolSpec } from "./spec.js";
 
-const SOURCES = "demo, python, toolbench:FILE, module:PATH, mcp:CONFIG.json, openapi:SPEC.json[@BASE_URL] or langchain:MODULE#Export";
+const SOURCES = "demo, python, toolbench:FILE, toolenv:DIR[@URL|+cache:DIR], module:PATH, mcp:CONFIG.json, openapi:SPEC.json[@BASE_URL] or langchain:MODULE#Export";
 
 const fixed = (tools: ToolSpec[]): ToolSet => ({ tools, close: async () => undefined });
 
@@ -20,13 +21,14 @@ const fixed = (tools: ToolSpec[]): ToolSet => ({ tools, close: async () => undef
  * - `demo` — the built-in offline demo world;
  * - `python` — the sandboxed Python interpreter (pyodide) of the math agent;
  * - `toolbench:FILE` — the replay pack over a ToolBench-format file;
+ * - `toolenv:DIR[@URL|+cache:CACHE_DIR]` — ToolBench's tool environment, called through a StableToolBench server or its cache;
  * - `module:PATH` — a JS/TS module exporting LangChain tools or tool specs (default export or named exports, arrays allowed);
  * - `mcp:CONFIG.json` — the tools of the MCP servers in an `mcpServers` config (started now, stopped by `close()`);
  * - `openapi:SPEC.json[@BASE_URL]` — the operations of an OpenAPI service (or a config file naming the spec);
  * - `langchain:MODULE#Export` — LangChain tools exported by a module or package (a tool, an array, a class or a factory).
  */
 export interface ToolSourceOptions {
-  /** What a `toolbench:` source does with a call it has no recorded answer for (default: a clear error). */
+  /** What a `toolbench:` or `toolenv:` source does with a call it has no recorded answer for (default: a clear error). */
   miss?: MissPolicy;
 }
 
@@ -37,6 +39,7 @@ export async function loadToolSource(source: string, opts: ToolSourceOptions = {
   const kind = at > 0 ? source.slice(0, at) : "";
   const value = source.slice(at + 1);
   if (kind === "toolbench") return fixed(toolbenchReplayTools(readToolBenchFile(value), value, { miss: opts.miss }));
+  if (kind === "toolenv") return openToolEnvTools(value, opts.miss);
   if (kind === "module") return fixed(await loadModuleTools(value));
   if (kind === "mcp") return openMcpTools(value);
   if (kind === "openapi") return openOpenApiTools(value);

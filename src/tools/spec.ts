@@ -6,7 +6,8 @@ export interface ToolSpec {
   doc: ToolDoc;
   /** Validates the parsed arguments before `run`; a failure becomes an error observation. */
   schema?: z.ZodType<Record<string, unknown>>;
-  run(args: Record<string, unknown>, ctx: { signal: AbortSignal }): unknown;
+  /** `ctx.input` is the Action Input as the caller wrote it (for tools keyed by its exact text, as StableToolBench's cache). */
+  run(args: Record<string, unknown>, ctx: { signal: AbortSignal; input?: string }): unknown;
   /**
    * Safe to run twice with the same arguments (a lookup, a PUT of the same value). A worker that takes over a thread
    * whose call was in flight when the previous worker died runs it again only then; otherwise the planner is told it

@@ -92,6 +92,27 @@ async function simulate(model: RoleModel, doc: ToolDoc, args: string, examples: 
 }
 
 /**
+ * A call no recorded answer covers, under the `simulate` policy: the answer its cache holds for these arguments, else the
+ * model's (then cached), else StableToolBench's failure observation.
+ */
+export async function simulateMiss(
+  miss: Extract<MissPolicy, { kind: "simulate" }>,
+  doc: ToolDoc,
+  argsKey: string,
+  examples: readonly ApiExample[],
+  signal: AbortSignal,
+): Promise<string> {
+  const cache = miss.cacheDir ? new ApiCache(miss.cacheDir) : undefined;
+  const cached = cache?.get(doc.Name, argsKey);
+  if (cached !== undefined) return cached;
+  const cachedExamples = Object.entries(cache?.entries(doc.Name) ?? {}).map(([a, r]) => ({ arguments: a, response: r }));
+  const answer = await simulate(miss.model, doc, argsKey, [...examples, ...cachedExamples], signal);
+  if (answer === null) return SIMULATION_FAILED;
+  cache?.put(doc.Name, argsKey, answer);
+  return answer;
+}
+
+/**
  * The ToolBench replay pack (StableToolBench's cache idea): a call is answered with the observation recorded in the
  * file for the same tool name and equal JSON arguments; a miss follows `miss` (default: a clear error).
  * With `inOrder` (one dialog's episode replay), a call recorded several times gets its observations in recorded order,
@@ -120,7 +141,6 @@ export function toolbenchReplayTools(
     });
   }
   const miss = opts.miss ?? { kind: "error" };
-  const cache = miss.kind === "simulate" && miss.cacheDir ? new ApiCache(miss.cacheDir) : undefined;
   return [...docs.values()].map((doc) => ({
     doc,
     run: async (args: Record<string, unknown>, ctx: { signal: AbortSignal }) => {
@@ -133,13 +153,7 @@ export function toolbenchReplayTools(
         return hits[Math.min(n, hits.length - 1)]!;
       }
       if (miss.kind === "error") throw new Error(`no recorded response in ${source} for ${doc.Name} with arguments ${JSON.stringify(args)}`);
-      const cached = cache?.get(doc.Name, argsKey);
-      if (cached !== undefined) return cached;
-      const cachedExamples = Object.entries(cache?.entries(doc.Name) ?? {}).map(([a, r]) => ({ arguments: a, response: r }));
-      const answer = await simulate(miss.model, doc, argsKey, [...(examples.get(doc.Name) ?? []), ...cachedExamples], ctx.signal);
-      if (answer === null) return SIMULATION_FAILED;
-      cache?.put(doc.Name, argsKey, answer);
-      return answer;
+      return simulateMiss(miss, doc, argsKey, examples.get(doc.Name) ?? [], ctx.signal);
     },
   }));
 }

@@ -148,7 +148,7 @@ describe("alpha-umi eval realtime → pass → prefer → report", () => {
     // The ReAct reference run through the library (the same code the CLI calls).
     const ollama = (model: string, role: "planner" | "caller" | "summarizer") => new OllamaRawModel({ model, host: fake.url, role });
     const models = { planner: ollama("P", "planner"), caller: ollama("C", "caller"), summarizer: ollama("S", "summarizer") };
-    const r = await evalRealtime({ data: queries, toolsFile: join(work, "tools.json"), search: { search: "react" }, models, out: react });
+    const r = await evalRealtime({ data: queries, tools: `toolbench:${join(work, "tools.json")}`, search: { search: "react" }, models, out: react });
     expect(r.failures).toEqual([]);
     expect(JSON.parse(readFileSync(join(react, "q1.json"), "utf8")).answer_generation.finish_type).toBe("give_up");
     // A rerun skips the answered queries: no model call.
