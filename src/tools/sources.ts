@@ -6,9 +6,6 @@ import { toolbenchReplayTools, type MissPolicy } from "./toolbench.js";
 import { readToolBenchFile } from "../toolbench.js";
 import { fromLangChainTool, isLangChainTool, isToolSpec } from "./adapters.js";
 import { openLangChainTools } from "./langchain.js";
-import { openMcpTools } from "./mcp.js";
-import { openOpenApiTools } from "./openapi.js";
-import { openPythonTool } from "./python.js";
 import { openToolEnvTools } from "./toolenv.js";
 import { checkUniqueNames, type ToolSet, type ToolSpec } from "./spec.js";
 
@@ -32,17 +29,18 @@ export interface ToolSourceOptions {
   miss?: MissPolicy;
 }
 
+// MCP, OpenAPI and pyodide load when a source names them, so that importing alpha-umi does not load them.
 export async function loadToolSource(source: string, opts: ToolSourceOptions = {}): Promise<ToolSet> {
   if (source === "demo") return fixed(demoTools());
-  if (source === "python") return openPythonTool();
+  if (source === "python") return (await import("./python.js")).openPythonTool();
   const at = source.indexOf(":");
   const kind = at > 0 ? source.slice(0, at) : "";
   const value = source.slice(at + 1);
   if (kind === "toolbench") return fixed(toolbenchReplayTools(readToolBenchFile(value), value, { miss: opts.miss }));
   if (kind === "toolenv") return openToolEnvTools(value, opts.miss);
   if (kind === "module") return fixed(await loadModuleTools(value));
-  if (kind === "mcp") return openMcpTools(value);
-  if (kind === "openapi") return openOpenApiTools(value);
+  if (kind === "mcp") return (await import("./mcp.js")).openMcpTools(value);
+  if (kind === "openapi") return (await import("./openapi.js")).openOpenApiTools(value);
   if (kind === "langchain") return fixed(await openLangChainTools(value));
   throw new Error(`tool source "${source}": expected ${SOURCES}`);
 }
