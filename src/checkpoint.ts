@@ -1,13 +1,21 @@
 import { existsSync, mkdirSync } from "node:fs";
+import { createRequire } from "node:module";
 import { userInfo } from "node:os";
 import { dirname, resolve } from "node:path";
-import { MemorySaver, type BaseCheckpointSaver, type CheckpointTuple } from "@langchain/langgraph";
+import { BaseCheckpointSaver, MemorySaver, type CheckpointTuple } from "@langchain/langgraph";
 import type { Checkpoint, CheckpointListOptions, CheckpointMetadata, ChannelVersions, PendingWrite } from "@langchain/langgraph-checkpoint";
-import { PostgresSaver } from "@langchain/langgraph-checkpoint-postgres";
+import type { PostgresSaver } from "@langchain/langgraph-checkpoint-postgres";
 import { SqliteSaver } from "@langchain/langgraph-checkpoint-sqlite";
 import type { RunnableConfig } from "@langchain/core/runnables";
-import pg, { type Pool } from "pg";
+import type { Pool } from "pg";
 import { UserError } from "./errors.js";
+
+// node-postgres loads with the first Postgres location, not with alpha-umi (it is CommonJS: require returns what import would).
+const pg = {
+  get Pool(): typeof Pool {
+    return (createRequire(import.meta.url)("pg") as { Pool: typeof Pool }).Pool;
+  },
+};
 
 export const DEFAULT_CHECKPOINTS = ".alpha-umi/checkpoints.sqlite";
 
@@ -62,53 +70,59 @@ export async function underAdvisoryLock<T>(pool: Pool, key: string, fn: () => Pr
 }
 
 /**
- * PostgresSaver that creates its schema and tables on first use, once per process, under a Postgres advisory lock so
- * that several processes starting at once (servers, workers) do not race on `CREATE SCHEMA` or the migrations table.
+ * A Postgres checkpointer that creates its schema and tables on first use, once per process, under a Postgres advisory
+ * lock so that several processes starting at once (servers, workers) do not race on `CREATE SCHEMA` or the migrations
+ * table. It hands every read and write to LangGraph's PostgresSaver, loaded then too: an app that never names a
+ * Postgres location never loads it.
  */
-export class AutoSetupPostgresSaver extends PostgresSaver {
+export class AutoSetupPostgresSaver extends BaseCheckpointSaver {
   readonly schema: string;
-  private ready?: Promise<void>;
+  private saver?: Promise<PostgresSaver>;
 
   constructor(
     readonly pgPool: Pool,
     schema: string,
   ) {
-    super(pgPool, undefined, { schema });
+    super();
     this.schema = schema;
   }
 
   /** Idempotent and concurrency-safe; every read and write waits for it. */
-  override setup(): Promise<void> {
-    this.ready ??= underAdvisoryLock(this.pgPool, `alpha-umi-setup:${this.schema}`, () => super.setup()).catch((err: unknown) => {
-      this.ready = undefined; // a later call may succeed (the server came up)
+  async setup(): Promise<void> {
+    await this.ready();
+  }
+
+  private ready(): Promise<PostgresSaver> {
+    this.saver ??= (async () => {
+      const { PostgresSaver } = await import("@langchain/langgraph-checkpoint-postgres");
+      const saver = new PostgresSaver(this.pgPool, undefined, { schema: this.schema });
+      await underAdvisoryLock(this.pgPool, `alpha-umi-setup:${this.schema}`, () => saver.setup());
+      return saver;
+    })().catch((err: unknown) => {
+      this.saver = undefined; // a later call may succeed (the server came up)
       throw err;
     });
-    return this.ready;
+    return this.saver;
   }
 
   override async getTuple(config: RunnableConfig): Promise<CheckpointTuple | undefined> {
-    await this.setup();
-    return super.getTuple(config);
+    return (await this.ready()).getTuple(config);
   }
 
   override async *list(config: RunnableConfig, options?: CheckpointListOptions): AsyncGenerator<CheckpointTuple> {
-    await this.setup();
-    yield* super.list(config, options);
+    yield* (await this.ready()).list(config, options);
   }
 
   override async put(config: RunnableConfig, checkpoint: Checkpoint, metadata: CheckpointMetadata, newVersions: ChannelVersions): Promise<RunnableConfig> {
-    await this.setup();
-    return super.put(config, checkpoint, metadata, newVersions);
+    return (await this.ready()).put(config, checkpoint, metadata, newVersions);
   }
 
   override async putWrites(config: RunnableConfig, writes: PendingWrite[], taskId: string): Promise<void> {
-    await this.setup();
-    return super.putWrites(config, writes, taskId);
+    return (await this.ready()).putWrites(config, writes, taskId);
   }
 
   override async deleteThread(threadId: string): Promise<void> {
-    await this.setup();
-    return super.deleteThread(threadId);
+    return (await this.ready()).deleteThread(threadId);
   }
 
   /** Whether the checkpoint tables exist (without creating them: readers must not invent an empty store). */
@@ -126,7 +140,7 @@ export class AutoSetupPostgresSaver extends PostgresSaver {
     return rows.map((r) => r.thread_id);
   }
 
-  override async end(): Promise<void> {
+  async end(): Promise<void> {
     await this.pgPool.end();
   }
 }
