@@ -3,15 +3,16 @@
  * resume), on `@langchain/langgraph-api`'s embeddable server with Postgres for checkpoints and threads. The process keeps
  * no state of its own, so any number of them can serve one database behind a load balancer.
  */
-import { AsyncLocalStorage } from "node:async_hooks";
 import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
 import { createEmbedServer } from "@langchain/langgraph-api/experimental/embed";
 import type { ApprovePolicy } from "../approval.js";
-import { AutoSetupPostgresSaver, checkpointerFrom, isPostgresLocation, redact } from "../checkpoint.js";
+import { AutoSetupPostgresSaver, checkpointerFrom, isPostgresLocation, postgresPool, redact } from "../checkpoint.js";
 import { UserError } from "../errors.js";
 import { createAlphaUmiGraph, createSingleLlmGraph } from "../graph.js";
 import type { ToolSpec } from "../tools/spec.js";
+import { withThreadApi } from "./api.js";
+import { withSubgraphMessages } from "./stream.js";
 import { PostgresThreads, ThreadNotFound } from "./threads.js";
 
 export interface ServeOptions {
@@ -24,25 +25,8 @@ export interface ServeOptions {
   host?: string;
 }
 
-/** The `config.configurable` of the run request being served (see withRunConfigurable). */
-const runConfigurable = new AsyncLocalStorage<Record<string, unknown>>();
-
-/**
- * The embeddable server builds a run's config with its own `configurable` (run, thread and graph ids) in place of the
- * request's, dropping what the client set (models, templates, approve…). This puts the request's keys back, under the
- * server's own ones.
- */
-function withRunConfigurable<G extends object>(graph: G): G {
-  return new Proxy(graph, {
-    get(target, prop) {
-      const value = Reflect.get(target, prop) as unknown;
-      if (typeof value !== "function") return value;
-      if (prop !== "streamEvents") return value.bind(target);
-      return (input: unknown, options: { configurable?: Record<string, unknown> }, ...rest: unknown[]) =>
-        value.call(target, input, { ...options, configurable: { ...runConfigurable.getStore(), ...options.configurable } }, ...rest);
-    },
-  });
-}
+/** Runs one server streams at once; more wait for a lease connection. */
+const MAX_RUNNING = 64;
 
 export interface RunningServer {
   url: string;
@@ -60,23 +44,16 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
   if (!isPostgresLocation(o.checkpoints))
     throw new UserError(`--checkpoints ${redact(o.checkpoints)}: serve needs postgres://… (threads must outlive the process and be shared by every server)`);
   const checkpointer = checkpointerFrom(o.checkpoints) as AutoSetupPostgresSaver;
-  const threads = new PostgresThreads(checkpointer.pgPool, checkpointer);
+  // Leases: one connection per running run, for the lock that makes its thread busy on every server.
+  const threads = new PostgresThreads(checkpointer.pgPool, checkpointer, postgresPool(o.checkpoints, MAX_RUNNING));
   await threads.setup(); // the database must be reachable before we listen
   const graphOptions = { tools: o.tools, approve: o.approve, checkpointer: false as const };
-  const app = createEmbedServer({
-    graph: { alphaUmi: withRunConfigurable(createAlphaUmiGraph(graphOptions)), singleLlm: withRunConfigurable(createSingleLlmGraph(graphOptions)) },
-    threads,
-    checkpointer,
-  });
-  const api = app.fetch;
+  // langgraph-api (>= 1.5) passes the request's `config.configurable` (models, templates, approve…) to the run itself.
+  const graphs = { alphaUmi: withSubgraphMessages(createAlphaUmiGraph(graphOptions)), singleLlm: withSubgraphMessages(createSingleLlmGraph(graphOptions)) };
+  const app = createEmbedServer({ graph: graphs, threads, checkpointer });
   app.get("/ok", (c) => c.json({ ok: true }));
   app.onError((err, c) => (err instanceof ThreadNotFound ? c.json({ error: err.message }, 404) : c.json({ error: String((err as Error).message ?? err) }, 500)));
-  // Runs are the only requests with a client configuration; reading the body here leaves it to the route as well.
-  const fetch = async (req: Request): Promise<Response> => {
-    if (req.method !== "POST" || !/\/runs\/stream$/.test(new URL(req.url).pathname)) return api(req);
-    const body = (await req.clone().json().catch(() => ({}))) as { config?: { configurable?: Record<string, unknown> } };
-    return runConfigurable.run(body.config?.configurable ?? {}, () => api(req));
-  };
+  const fetch = withThreadApi((req) => Promise.resolve(app.fetch(req)), threads, Object.keys(graphs));
   const server = serve({ fetch, port: o.port, hostname: o.host ?? "127.0.0.1" });
   await new Promise<void>((res, rej) => {
     server.once("listening", res);
@@ -87,6 +64,7 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
     url: `http://${o.host ?? "127.0.0.1"}:${port}`,
     close: async () => {
       await new Promise<void>((res) => server.close(() => res()));
+      await threads.close();
       await checkpointer.end();
     },
   };

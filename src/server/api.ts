@@ -1,0 +1,242 @@
+/**
+ * The parts of the LangGraph API that `@langchain/langgraph-api`'s embeddable server leaves out or gets wrong, in front
+ * of it: threads with `status`, `values` and `interrupts` (read, created, patched, searched and counted by status and
+ * metadata), a run's hold on its thread (busy on every server; a second run is refused), and one-line errors for an
+ * unknown graph or a stream mode that cannot be served. Everything else goes to the embedded server unchanged.
+ */
+import type { RunLease, ThreadQuery, ThreadRecord, ThreadStatus } from "./threads.js";
+import { PostgresThreads, THREAD_STATUSES, ThreadBusy, ThreadNotFound } from "./threads.js";
+
+type Handler = (req: Request) => Promise<Response>;
+
+/** The SDK's stream modes this server streams (langgraph-api's legacy run stream). */
+export const STREAM_MODES = ["values", "messages", "messages-tuple", "updates", "events", "tasks", "checkpoints", "debug", "custom"] as const;
+
+/** Stream modes the SDK offers that are refused, with the reason given to the client. */
+const REFUSED_MODES: Record<string, string> = {
+  tools: "it follows LangChain tool callbacks, which alpha-umi's tool node does not make; follow tool calls with \"updates\" or \"tasks\"",
+  lifecycle: "it belongs to the thread event protocol (client.threads.stream), not to run streams",
+};
+
+/** A client mistake: answered with its status and one line. */
+class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const json = (body: unknown, status = 200, headers: Record<string, string> = {}) =>
+  new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json", ...headers } });
+
+interface RunBody {
+  assistant_id?: unknown;
+  stream_mode?: unknown;
+  if_not_exists?: unknown;
+}
+
+interface SearchBody {
+  metadata?: Record<string, unknown>;
+  ids?: string[];
+  status?: unknown;
+  values?: unknown;
+  limit?: unknown;
+  offset?: unknown;
+  sort_by?: unknown;
+  sort_order?: unknown;
+}
+
+/** The thread as the SDK's `Thread`: its row plus the current state's values and the pending interrupts by task id. */
+export interface ThreadView extends ThreadRecord {
+  values: Record<string, unknown>;
+  interrupts: Record<string, unknown[]>;
+}
+
+interface StateTask {
+  id: string;
+  interrupts?: unknown[];
+}
+
+/**
+ * Put the thread API in front of the embedded server's handler.
+ *
+ * @example
+ * const fetch = withThreadApi(app.fetch, threads, ["alphaUmi", "singleLlm"]);
+ * serve({ fetch, port: 2024 }); // @hono/node-server
+ */
+export function withThreadApi(api: Handler, threads: PostgresThreads, graphIds: readonly string[]): Handler {
+  const internal = (path: string, init?: RequestInit) => api(new Request(`http://alpha-umi.internal${path}`, init));
+
+  /** The embedded server's state of a thread, or none for a thread no run has touched. */
+  async function stateOf(t: ThreadRecord): Promise<{ values: Record<string, unknown>; tasks: StateTask[] } | null> {
+    if (typeof t.metadata.graph_id !== "string" || !graphIds.includes(t.metadata.graph_id)) return null;
+    const res = await internal(`/threads/${t.thread_id}/state`);
+    if (!res.ok) throw new Error(`state of thread ${t.thread_id}: HTTP ${res.status} ${await res.text()}`);
+    return (await res.json()) as { values: Record<string, unknown>; tasks: StateTask[] };
+  }
+
+  async function view(t: ThreadRecord): Promise<ThreadView> {
+    const state = await stateOf(t);
+    const interrupts: Record<string, unknown[]> = {};
+    for (const task of state?.tasks ?? []) if (task.interrupts?.length) interrupts[task.id] = task.interrupts;
+    return { ...t, values: state?.values ?? {}, interrupts };
+  }
+
+  function checkRun(body: RunBody): void {
+    if (typeof body.assistant_id !== "string" || !graphIds.includes(body.assistant_id))
+      throw new ApiError(404, `graph ${JSON.stringify(body.assistant_id)} not found (graphs: ${graphIds.join(", ")})`);
+    const modes = body.stream_mode === undefined ? [] : Array.isArray(body.stream_mode) ? body.stream_mode : [body.stream_mode];
+    for (const mode of modes) {
+      if (typeof mode === "string" && REFUSED_MODES[mode]) throw new ApiError(422, `stream mode "${mode}" is not served: ${REFUSED_MODES[mode]}`);
+      if (!(STREAM_MODES as readonly unknown[]).includes(mode))
+        throw new ApiError(422, `stream mode ${JSON.stringify(mode)} is unknown (stream modes: ${STREAM_MODES.join(", ")})`);
+    }
+  }
+
+  function query(body: SearchBody): ThreadQuery & { limit: number; offset: number; sortBy: "created_at" | "updated_at"; sortOrder: "asc" | "desc" } {
+    if (body.values !== undefined && body.values !== null) throw new ApiError(422, "threads search: filtering by values is not supported; filter by metadata or status");
+    if (body.status !== undefined && body.status !== null && !THREAD_STATUSES.includes(body.status as ThreadStatus))
+      throw new ApiError(422, `threads search: status ${JSON.stringify(body.status)} is not one of ${THREAD_STATUSES.join(", ")}`);
+    const int = (v: unknown, name: string, dflt: number, min: number, max: number) => {
+      if (v === undefined || v === null) return dflt;
+      if (!Number.isInteger(v) || (v as number) < min || (v as number) > max) throw new ApiError(422, `threads search: ${name} must be an integer ${min}…${max}, got ${JSON.stringify(v)}`);
+      return v as number;
+    };
+    return {
+      metadata: body.metadata ?? undefined,
+      ids: body.ids ?? undefined,
+      status: (body.status ?? undefined) as ThreadStatus | undefined,
+      limit: int(body.limit, "limit", 10, 1, 1000),
+      offset: int(body.offset, "offset", 0, 0, Number.MAX_SAFE_INTEGER),
+      sortBy: body.sort_by === "updated_at" ? "updated_at" : "created_at",
+      sortOrder: body.sort_order === "asc" ? "asc" : "desc",
+    };
+  }
+
+  /** What the thread is once its run has ended: waiting on an interrupt, failed (the stream's error event), or idle. */
+  async function settle(threadId: string, lease: RunLease, error: string | null): Promise<void> {
+    let status: Exclude<ThreadStatus, "busy"> = error ? "error" : "idle";
+    try {
+      const state = await stateOf(await threads.get(threadId));
+      if (!error && state?.tasks.some((t) => t.interrupts?.length)) status = "interrupted";
+    } finally {
+      await lease.end(status, error);
+    }
+  }
+
+  /**
+   * Run the request that streams a run while the thread is leased; the lease ends when the stream does (finished,
+   * failed, or the client gone), with the status the run left.
+   */
+  async function leased(threadId: string, req: Request): Promise<Response> {
+    const lease = await threads.lease(threadId);
+    let res: Response;
+    try {
+      res = await api(req);
+    } catch (e) {
+      await lease.end("error", (e as Error).message ?? String(e));
+      throw e;
+    }
+    if (!res.body) {
+      await settle(threadId, lease, res.ok ? null : `HTTP ${res.status}`);
+      return res;
+    }
+    let error: string | null = null;
+    let carry = "";
+    const decoder = new TextDecoder();
+    const scan = (text: string) => {
+      carry += text;
+      const events = carry.split("\n\n");
+      carry = events.pop()!;
+      for (const ev of events) {
+        if (!/^event: error$/m.test(ev)) continue;
+        const data = /^data: (.*)$/m.exec(ev)?.[1] ?? "";
+        try {
+          const e = JSON.parse(data) as { error?: string; message?: string };
+          error = [e.error, e.message].filter(Boolean).join(": ") || data;
+        } catch {
+          error = data;
+        }
+      }
+    };
+    const done = () =>
+      settle(threadId, lease, error).catch((e: unknown) => {
+        process.stderr.write(`alpha-umi serve: thread ${threadId}: ${(e as Error).message}\n`);
+      });
+    const body = res.body.pipeThrough(
+      new TransformStream<Uint8Array, Uint8Array>({
+        transform(chunk, ctl) {
+          scan(decoder.decode(chunk, { stream: true }));
+          ctl.enqueue(chunk);
+        },
+        flush: () => done(),
+      }),
+    );
+    // A client that goes away cancels the stream: the run stops (langgraph-api aborts it) and the thread is released.
+    const reader = body.getReader();
+    const relay = new ReadableStream<Uint8Array>({
+      pull: async (ctl) => {
+        const { done: end, value } = await reader.read();
+        if (end) ctl.close();
+        else ctl.enqueue(value);
+      },
+      cancel: async (reason) => {
+        await reader.cancel(reason);
+        await done();
+      },
+    });
+    return new Response(relay, { status: res.status, headers: res.headers });
+  }
+
+  async function route(req: Request): Promise<Response> {
+    const { pathname } = new URL(req.url);
+    const parts = pathname.split("/").filter(Boolean);
+    const body = async <T>() => ((await req.clone().json().catch(() => ({}))) ?? {}) as T;
+    if (parts[0] === "threads") {
+      const [, id, sub, runId, tail] = parts;
+      if (req.method === "POST" && parts.length === 1) {
+        const res = await api(req);
+        return res.ok ? json(await view((await res.json()) as ThreadRecord)) : res;
+      }
+      if (req.method === "POST" && id === "search" && parts.length === 2) {
+        const found: ThreadView[] = [];
+        let total = 0;
+        for await (const r of threads.search(query(await body<SearchBody>()))) {
+          found.push(await view(r.thread));
+          total = r.total;
+        }
+        return json(found, 200, { "X-Pagination-Total": String(total) });
+      }
+      if (req.method === "POST" && id === "count" && parts.length === 2) return json(await threads.count(query(await body<SearchBody>())));
+      if (id && parts.length === 2 && (req.method === "GET" || req.method === "PATCH")) {
+        const res = req.method === "GET" ? null : await api(req);
+        if (res && !res.ok) return res;
+        return json(await view(await threads.get(id)));
+      }
+      if (id && sub === "runs" && req.method === "POST" && (parts.length === 3 || (parts.length === 4 && (runId === "stream" || runId === "wait")))) {
+        const run = await body<RunBody>();
+        checkRun(run);
+        if (run.if_not_exists === "create") await threads.set(id, { kind: "patch", metadata: {} });
+        // Runs created to be joined later are read by graph like any other: the thread must know its graph.
+        if (parts.length === 3) await threads.set(id, { kind: "patch", metadata: { graph_id: run.assistant_id, assistant_id: run.assistant_id } });
+        return runId === "stream" ? leased(id, req) : api(req);
+      }
+      if (id && sub === "runs" && runId && tail === "stream" && req.method === "GET") return leased(id, req);
+    }
+    if (req.method === "POST" && pathname === "/runs/stream") checkRun(await body<RunBody>());
+    return api(req);
+  }
+
+  return async (req) => {
+    try {
+      return await route(req);
+    } catch (e) {
+      if (e instanceof ApiError) return json({ error: e.message }, e.status);
+      if (e instanceof ThreadNotFound) return json({ error: e.message }, 404);
+      if (e instanceof ThreadBusy) return json({ error: e.message }, 409);
+      throw e;
+    }
+  };
+}
