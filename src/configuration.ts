@@ -17,7 +17,10 @@ export function demoCassettePath(): string {
 
 /** What LangGraph Studio shows as the graph's configuration (strings and numbers only). */
 export const ConfigurationSchema = Annotation.Root({
-  /** Model spec per role: `ollama:MODEL[@URL]` or `replay:PATH`. */
+  /**
+   * Model spec per role: `ollama:MODEL[@URL]`, `openai:MODEL@BASE_URL[#lora=ID][&key_env=VAR]` (vLLM, SGLang, TGI,
+   * llama-server), `llama:BASE.gguf[+ADAPTER.gguf]` or `replay:PATH`.
+   */
   plannerModel: Annotation<string>,
   callerModel: Annotation<string>,
   summarizerModel: Annotation<string>,
@@ -32,7 +35,7 @@ export const ConfigurationSchema = Annotation.Root({
   backboneTemplates: Annotation<string>,
   /** What a prompt longer than the model's context gets: elide (default for bounded models), reference, or none. */
   contextPolicy: Annotation<string>,
-  /** Context window (tokens) of every role model: Ollama's num_ctx, llama.cpp's context size, or a bound for any other model. */
+  /** Context window (tokens) of every role model: Ollama's num_ctx, llama.cpp's context size, a bound below an OpenAI-compatible server's own, or a bound for any other model. */
   numCtx: Annotation<number>,
   /** Per-call limit for a role model; a call past it fails the run (resumable). */
   modelTimeoutMs: Annotation<number>,

@@ -10,7 +10,7 @@ export function registerMathEval(evalCmd: Command): void {
     .command("math")
     .description("solve each question of a GSM8K-format JSONL file with the python tool and report accuracy (resumable)")
     .requiredOption("--data <file>", 'JSONL, one {"question", "answer"} per line; the answer ends with "#### NUMBER"')
-    .option("--planner <spec>", "planner model (ollama:MODEL[@URL], replay:PATH, …)")
+    .option("--planner <spec>", "planner model (ollama:MODEL[@URL], openai:MODEL@BASE_URL, llama:PATH.gguf, replay:PATH, …)")
     .option("--caller <spec>", "caller model")
     .option("--summarizer <spec>", "summarizer model")
     .option("--backbone <spec>", "single-LLM model (with --single-llm)")

@@ -20,7 +20,7 @@ export function positiveInt(name: string) {
 export function roleModelOptions(cmd: Command, what: string): Command {
   return cmd
     .requiredOption("--data <file>", "test set [{tools, instruction, conversations}]")
-    .option("--planner <spec>", "planner model: ollama:MODEL[@URL], llama:PATH.gguf[+ADAPTER.gguf] or replay:PATH")
+    .option("--planner <spec>", "planner model: ollama:MODEL[@URL], openai:MODEL@BASE_URL[#lora=ID], llama:PATH.gguf[+ADAPTER.gguf] or replay:PATH")
     .option("--caller <spec>", "caller model")
     .option("--summarizer <spec>", "summarizer model")
     .option("--backbone <spec>", "single-LLM model (with --single-llm)")

@@ -47,7 +47,7 @@ export function registerRun(program: Command): void {
     .description(SUMMARIES.run)
     .argument("[instruction]", "the task; omit it to resume --thread")
     .option("--tools <sources...>", "tool sources: demo, python, toolbench:FILE, module:PATH, mcp:CONFIG.json, openapi:SPEC.json[@BASE_URL], langchain:MODULE#Export")
-    .option("--planner <spec>", "planner model: ollama:MODEL[@URL], llama:PATH.gguf[+ADAPTER.gguf] or replay:PATH", "ollama:alpha-umi-planner")
+    .option("--planner <spec>", "planner model: ollama:MODEL[@URL], openai:MODEL@BASE_URL[#lora=ID], llama:PATH.gguf[+ADAPTER.gguf] or replay:PATH", "ollama:alpha-umi-planner")
     .option("--caller <spec>", "caller model", "ollama:alpha-umi-caller")
     .option("--summarizer <spec>", "summarizer model", "ollama:alpha-umi-summarizer")
     .option("--backbone <spec>", "single-LLM model (with --single-llm)", "ollama:alpha-umi-backbone")

@@ -31,6 +31,12 @@ export function contentText(out: unknown): string {
   throw new TypeError(`a model returned ${typeof out}, not text`);
 }
 
+/** "WHERE: " for a model that says where it runs (a server's URL and model name), so a timeout names the server. */
+function labelOf(model: RoleModel): string {
+  const label = (model as { label?: unknown }).label;
+  return typeof label === "string" && label ? `${label}: ` : "";
+}
+
 /** What a model call gets from its role's codec (see src/codec). */
 export interface ModelRequest {
   prompt: string;
@@ -50,7 +56,7 @@ export async function generate(role: Role, model: RoleModel, req: ModelRequest, 
   const stopped = new Promise<never>((_, reject) => {
     if (timeoutMs !== undefined)
       timer = setTimeout(() => {
-        const err = new ModelCallError(role, `${role} model failed: no reply within ${timeoutMs / 1000} s (modelTimeoutMs)`);
+        const err = new ModelCallError(role, `${role} model failed: ${labelOf(model)}no reply within ${timeoutMs / 1000} s (modelTimeoutMs)`);
         controller.abort(err);
         reject(err);
       }, timeoutMs);

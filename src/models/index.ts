@@ -6,3 +6,4 @@ export * from "./ollama.js";
 export * from "./spec.js";
 export * from "./gguf.js";
 export * from "./llama.js";
+export * from "./openai.js";

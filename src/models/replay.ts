@@ -1,7 +1,7 @@
 import { LLM, type BaseLLMParams } from "@langchain/core/language_models/llms";
 import { contentText, type RoleModel, type Role } from "./generate.js";
 import { CassetteWriter, promptSha256, readCassette } from "./cassette.js";
-import { contextWindowOf, type ContextWindow } from "../codec/index.js";
+import { contextWindowOf, loadContextWindow, type ContextWindow } from "../codec/index.js";
 
 /**
  * Replays a cassette: each exact prompt (by SHA-256 of its UTF-8 bytes) gets its recorded outputs in order, then the
@@ -39,15 +39,20 @@ export class ReplayModel extends LLM {
  * the role's codec: the inner model's context window is its own.
  */
 export class RecordingModel extends LLM {
-  readonly contextWindow: ContextWindow | undefined;
-
   constructor(
     readonly inner: RoleModel,
     readonly role: Role,
     readonly writer: CassetteWriter,
   ) {
     super({});
-    this.contextWindow = contextWindowOf(inner);
+  }
+
+  get contextWindow(): ContextWindow | undefined {
+    return contextWindowOf(this.inner);
+  }
+
+  loadContextWindow(): Promise<void> {
+    return loadContextWindow(this.inner);
   }
 
   _llmType(): string {

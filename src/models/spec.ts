@@ -3,24 +3,27 @@ import { CassetteWriter } from "./cassette.js";
 import { ModelCallError, type Role, type RoleModel } from "./generate.js";
 import { llamaModelFromSpec, type LlamaRoleOptions } from "./llama.js";
 import { OllamaRawModel, type OllamaRoleOptions } from "./ollama.js";
+import { openaiModelFromSpec, type OpenAIRoleOptions } from "./openai.js";
 import { RecordingModel, ReplayModel } from "./replay.js";
 
 /**
  * Model specs, as strings for config and CLI:
  * - `ollama:MODEL[@URL]` — an Ollama model prompted raw;
  * - `replay:PATH` — a JSONL cassette keyed by prompt SHA-256;
- * - `llama:BASE.gguf[+ADAPTER.gguf]` — a GGUF run in-process by llama.cpp, optionally with a LoRA adapter.
+ * - `llama:BASE.gguf[+ADAPTER.gguf]` — a GGUF run in-process by llama.cpp, optionally with a LoRA adapter;
+ * - `openai:MODEL@BASE_URL[#lora=ID][&key_env=VAR]` — a model on an OpenAI-compatible server (vLLM, SGLang, TGI,
+ *   llama-server) through the completions API; see src/models/openai.ts and docs/openai.md.
  */
 export type ModelSpec = string;
 
 export function parseModelSpec(spec: string): { provider: string; rest: string } {
   const at = spec.indexOf(":");
-  if (at <= 0) throw new Error(`model spec "${spec}": expected PROVIDER:VALUE, e.g. ollama:alpha-umi-planner or replay:cassette.jsonl`);
+  if (at <= 0) throw new Error(`model spec "${spec}": expected PROVIDER:VALUE, e.g. ollama:alpha-umi-planner, openai:planner@http://127.0.0.1:8000/v1 or replay:cassette.jsonl`);
   return { provider: spec.slice(0, at), rest: spec.slice(at + 1) };
 }
 
 /** Per-role model settings for spec-built models (num_ctx, temperature, seed…; each provider takes what it knows). */
-export type RoleModelOptions = OllamaRoleOptions & LlamaRoleOptions;
+export type RoleModelOptions = OllamaRoleOptions & LlamaRoleOptions & OpenAIRoleOptions;
 
 /** Build a LangChain model from a spec string with that role's settings. */
 export function modelFromSpec(spec: ModelSpec, role: Role, options: RoleModelOptions = {}): RoleModel {
@@ -42,8 +45,10 @@ export function modelFromSpec(spec: ModelSpec, role: Role, options: RoleModelOpt
       }
     case "llama":
       return llamaModelFromSpec(rest, role, options as Record<string, unknown>);
+    case "openai":
+      return openaiModelFromSpec(rest, role, options as Record<string, unknown>);
     default:
-      throw new Error(`model spec "${spec}": unknown provider "${provider}" (known: ollama, replay, llama)`);
+      throw new Error(`model spec "${spec}": unknown provider "${provider}" (known: ollama, replay, llama, openai)`);
   }
 }
 

@@ -1,7 +1,7 @@
 import { AIMessage } from "@langchain/core/messages";
 import type { RunnableConfig } from "@langchain/core/runnables";
 import { isGraphInterrupt, type LangGraphRunnableConfig } from "@langchain/langgraph";
-import type { Reading, RenderedPrompt } from "../codec/index.js";
+import { loadContextWindow, type Reading, type RenderedPrompt } from "../codec/index.js";
 import { ensureConfiguration, roleCodec, roleModel } from "../configuration.js";
 import { generate, type Role } from "../models/generate.js";
 import type { AgentStateType, AgentUpdate } from "../state.js";
@@ -24,6 +24,7 @@ export async function callRole(role: Role, state: AgentStateType, config: Runnab
   const writer = (config as LangGraphRunnableConfig).writer;
   try {
     const model = roleModel(role, cfg);
+    await loadContextWindow(model, role);
     const codec = roleCodec(role, cfg, model);
     const rendered: RenderedPrompt = await codec.render(state);
     if (rendered.elision) writer?.(rendered.elision);
