@@ -33,6 +33,7 @@ export function registerRealtimeEval(evalCmd: Command): void {
     .option("--chain-steps <n>", "dfsdt: planner steps per chain", positiveInt("--chain-steps"))
     .option("--max-queries <n>", "dfsdt: model queries per task", positiveInt("--max-queries"))
     .option("--max-steps <n>", "react: planner steps before a chain gives up", positiveInt("--max-steps"))
+    .option("--tool-timeout-ms <n>", "per-call tool timeout (a StableToolBench server that simulates may need more than the default)", positiveInt("--tool-timeout-ms"))
     .option("--limit <n>", "only the first N queries", positiveInt("--limit"))
     .option("--concurrency <n>", "queries run at the same time", positiveInt("--concurrency"), 1)
     .requiredOption("--out <dir>", "answer directory (one QUERY_ID.json per query; checkpoints.sqlite for resuming)");
@@ -52,7 +53,7 @@ export function registerRealtimeEval(evalCmd: Command): void {
         out: o.out,
         concurrency: o.concurrency,
         limit: o.limit,
-        run: { ...settings, maxSteps: o.maxSteps },
+        run: { ...settings, maxSteps: o.maxSteps, toolTimeoutMs: o.toolTimeoutMs },
         onAnswer: (a) => out(`${a.query_id}: ${a.answer_generation.finish_type} after ${a.answer_generation.query_count} queries (${a.answer_generation.model_calls} model calls)`),
       }),
     );

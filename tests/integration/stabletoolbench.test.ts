@@ -4,12 +4,15 @@ import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ScriptedModel } from "../../src/models/scripted.js";
+import { createAlphaUmiGraph } from "../../src/graph.js";
+import { ScriptedModel, scriptedRoles } from "../../src/models/scripted.js";
+import type { AgentStateType } from "../../src/state.js";
 import { judgeAnswerPrompt, judgeProcessPrompt, renderTrajectory } from "../../src/protocol/index.js";
 import { executeCall } from "../../src/tools/executor.js";
 import { ToolEnv } from "../../src/tools/toolenv.js";
 import { startFakeOllama, type FakeOllama, type GenerateCall } from "../helpers/fakeOllama.js";
 import { runCli } from "../helpers/cli.js";
+import { call, plan } from "../helpers/scenario.js";
 
 /** ToolBench's tool environment: `<Category>/<tool>.json` files as StableToolBench ships them. */
 const TOOL_FILES = {
@@ -258,6 +261,29 @@ describe("alpha-umi eval realtime on ToolBench's tool environment → eval pass 
     expect(r.stderr.trim().split("\n")).toEqual([`alpha-umi: toolenv:${tools}@${dead}: no StableToolBench server answers at ${dead}/virtual (ECONNREFUSED)`]);
     expect(fake.generations().length).toBe(before);
   }, 60_000);
+});
+
+describe("toolenv: sources in the other drivers", () => {
+  it("alpha-umi run --tools toolenv:DIR+cache:CACHE_DIR documents every API of the environment and answers from the cache", async () => {
+    const r = await runCli(["run", "What is the USD to EUR exchange rate?", "--tools", `toolenv:${tools}+cache:${cache}`, ...roleArgs(), "--checkpoints", "memory"]);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("[answer] 1 USD is 0.93 EUR.");
+    const planner = fake.generations().filter((g) => g.model === "P").at(-1)!;
+    for (const name of ["get_rate_for_currency_exchange", "list_currencies_for_currency_exchange", "current_for_weather_now"]) expect(String(planner.prompt)).toContain(`{"Name": "${name}"`);
+  }, 60_000);
+
+  it("a run's configuration names a toolenv: source (Studio, serve)", async () => {
+    const models = scriptedRoles({
+      planner: [plan("Check the weather.", "caller"), plan("Sunny.", "conclusion")],
+      caller: [call("current_for_weather_now", { city: "Lisbon" })],
+      summarizer: ["Sunny, 21 C."],
+    });
+    const graph = createAlphaUmiGraph({ models });
+    const state = (await graph.invoke({ instruction: "Weather in Lisbon?" }, { configurable: { thread_id: "cfg", toolSources: `toolenv:${tools}+cache:${cache}` } })) as AgentStateType;
+    expect(state.status.status).toBe("finished");
+    expect(state.turns[3]).toEqual({ from: "observation", value: '{"error": "", "response": "Sunny, 21 C"}' });
+  });
 });
 
 async function freePort(): Promise<number> {
