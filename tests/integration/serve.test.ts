@@ -1,7 +1,9 @@
 /**
  * `alpha-umi serve`: two server processes on one Postgres database (a schema of this test run, dropped afterwards);
  * the official SDK client starts a thread on the first, and the thread, waiting for approval, is read, continued and
- * approved on the second, then on the first again.
+ * approved on the second, then on the first again. Then the API as the SDK reads it: thread status (busy on both
+ * servers while a run holds it, interrupted, error, idle), values and interrupts, search and count by status and
+ * metadata, an unknown graph, and every stream mode the SDK offers, with and without streamSubgraphs.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
@@ -13,6 +15,8 @@ import { postgresPool } from "../../src/checkpoint.js";
 import { createAlphaUmiGraph } from "../../src/graph.js";
 import type { AgentStateType } from "../../src/state.js";
 import { DEMO_INSTRUCTION, demoTools } from "../../tools/demo/index.js";
+import { STREAM_MODES } from "../../src/server/api.js";
+import { startFakeOllama } from "../helpers/fakeOllama.js";
 import { DEMO_TURN_ROLES } from "../helpers/scenario.js";
 
 const SCHEMA = `t_serve_${randomUUID().replace(/-/g, "").slice(0, 12)}`;
@@ -29,7 +33,7 @@ function serve(): Promise<string> {
   servers.push(child);
   let log = "";
   return new Promise((res, rej) => {
-    const timer = setTimeout(() => rej(new Error(`serve did not start within 30 s:\n${log}`)), 30_000);
+    const timer = setTimeout(() => rej(new Error(`serve did not start within 90 s:\n${log}`)), 90_000);
     const read = (d: Buffer) => {
       log += d;
       const m = /listening on (http:\/\/\S+)/.exec(log);
@@ -51,7 +55,7 @@ beforeAll(async () => {
   const [urlA, urlB] = await Promise.all([serve(), serve()]);
   a = new Client({ apiUrl: urlA });
   b = new Client({ apiUrl: urlB });
-}, 60_000);
+}, 200_000);
 
 afterAll(async () => {
   await Promise.all(
@@ -106,4 +110,164 @@ describe("alpha-umi serve: the LangGraph API over Postgres, any process serves a
     expect(values.at(-1)!.status).toEqual({ status: "finished" });
     await expect(a.threads.get(randomUUID())).rejects.toThrow(/404|not found/);
   }, 60_000);
+});
+
+interface Chunk {
+  event: string;
+  data: unknown;
+}
+
+/** Every chunk of a run stream, in order. */
+async function drain(stream: AsyncIterable<Chunk>): Promise<Chunk[]> {
+  const chunks: Chunk[] = [];
+  for await (const c of stream) chunks.push(c);
+  return chunks;
+}
+
+async function until(what: string, check: () => boolean | Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+const DEMO_ANSWER = "The capital of Japan is Tokyo. At the bundled rate of 162.5 yen per euro, 250 euros buy 40,625 Japanese yen.";
+const ids = (threads: Array<{ thread_id: string }>) => threads.map((t) => t.thread_id);
+type Values = Partial<AgentStateType>;
+
+describe("alpha-umi serve: threads as the SDK reads them", () => {
+  it("busy on both servers while a run holds the thread, a second run is refused (409), idle after", async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    // The planner is a local server speaking Ollama's API that answers only when the test says so.
+    const planner = await startFakeOllama({ models: { planner: {} }, respond: async () => (await gate, "Nothing here can answer this.\nNext: give up.") });
+    try {
+      const thread = await a.threads.create({ metadata: { case: "busy" } });
+      expect(thread).toMatchObject({ status: "idle", values: {}, interrupts: {} });
+      const config = { configurable: { plannerModel: `ollama:planner@${planner.url}`, approve: "none" } };
+      const run = drain(a.runs.stream(thread.thread_id, "alphaUmi", { input: { instruction: DEMO_INSTRUCTION }, config, streamMode: ["updates"] }));
+      await until("the planner's request", () => planner.generations().length > 0);
+      expect((await b.threads.get(thread.thread_id)).status).toBe("busy");
+      expect(ids(await b.threads.search({ status: "busy", metadata: { case: "busy" } }))).toEqual([thread.thread_id]);
+      await expect(drain(b.runs.stream(thread.thread_id, "alphaUmi", { input: { instruction: DEMO_INSTRUCTION } }))).rejects.toThrow(
+        `HTTP 409: {"error":"thread ${thread.thread_id} is busy with another run; wait for it to end (or use another thread)"}`,
+      );
+      release();
+      expect((await run).map((c) => c.event)).not.toContain("error");
+      const after = await b.threads.get(thread.thread_id);
+      expect(after).toMatchObject({ status: "idle", error: null, interrupts: {} });
+      expect((after.values as Values).status).toEqual({ status: "gave_up", reason: "the planner gave up" });
+      expect(await b.threads.search({ status: "busy", metadata: { case: "busy" } })).toEqual([]);
+    } finally {
+      release();
+      await planner.close();
+    }
+  }, 60_000);
+
+  it("interrupted while a call waits for approval: values and interrupts on threads.get, found by status; idle once approved", async () => {
+    const thread = await b.threads.create({ metadata: { case: "approval" } });
+    // The servers run with --approve: every call waits.
+    await drain(b.runs.stream(thread.thread_id, "alphaUmi", { input: { instruction: DEMO_INSTRUCTION }, streamMode: ["values"] }));
+    const waiting = await a.threads.get(thread.thread_id);
+    expect(waiting.status).toBe("interrupted");
+    expect((waiting.values as Values).instruction).toBe(DEMO_INSTRUCTION);
+    expect((waiting.values as Values).turns!.map((t) => t.from)).toEqual(DEMO_TURN_ROLES.slice(0, 3));
+    const entries = Object.entries(waiting.interrupts);
+    expect(entries).toHaveLength(1);
+    const [taskId, pending] = entries[0]!;
+    expect(pending.map((i) => i.value)).toEqual([expect.objectContaining({ kind: "tool_approval", tool: "country_facts_for_atlas", args: { country: "Japan" } })]);
+    // The same interrupt as the thread's state shows on its task.
+    expect((await a.threads.getState(thread.thread_id)).tasks.find((t) => t.id === taskId)?.interrupts).toEqual(pending);
+    expect(ids(await a.threads.search({ status: "interrupted", metadata: { case: "approval" } }))).toEqual([thread.thread_id]);
+    expect(await a.threads.search({ status: "idle", metadata: { case: "approval" } })).toEqual([]);
+    expect(await b.threads.count({ status: "interrupted", metadata: { case: "approval" } })).toBe(1);
+    for (let i = 0; (await a.threads.get(thread.thread_id)).status === "interrupted"; i++) {
+      expect(i).toBeLessThan(3);
+      await drain((i % 2 ? a : b).runs.stream(thread.thread_id, "alphaUmi", { command: { resume: { action: "approve" } } }));
+    }
+    const done = await b.threads.get(thread.thread_id);
+    expect(done).toMatchObject({ status: "idle", error: null, interrupts: {} });
+    expect((done.values as Values).answer).toBe(DEMO_ANSWER);
+    expect(ids(await b.threads.search({ status: "idle", metadata: { case: "approval" } }))).toEqual([thread.thread_id]);
+  }, 60_000);
+
+  it("error after a failed run, with its reason, on both servers; the next good run clears it", async () => {
+    const thread = await a.threads.create({ metadata: { case: "error" } });
+    const chunks = await drain(a.runs.stream(thread.thread_id, "alphaUmi", { input: { instruction: DEMO_INSTRUCTION }, config: { configurable: { maxSteps: -3 } } }));
+    expect(chunks.map((c) => c.event)).toContain("error");
+    const failed = await b.threads.get(thread.thread_id);
+    expect(failed.status).toBe("error");
+    expect(failed.error).toMatch(/configuration maxSteps: expected a positive integer, got -3/);
+    expect(ids(await b.threads.search({ status: "error", metadata: { case: "error" } }))).toEqual([thread.thread_id]);
+    await drain(a.runs.stream(thread.thread_id, "alphaUmi", { input: { instruction: DEMO_INSTRUCTION }, config: { configurable: { approve: "none" } } }));
+    const ok = await b.threads.get(thread.thread_id);
+    expect(ok).toMatchObject({ status: "idle", error: null });
+    expect((ok.values as Values).answer).toBe(DEMO_ANSWER);
+  }, 60_000);
+
+  it("search by metadata alone, by ids, and a bad status named in one line", async () => {
+    const one = await a.threads.create({ metadata: { case: "search", n: 1 } });
+    const two = await b.threads.create({ metadata: { case: "search", n: 2 } });
+    expect(ids(await a.threads.search({ metadata: { case: "search" } })).sort()).toEqual([one.thread_id, two.thread_id].sort());
+    expect(ids(await b.threads.search({ metadata: { case: "search", n: 2 } }))).toEqual([two.thread_id]);
+    expect(ids(await a.threads.search({ ids: [one.thread_id] }))).toEqual([one.thread_id]);
+    const found = await b.threads.search({ metadata: { case: "search" }, status: "idle", sortBy: "created_at", sortOrder: "asc" });
+    expect(found.map((t) => [t.thread_id, t.status, t.values, t.interrupts])).toEqual([
+      [one.thread_id, "idle", {}, {}],
+      [two.thread_id, "idle", {}, {}],
+    ]);
+    await expect(a.threads.search({ status: "sleeping" as never })).rejects.toThrow(
+      'HTTP 422: {"error":"threads search: status \\"sleeping\\" is not one of idle, busy, interrupted, error"}',
+    );
+  }, 30_000);
+
+  it("an unknown graph is a 404 with one line, and the thread keeps its graph", async () => {
+    const thread = await a.threads.create({ metadata: { case: "unknown-graph" } });
+    const line = 'HTTP 404: {"error":"graph \\"alphaUmi2\\" not found (graphs: alphaUmi, singleLlm)"}';
+    await expect(drain(a.runs.stream(thread.thread_id, "alphaUmi2", { input: { instruction: DEMO_INSTRUCTION } }))).rejects.toThrow(line);
+    await expect(a.runs.create(thread.thread_id, "alphaUmi2", { input: { instruction: DEMO_INSTRUCTION } })).rejects.toThrow(line);
+    await expect(drain(b.runs.stream(null, "alphaUmi2", { input: { instruction: DEMO_INSTRUCTION } }))).rejects.toThrow(line);
+    expect(await b.threads.get(thread.thread_id)).toMatchObject({ metadata: { case: "unknown-graph" }, status: "idle" });
+  }, 30_000);
+});
+
+/** What each stream mode's events are called and what one of them must hold. */
+const MODE_EVENTS: Record<(typeof STREAM_MODES)[number], { event: string; holds: (data: unknown) => boolean }> = {
+  values: { event: "values", holds: (d) => (d as Values).instruction === DEMO_INSTRUCTION },
+  messages: { event: "messages/complete", holds: (d) => typeof (d as Array<{ content: unknown }>)[0]?.content === "string" },
+  "messages-tuple": { event: "messages", holds: (d) => Array.isArray(d) && typeof (d[1] as { langgraph_node?: unknown }).langgraph_node === "string" },
+  updates: { event: "updates", holds: (d) => Object.keys(d as object).some((k) => ["intake", "planner", "caller", "tool", "summarizer"].includes(k)) },
+  events: { event: "events", holds: (d) => typeof (d as { event?: unknown }).event === "string" },
+  tasks: { event: "tasks", holds: (d) => (d as { name?: unknown }).name === "planner" },
+  checkpoints: { event: "checkpoints", holds: (d) => Array.isArray((d as { next?: unknown }).next) },
+  debug: { event: "debug", holds: (d) => ["checkpoint", "task", "task_result"].includes((d as { type: string }).type) },
+  custom: { event: "custom", holds: (d) => (d as { kind?: unknown }).kind === "prompt" },
+};
+
+describe("alpha-umi serve: every stream mode of the SDK", () => {
+  const cases = STREAM_MODES.flatMap((mode) => [false, true].map((streamSubgraphs) => [mode, streamSubgraphs] as const));
+  it.each(cases)("%s (streamSubgraphs: %s) streams the run to its end", async (mode, streamSubgraphs) => {
+    const thread = await a.threads.create({ metadata: { case: "stream-modes" } });
+    const chunks = await drain(
+      a.runs.stream(thread.thread_id, "alphaUmi", { input: { instruction: DEMO_INSTRUCTION }, config: { configurable: { approve: "none" } }, streamMode: [mode], streamSubgraphs }),
+    );
+    expect(chunks.filter((c) => c.event === "error")).toEqual([]);
+    const { event, holds } = MODE_EVENTS[mode];
+    const ofMode = chunks.filter((c) => c.event === event);
+    expect(ofMode.length).toBeGreaterThan(0);
+    expect(ofMode.some((c) => holds(c.data))).toBe(true);
+    const after = await b.threads.get(thread.thread_id);
+    expect(after.status).toBe("idle");
+    expect((after.values as Values).answer).toBe(DEMO_ANSWER);
+  }, 30_000);
+
+  it.each([
+    ["tools", 'stream mode \\"tools\\" is not served: it follows LangChain tool callbacks'],
+    ["lifecycle", 'stream mode \\"lifecycle\\" is not served: it belongs to the thread event protocol'],
+  ])("%s is refused with one line saying why", async (mode, why) => {
+    const thread = await a.threads.create({ metadata: { case: "refused-mode" } });
+    await expect(drain(a.runs.stream(thread.thread_id, "alphaUmi", { input: { instruction: DEMO_INSTRUCTION }, streamMode: [mode as never] }))).rejects.toThrow(`HTTP 422: {"error":"${why}`);
+    expect((await a.threads.get(thread.thread_id)).status).toBe("idle");
+  }, 30_000);
 });
