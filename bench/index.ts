@@ -18,6 +18,7 @@ export interface BenchRow {
 type Section = { name: string; run: () => Promise<BenchRow[]> };
 
 const sections: Section[] = [
+  { name: "startup", run: async () => (await import("./startup.js")).runStartupBench() },
   { name: "engine", run: async () => (await import("./engine.js")).runEngineBench() },
   { name: "throughput", run: async () => (await import("./throughput.js")).runThroughputBench() },
   { name: "glpft", run: async () => (await import("./glpft.js")).runGlpftBench() },
