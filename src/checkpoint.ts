@@ -49,9 +49,9 @@ export function parsePostgresLocation(location: string): PostgresLocation {
   return { connectionString: url.toString(), schema };
 }
 
-/** The location with any password masked, for messages and logs. */
+/** A location URL (postgres://, redis://) with any password masked, for messages and logs. */
 export function redact(location: string): string {
-  return location.replace(/(\/\/[^:/@]+:)[^@]*@/, "$1***@");
+  return location.replace(/(\/\/[^:/@]*:)[^@]*@/, "$1***@");
 }
 
 /** Run `fn` while holding a session-level Postgres advisory lock: one process at a time across the database. */
@@ -145,10 +145,30 @@ export class AutoSetupPostgresSaver extends BaseCheckpointSaver {
   }
 }
 
+/** How long a connection attempt may take: an unreachable host is an error within seconds (pg's default waits forever). */
+export const CONNECT_TIMEOUT_MS = 5000;
+
 /** A pg pool for a location; idle connections do not keep a CLI process alive. */
 export function postgresPool(location: string | PostgresLocation, max = 10): Pool {
   const loc = typeof location === "string" ? parsePostgresLocation(location) : location;
-  return new pg.Pool({ connectionString: loc.connectionString, max, allowExitOnIdle: true });
+  return new pg.Pool({ connectionString: loc.connectionString, max, allowExitOnIdle: true, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
+}
+
+/**
+ * One round trip to the database of a location, or a UserError naming it: serve and worker check before they start,
+ * so an unreachable or refusing server is one line at once rather than a failure at the first job.
+ *
+ * @example await reachPostgres(saver.pgPool, "postgres://127.0.0.1:5432/test");
+ */
+export async function reachPostgres(pool: Pool, location: string): Promise<void> {
+  try {
+    await pool.query("SELECT 1");
+  } catch (e) {
+    const err = e as Error & { code?: string; errors?: Error[] };
+    // A refused dual-stack connect is an AggregateError with an empty message; its parts say what happened.
+    const why = err.message || err.errors?.map((x) => x.message).join("; ") || err.code || String(e);
+    throw new UserError(`--checkpoints ${redact(location)}: cannot reach Postgres (${why})`);
+  }
 }
 
 export function isPostgresLocation(location: string): boolean {

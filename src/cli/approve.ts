@@ -47,7 +47,7 @@ export function terminalAsk(out: (line: string) => void): { ask: (question: unkn
     return r.done ? undefined : r.value;
   };
   const leftWaiting = () => {
-    out("no answer: the thread waits for one; resume it with --thread ID --approve (same options)");
+    out("no answer: the thread waits for one");
     return undefined;
   };
   async function ask(question: unknown): Promise<unknown> {

@@ -25,12 +25,12 @@ function metricsJson(m: Metrics): string {
 }
 
 /** What `roleModelOptions` parsed, plus --limit and --concurrency, as the eval runners take them. */
-function roleModelArgs(o: Record<string, string | number | boolean | undefined>) {
+async function roleModelArgs(o: Record<string, string | number | boolean | undefined>) {
   return {
     data: o.data as string,
     models: { planner: o.planner as string, caller: o.caller as string, summarizer: o.summarizer as string, backbone: o.backbone as string },
     singleLlm: !!o.singleLlm,
-    settings: codecSettings(o),
+    settings: await codecSettings(o),
     limit: o.limit as number | undefined,
     concurrency: o.concurrency as number,
   };
@@ -67,9 +67,10 @@ export function registerEval(program: Command): void {
     .option("--record <file>", "also record every prompt and output to a replay cassette (JSONL)")
     .option("--json", "print one JSON object with the metrics")
     .action(async (o) => {
+      const args = await roleModelArgs(o);
       const result = await userErrors(() =>
         evalSteps({
-          ...roleModelArgs(o),
+          ...args,
           out: o.out,
           record: o.record,
         }),
@@ -102,9 +103,10 @@ export function registerEval(program: Command): void {
     .option("--json", "print one JSON object with the metrics")
     .option("--queue <url>", "run the episodes on `alpha-umi worker` processes: redis://…[?prefix=NAME] (--concurrency is then theirs)")
     .action(async (o) => {
+      const args = await roleModelArgs(o);
       const result = await userErrors(() =>
         evalEpisodes({
-          ...roleModelArgs(o),
+          ...args,
           maxSteps: o.maxSteps,
           out: o.out,
           queue: o.queue,
@@ -132,7 +134,7 @@ export function registerEval(program: Command): void {
     .option("--single-llm", "backbone prompts and merged targets instead of the three roles");
   templateOptions(cassette);
   contextOptions(cassette).action(async (o) => {
-      const settings = codecSettings(o);
+      const settings = await codecSettings(o);
       const steps = userErrors(() => extractSteps(readToolBenchFile(o.data), o.data));
       const s = await writeReferenceCassette(steps, o.out, settings, !!o.singleLlm);
       out(`${o.out}: ${s.lines} lines for ${steps.length} steps (${s.elided} prompt(s) fitted to a ${settings.numCtx ?? "unbounded"}-token context)`);

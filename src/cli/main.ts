@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Command, CommanderError } from "commander";
+import { UsageError } from "../errors.js";
 import { packageRoot } from "../paths.js";
 import { registerCommands } from "./commands.js";
 
@@ -8,7 +9,7 @@ function packageVersion(): string {
   return (JSON.parse(readFileSync(join(packageRoot(), "package.json"), "utf8")) as { version: string }).version;
 }
 
-/** Runs the CLI; user mistakes print one line and exit 1, never a stack trace. */
+/** Runs the CLI; user mistakes print one line and exit 1 (2 for a bad option value), never a stack trace. */
 export async function main(argv: string[] = process.argv): Promise<number> {
   const program = new Command("alpha-umi")
     .description("α-UMi: planner, caller and summarizer models as a LangGraph tool-use agent")
@@ -24,6 +25,6 @@ export async function main(argv: string[] = process.argv): Promise<number> {
     const msg = err instanceof Error ? err.message : String(err);
     process.stderr.write(`alpha-umi: ${msg}\n`);
     if (process.env.ALPHA_UMI_DEBUG && err instanceof Error && err.stack) process.stderr.write(err.stack + "\n");
-    return 1;
+    return err instanceof UsageError ? err.exitCode : 1;
   }
 }

@@ -26,12 +26,13 @@ export function registerMathEval(evalCmd: Command): void {
     .option("--out <dir>", "output dir (math.json, math-metrics.json, math.sqlite for resuming)", "eval-out")
     .option("--json", "print one JSON object with the accuracy")
     .action(async (o) => {
+      const settings = await codecSettings(o);
       const result = await userErrors(() =>
         evalMath({
         data: o.data,
         models: { planner: o.planner, caller: o.caller, summarizer: o.summarizer, backbone: o.backbone },
         singleLlm: !!o.singleLlm,
-        settings: codecSettings(o),
+        settings,
         limit: o.limit,
         concurrency: o.concurrency,
         maxSteps: o.maxSteps,

@@ -1,17 +1,18 @@
 import { closeSync, openSync, readSync, statSync } from "node:fs";
 import type { Command } from "commander";
 import { CONTEXT_POLICIES, isContextPolicy, type CodecSettings } from "../codec/index.js";
-import { UserError } from "../errors.js";
+import { minimumWindow } from "../codec/minimum.js";
+import { UsageError, UserError } from "../errors.js";
 import { modelFromSpec } from "../models/spec.js";
 import type { MissPolicy } from "../tools/toolbench.js";
 import { ROLES, type Role } from "../models/generate.js";
 import { isTemplates, TEMPLATES, type Templates } from "../protocol/index.js";
 
-/** A commander parser for a positive integer option that fails with one clear line. */
+/** A commander parser for a positive integer option that fails with one clear line (exit 2). */
 export function positiveInt(name: string) {
   return (v: string) => {
     const n = Number(v);
-    if (!Number.isInteger(n) || n <= 0) throw new UserError(`${name}: expected a positive integer, got "${v}"`);
+    if (!Number.isInteger(n) || n <= 0) throw new UsageError(`${name}: expected a positive integer, got "${v}"`);
     return n;
   };
 }
@@ -98,6 +99,7 @@ export function userModel(spec: string, flag: string, options: { temperature?: n
 /** Library errors about the user's files become one-line user errors; `fn` may be sync or return a promise. */
 export function userErrors<T>(fn: () => T): T {
   const asUserError = (err: unknown): never => {
+    if (err instanceof UserError) throw err; // keeps its exit code
     throw new UserError(err instanceof Error ? err.message : String(err));
   };
   try {
@@ -108,14 +110,25 @@ export function userErrors<T>(fn: () => T): T {
   }
 }
 
-/** Templates, context policy and window, model timeout, as parsed by templateOptions and contextOptions. */
-export function codecSettings(o: Record<string, unknown>): CodecSettings {
+/**
+ * Templates, context policy and window, model timeout, as parsed by templateOptions and contextOptions. A `--num-ctx`
+ * smaller than the roles' templates need (src/codec/minimum.ts) is refused here, before any model is called.
+ */
+export async function codecSettings(o: Record<string, unknown>): Promise<CodecSettings> {
   const { templates, roleTemplates } = templateChoice(o);
-  return {
+  const settings: CodecSettings = {
     templates,
     roleTemplates,
     ...(o.contextPolicy ? { contextPolicy: o.contextPolicy as CodecSettings["contextPolicy"] } : {}),
     ...(o.numCtx ? { numCtx: o.numCtx as number } : {}),
     ...(o.modelTimeoutMs ? { modelTimeoutMs: o.modelTimeoutMs as number } : {}),
   };
+  if (settings.numCtx !== undefined) {
+    const min = await minimumWindow(settings, o.singleLlm ? ["backbone"] : ["planner", "caller", "summarizer"]);
+    if (settings.numCtx < min.numCtx)
+      throw new UsageError(
+        `--num-ctx ${settings.numCtx}: too small: the ${min.role}'s ${min.templates} prompt takes ${min.promptTokens} tokens with no tools and an empty instruction, and a reply up to ${min.numPredict}: at least ${min.numCtx}`,
+      );
+  }
+  return settings;
 }

@@ -1,3 +1,4 @@
+import { isApprovalRequest } from "../approval.js";
 import type { RunEvent } from "../run.js";
 import type { AgentStateType, Turn } from "../state.js";
 import { formatSearchEvent } from "../search/format.js";
@@ -34,12 +35,21 @@ export function printEvent(e: RunEvent, out: (line: string) => void): void {
   else if (e.turn.from !== "user" || e.node === "intake") out(formatTurn(e.turn));
 }
 
-export function statusLine(state: AgentStateType, threadId: string): string {
+/**
+ * How the run ended; one that did not (failed, stopped, waiting for an answer) is followed by `hint`, the line saying
+ * how to resume it (src/cli/resume.ts). `waitingFor` is the question the thread waits on, if any.
+ */
+export function statusLine(state: AgentStateType, threadId: string, o: { hint?: string; waitingFor?: unknown } = {}): string {
   const { status, reason } = state.status;
   if (status === "finished") return `finished in ${state.steps} planner step(s) (thread ${threadId})`;
   if (status === "gave_up") return `gave up: ${reason ?? "no reason given"} (thread ${threadId})`;
-  if (status === "failed") return `failed: ${reason ?? "unknown error"}\nresume with: alpha-umi run --thread ${threadId} …(same options)`;
-  return `stopped while running (thread ${threadId}); resume with --thread ${threadId}`;
+  const head =
+    status === "failed"
+      ? `failed: ${reason ?? "unknown error"}`
+      : o.waitingFor !== undefined
+        ? `waiting for ${isApprovalRequest(o.waitingFor) ? `approval of ${o.waitingFor.tool}` : "an answer"} (thread ${threadId})`
+        : `stopped while running (thread ${threadId})`;
+  return o.hint ? `${head}\n${o.hint}` : head;
 }
 
 /** finished → 0, failed → 1, gave up → 3: scripts can tell a give-up from a crash. */

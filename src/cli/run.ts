@@ -10,6 +10,7 @@ import type { SearchOptions } from "../search/index.js";
 import { checkpointsLocation, codecSettings, contextOptions, missPolicy, positiveInt, templateOptions, userErrors } from "./options.js";
 import { approvePolicyOption, terminalAsk } from "./approve.js";
 import { exitCodeOf, formatTurn, printEvent, statusLine } from "./printer.js";
+import { resumeCommand, resumeLine } from "./resume.js";
 
 const out = (line: string) => process.stdout.write(line + "\n");
 
@@ -17,20 +18,23 @@ const out = (line: string) => process.stdout.write(line + "\n");
 function interruptSignal(): AbortSignal {
   const controller = new AbortController();
   process.once("SIGINT", () => {
-    process.stderr.write("\ninterrupted: the thread can be resumed with --thread\n");
+    process.stderr.write("\ninterrupted\n");
     controller.abort();
   });
   return controller.signal;
 }
 
-async function execute(opts: RunOptions): Promise<number> {
+/** `resume(threadId, waiting)`: the line saying how to resume the thread (src/cli/resume.ts). */
+async function execute(opts: RunOptions, resume: (threadId: string, waiting: boolean) => string, waitingFor: () => unknown): Promise<number> {
   const { threadId, state, search } = await runAgent(opts, (e) => printEvent(e, out));
   if (search?.finishType === "give_up") {
     out(`gave up: the search found no answer (thread ${threadId})`);
     return 3;
   }
+  const waiting = state.status.status === "running" ? waitingFor() : undefined;
+  const hint = resume(threadId, waiting !== undefined);
   // A failure goes to stderr so scripts that capture the trajectory still see why the run stopped.
-  (state.status.status === "failed" ? (line: string) => process.stderr.write(line + "\n") : out)(statusLine(state, threadId));
+  (state.status.status === "failed" ? (line: string) => process.stderr.write(line + "\n") : out)(statusLine(state, threadId, { hint, waitingFor: waiting }));
   return exitCodeOf(state);
 }
 
@@ -67,16 +71,24 @@ export function registerRun(program: Command): void {
     .option("--hide-diversity", "dfsdt: show the diversity turn to its own step only (ToolBench), not keep it in τ (α-UMi)");
   templateOptions(run);
   contextOptions(run);
-  run.action(async (instruction: string | undefined, o) => {
+  run.action(async (instruction: string | undefined, o, cmd: Command) => {
       if (!o.tools?.length) throw new UserError("no tools: pass --tools demo, python, toolbench:FILE, module:PATH, mcp:CONFIG.json, openapi:SPEC.json or langchain:MODULE#Export");
       if (!instruction && !o.thread) throw new UserError("give an INSTRUCTION, or --thread ID to resume a run");
       // MCP servers and the Python sandbox live as long as the run: close() stops them however it ends.
       const { tools, close } = await userErrors(() => loadToolSources(o.tools, { miss: missPolicy(o.miss, o.cache) }));
       const terminal = terminalAsk(out);
+      // The question left unanswered, if any: a run that ends on one says what it waits for.
+      let asked: unknown;
+      const ask = async (question: unknown) => {
+        const answer = o.approve ? await terminal.ask(question) : undefined;
+        asked = answer === undefined ? question : undefined;
+        return answer;
+      };
+      const hint = (threadId: string, waiting: boolean) => resumeLine(resumeCommand(cmd, threadId, { waiting }));
       process.exitCode = await execute({
         approve: approvePolicyOption(o.approve, tools.map((t) => t.doc.Name)),
         // Without --approve, a thread waiting for an answer stays waiting (never runs the call unasked).
-        ask: o.approve ? terminal.ask : undefined,
+        ask,
         instruction,
         tools,
         models: { planner: o.planner, caller: o.caller, summarizer: o.summarizer, backbone: o.backbone },
@@ -84,12 +96,12 @@ export function registerRun(program: Command): void {
         checkpointer: checkpointerFrom(o.checkpoints),
         threadId: o.thread,
         record: o.record,
-        ...codecSettings(o),
+        ...(await codecSettings(o)),
         maxSteps: o.maxSteps,
         toolTimeoutMs: o.toolTimeoutMs,
         signal: interruptSignal(),
         search: searchOption(o),
-      }).finally(() => (terminal.close(), close()));
+      }, hint, () => asked).finally(() => (terminal.close(), close()));
     });
 
   program

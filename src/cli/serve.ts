@@ -2,7 +2,7 @@ import { SUMMARIES } from "./summaries.js";
 import type { Command } from "commander";
 import { startServer } from "../server/index.js";
 import { loadToolSources } from "../tools/sources.js";
-import { UserError } from "../errors.js";
+import { UsageError } from "../errors.js";
 import { approvePolicyOption } from "./approve.js";
 import { userErrors } from "./options.js";
 
@@ -18,7 +18,7 @@ export function registerServe(program: Command): void {
     .option("--approve [tools...]", "tool calls that wait for approval unless a run's configuration says otherwise")
     .action(async (o: { checkpoints: string; port: string; host: string; tools: string[]; approve?: true | string[] }) => {
       const port = Number(o.port);
-      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UserError(`--port: expected 0…65535, got "${o.port}"`);
+      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port: expected 0…65535, got "${o.port}"`);
       const toolSet = await userErrors(() => loadToolSources(o.tools));
       const tools = toolSet.tools;
       const server = await startServer({ checkpoints: o.checkpoints, tools, approve: approvePolicyOption(o.approve, tools.map((t) => t.doc.Name)), port, host: o.host });

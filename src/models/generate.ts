@@ -21,6 +21,25 @@ export class ModelCallError extends Error {
   }
 }
 
+/** Our own failures and LangGraph's interrupts pass as they are; the check never throws (`isGraphInterrupt(null)` does). */
+function passesThrough(err: unknown): boolean {
+  try {
+    return err instanceof ModelCallError || (err !== null && typeof err === "object" && isGraphInterrupt(err));
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * What a role's failed step throws: an interrupt or a ModelCallError as they are, anything else (an Error, `null`, a
+ * string, a revoked proxy) as a ModelCallError whose message names the role.
+ *
+ * @example (asRoleFailure("planner", null) as Error).message // "planner model failed: threw null (not an Error)"
+ */
+export function asRoleFailure(role: Role, err: unknown): unknown {
+  return passesThrough(err) ? err : new ModelCallError(role, `${role} model failed: ${errorMessage(err)}`, { cause: err });
+}
+
 /** The text of a LangChain model's output or of a message, whatever its kind (string, message, content parts). */
 export function contentText(out: unknown): string {
   if (typeof out === "string") return out;
@@ -77,8 +96,7 @@ export async function generate(role: Role, model: RoleModel, req: ModelRequest, 
     call.catch(() => undefined);
     return contentText(await Promise.race([call, stopped]));
   } catch (err) {
-    if (err instanceof ModelCallError || isGraphInterrupt(err)) throw err;
-    throw new ModelCallError(role, `${role} model failed: ${errorMessage(err)}`, { cause: err });
+    throw asRoleFailure(role, err);
   } finally {
     clearTimeout(timer);
     if (onAbort) config?.signal?.removeEventListener("abort", onAbort);

@@ -1,9 +1,9 @@
 import { AIMessage } from "@langchain/core/messages";
 import type { RunnableConfig } from "@langchain/core/runnables";
-import { isGraphInterrupt, type LangGraphRunnableConfig } from "@langchain/langgraph";
+import type { LangGraphRunnableConfig } from "@langchain/langgraph";
 import { loadContextWindow, type Reading, type RenderedPrompt } from "../codec/index.js";
 import { ensureConfiguration, roleCodec, roleModel } from "../configuration.js";
-import { generate, type Role } from "../models/generate.js";
+import { asRoleFailure, generate, ModelCallError, type Role } from "../models/generate.js";
 import type { AgentStateType, AgentUpdate } from "../state.js";
 import { capReason } from "../tools/stringify.js";
 
@@ -32,8 +32,9 @@ export async function callRole(role: Role, state: AgentStateType, config: Runnab
     const text = await generate(role, model, rendered, config, cfg.modelTimeoutMs);
     return { ok: true, reading: codec.read(text) };
   } catch (err) {
-    if (isGraphInterrupt(err)) throw err;
-    const reason = capReason(err);
+    const failure = asRoleFailure(role, err);
+    if (!(failure instanceof ModelCallError)) throw failure; // an interrupt
+    const reason = capReason(failure);
     return { ok: false, update: { status: { status: "failed", reason }, decision: null } };
   }
 }

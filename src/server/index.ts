@@ -7,7 +7,7 @@ import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
 import { createEmbedServer } from "@langchain/langgraph-api/experimental/embed";
 import type { ApprovePolicy } from "../approval.js";
-import { AutoSetupPostgresSaver, checkpointerFrom, isPostgresLocation, postgresPool, redact } from "../checkpoint.js";
+import { AutoSetupPostgresSaver, checkpointerFrom, closeCheckpointer, isPostgresLocation, postgresPool, reachPostgres, redact } from "../checkpoint.js";
 import { UserError } from "../errors.js";
 import { createAlphaUmiGraph, createSingleLlmGraph } from "../graph.js";
 import type { ToolSpec } from "../tools/spec.js";
@@ -44,9 +44,15 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
   if (!isPostgresLocation(o.checkpoints))
     throw new UserError(`--checkpoints ${redact(o.checkpoints)}: serve needs postgres://… (threads must outlive the process and be shared by every server)`);
   const checkpointer = checkpointerFrom(o.checkpoints) as AutoSetupPostgresSaver;
+  try {
+    await reachPostgres(checkpointer.pgPool, o.checkpoints); // one line now, not a failure at the first request
+  } catch (e) {
+    await closeCheckpointer(checkpointer);
+    throw e;
+  }
   // Leases: one connection per running run, for the lock that makes its thread busy on every server.
   const threads = new PostgresThreads(checkpointer.pgPool, checkpointer, postgresPool(o.checkpoints, MAX_RUNNING));
-  await threads.setup(); // the database must be reachable before we listen
+  await threads.setup();
   const graphOptions = { tools: o.tools, approve: o.approve, checkpointer: false as const };
   // langgraph-api (>= 1.5) passes the request's `config.configurable` (models, templates, approve…) to the run itself.
   const graphs = { alphaUmi: withSubgraphMessages(createAlphaUmiGraph(graphOptions)), singleLlm: withSubgraphMessages(createSingleLlmGraph(graphOptions)) };

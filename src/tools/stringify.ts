@@ -181,11 +181,20 @@ export function safeJson(value: unknown, { maxDepth = MAX_DEPTH, maxChars = Infi
   return parts.join("");
 }
 
-/** The message of anything thrown: an Error's message, a string as is, anything else as safe JSON; never throws. */
+/**
+ * The message of anything thrown: an Error's message (its name when the message is empty), a string as is, a value
+ * that is not an Error said to be one (`threw null (not an Error)`), an object as safe JSON; never throws.
+ *
+ * @example errorMessage(null) // "threw null (not an Error)"
+ */
 export function errorMessage(e: unknown): string {
-  if (typeof e === "string") return e;
-  if (attempt(() => e instanceof Error, () => false)) return attempt(() => String((e as Error).message), (x) => `unreadable error message ${thrown(x)}`);
-  if (e === null || typeof e !== "object") return attempt(() => String(e), () => typeof e);
+  if (typeof e === "string") return e === "" ? "threw an empty string" : e;
+  if (attempt(() => e instanceof Error, () => false))
+    return attempt(
+      () => String((e as Error).message) || String((e as Error).name) || "an Error without a message",
+      (x) => `unreadable error message ${thrown(x)}`,
+    );
+  if (e === null || typeof e !== "object") return `threw ${attempt(() => (typeof e === "function" ? "a function" : String(e)), () => typeof e)} (not an Error)`;
   // Depth 4 is plenty to say what was thrown; the text is bounded before it is described.
   return attempt(
     () => safeJson(e, { maxDepth: 4, maxChars: 2000 }),

@@ -15,6 +15,7 @@ declare module "pg" {
     user?: string;
     max?: number;
     allowExitOnIdle?: boolean;
+    connectionTimeoutMillis?: number;
   }
   export class Pool implements Queryable {
     constructor(config?: PoolConfig);

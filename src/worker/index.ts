@@ -6,7 +6,7 @@
  */
 import { Worker, type Job } from "bullmq";
 import type { BaseCheckpointSaver } from "@langchain/langgraph";
-import { checkpointerFrom, closeCheckpointer, isPostgresLocation, redact, type AutoSetupPostgresSaver } from "../checkpoint.js";
+import { checkpointerFrom, closeCheckpointer, isPostgresLocation, reachPostgres, redact, type AutoSetupPostgresSaver } from "../checkpoint.js";
 import { runEpisode, type EpisodeRow } from "../eval/episodes.js";
 import { createAlphaUmiGraph, createSingleLlmGraph } from "../graph.js";
 import type { Role, RoleModel } from "../models/generate.js";
@@ -17,7 +17,8 @@ import { readToolBenchFile, type ToolBenchDialog } from "../toolbench.js";
 import { loadToolSources } from "../tools/sources.js";
 import type { ToolSet } from "../tools/spec.js";
 import { UserError } from "../errors.js";
-import { parseQueueLocation, QUEUE_NAME, type AgentJob, type EpisodeJob, type RunJob, type RunJobResult } from "./queue.js";
+import { errorMessage } from "../tools/stringify.js";
+import { parseQueueLocation, QUEUE_NAME, reachRedis, type AgentJob, type EpisodeJob, type RunJob, type RunJobResult } from "./queue.js";
 import { ThreadLocks } from "./locks.js";
 import { inFlightConfigurable } from "./recovery.js";
 
@@ -110,7 +111,14 @@ async function episodeJob(data: EpisodeJob, checkpointer: BaseCheckpointSaver, c
  */
 export async function startWorker(o: WorkerOptions): Promise<RunningWorker> {
   const { connection, prefix } = parseQueueLocation(o.queue);
+  await reachRedis(o.queue);
   if (!isPostgresLocation(o.checkpoints)) throw new UserError(`--checkpoints ${redact(o.checkpoints)}: workers need postgres://… (every worker must see every thread)`);
+  try {
+    await reachPostgres(checkpointer.pgPool, o.checkpoints);
+  } catch (e) {
+    await closeCheckpointer(checkpointer);
+    throw e;
+  }
   const checkpointer = checkpointerFrom(o.checkpoints) as AutoSetupPostgresSaver;
   const cache = new Cache();
   const locks = new ThreadLocks(checkpointer.pgPool);
@@ -129,6 +137,13 @@ export async function startWorker(o: WorkerOptions): Promise<RunningWorker> {
       // A job may be taken over several times (several workers killed in a row) before it counts as failed.
       maxStalledCount: o.maxStalledCount ?? 5,
     },
+  // Without a listener BullMQ prints each error's stack; a Redis that goes away later is one line per distinct error.
+  let lastError = "";
+  worker.on("error", (e) => {
+    const line = `alpha-umi worker: ${errorMessage(e)}`;
+    if (line !== lastError) process.stderr.write(line + "\n");
+    lastError = line;
+  });
   );
   await worker.waitUntilReady();
   return {

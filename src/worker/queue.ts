@@ -3,7 +3,9 @@
  * the connection from a `redis://` URL, and the enqueue-and-collect client.
  */
 import { Queue, QueueEvents, type ConnectionOptions, type Job } from "bullmq";
+import { Redis, type RedisOptions } from "ioredis";
 import type { CodecSettings } from "../codec/index.js";
+import { redact } from "../checkpoint.js";
 import { UserError } from "../errors.js";
 import type { Role } from "../models/generate.js";
 
@@ -83,6 +85,33 @@ export function parseQueueLocation(location: string): QueueLocation {
   };
 }
 
+/** How long the first connection to Redis may take before the queue counts as unreachable. */
+const CONNECT_TIMEOUT_MS = 5000;
+
+/**
+ * Connect once, without retries, or a UserError naming the location: BullMQ's own clients retry forever (what a
+ * running worker wants through a Redis restart), so a wrong URL would otherwise never end and print a stack per retry.
+ *
+ * @example await reachRedis("redis://127.0.0.1:6379");
+ */
+export async function reachRedis(location: string): Promise<void> {
+  const { connection } = parseQueueLocation(location);
+  const probe = new Redis({ ...(connection as RedisOptions), lazyConnect: true, connectTimeout: CONNECT_TIMEOUT_MS, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
+  // The socket's error says why (ECONNREFUSED…); connect() itself only rejects with "Connection is closed."
+  let cause: Error | undefined;
+  probe.on("error", (e: Error) => (cause ??= e));
+  try {
+    await probe.connect();
+    await probe.ping();
+  } catch (e) {
+    const err = (cause ?? e) as Error & { code?: string; errors?: Error[] };
+    const why = err.message || err.errors?.map((x) => x.message).join("; ") || err.code || String(err);
+    throw new UserError(`--queue ${redact(location)}: cannot reach Redis (${why})`);
+  } finally {
+    probe.disconnect();
+  }
+}
+
 /**
  * Enqueue jobs (the job id is derived from the thread, so enqueueing the same work twice adds it once) and collect each
  * result as it completes, in completion order.
@@ -97,6 +126,7 @@ export async function runOnQueue<R>(
   o: { attempts?: number } = {},
 ): Promise<R[]> {
   const { connection, prefix } = parseQueueLocation(location);
+  await reachRedis(location);
   const queue = new Queue<AgentJob>(QUEUE_NAME, { connection, prefix });
   const events = new QueueEvents(QUEUE_NAME, { connection, prefix });
   // One completion listener per job in flight.
