@@ -2,7 +2,7 @@ import { END, MemorySaver, START, StateGraph, type BaseCheckpointSaver } from "@
 import type { StructuredToolInterface } from "@langchain/core/tools";
 import { ConfigurationSchema } from "./configuration.js";
 import type { Role, RoleModel } from "./models/generate.js";
-import { afterBackbone, afterPlanner, continueIfRunning, resumePoint, resumePointSingle } from "./nodes/routes.js";
+import { afterBackbone, afterPlanner, afterTool, continueIfRunning, resumePoint, resumePointSingle } from "./nodes/routes.js";
 import { backboneNode, callerNode, intakeNode, plannerNode, summarizerNode, toolsNode } from "./nodes/index.js";
 import { AgentState } from "./state.js";
 import { fromLangChainTool, isToolSpec } from "./tools/adapters.js";
@@ -38,13 +38,26 @@ function boundConfig(opts: GraphOptions) {
   set("toolTimeoutMs", opts.toolTimeoutMs);
   set("maxObservationChars", opts.maxObservationChars);
   set("approve", opts.approve);
-  // The step budget bounds a run; LangGraph's own recursion limit must not cut it first.
-  return { configurable, recursionLimit: 10_000 };
+  // The step budget bounds a run; LangGraph's own recursion limit must not cut it first. Every step's checkpoint is
+  // written before the next step starts ("sync"), in every driver: a completed call never runs again after a crash, and
+  // a call settled to run is on disk before it starts (the crash policy, src/nodes/inFlight.ts).
+  return { configurable, recursionLimit: 10_000, durability: "sync" as const };
 }
 
 const saverOf = (opts: GraphOptions) => (opts.checkpointer === false ? undefined : (opts.checkpointer ?? new MemorySaver()));
 
-/** α-UMi: planner → (caller → tools → planner)* → summarizer, or give up → end. */
+/**
+ * α-UMi: planner → (caller → tools → planner)* → summarizer, or give up → end.
+ *
+ * @example
+ * const graph = createAlphaUmiGraph({
+ *   tools: demoTools(), // α-UMi tool specs (defineTool) or LangChain tools
+ *   models: { planner: "ollama:alpha-umi-planner", caller: "ollama:alpha-umi-caller", summarizer: "ollama:alpha-umi-summarizer" },
+ *   checkpointer: checkpointerFrom("runs.sqlite"), // default: in memory
+ * });
+ * const state = await graph.invoke({ instruction: DEMO_INSTRUCTION }, { configurable: { thread_id: "t1" } });
+ * state.status.status; // "finished" | "gave_up" | "failed"
+ */
 export function createAlphaUmiGraph(opts: GraphOptions = {}) {
   return new StateGraph(AgentState, ConfigurationSchema)
     .addNode("intake", intakeNode)
@@ -56,13 +69,19 @@ export function createAlphaUmiGraph(opts: GraphOptions = {}) {
     .addConditionalEdges("intake", resumePoint, ["planner", "caller", "tool", "summarizer", END])
     .addConditionalEdges("planner", afterPlanner, ["caller", "summarizer", END])
     .addConditionalEdges("caller", continueIfRunning("tool"), ["tool", END])
-    .addEdge("tool", "planner")
+    .addConditionalEdges("tool", afterTool("planner"), ["tool", "planner"])
     .addEdge("summarizer", END)
     .compile({ checkpointer: saverOf(opts), name: "alphaUmi" })
     .withConfig(boundConfig(opts));
 }
 
-/** The paper's single-LLM baseline over the same tools and state: backbone → (tools → backbone)*. */
+/**
+ * The paper's single-LLM baseline over the same tools and state: backbone → (tools → backbone)*.
+ *
+ * @example
+ * const graph = createSingleLlmGraph({ tools: demoTools(), models: { backbone: "ollama:alpha-umi-backbone" } });
+ * const state = await graph.invoke({ instruction: DEMO_INSTRUCTION }, { configurable: { thread_id: "b1" } });
+ */
 export function createSingleLlmGraph(opts: GraphOptions = {}) {
   return new StateGraph(AgentState, ConfigurationSchema)
     .addNode("intake", intakeNode)
@@ -71,7 +90,7 @@ export function createSingleLlmGraph(opts: GraphOptions = {}) {
     .addEdge(START, "intake")
     .addConditionalEdges("intake", resumePointSingle, ["backbone", "tool", END])
     .addConditionalEdges("backbone", afterBackbone, ["tool", END])
-    .addEdge("tool", "backbone")
+    .addConditionalEdges("tool", afterTool("backbone"), ["tool", "backbone"])
     .compile({ checkpointer: saverOf(opts), name: "singleLlm" })
     .withConfig(boundConfig(opts));
 }

@@ -25,6 +25,21 @@ export const RunStatusSchema = z.object({
 });
 export type RunStatus = z.infer<typeof RunStatusSchema>;
 
+/**
+ * The call of τ's last caller turn while it is settled and run (src/nodes/tools.ts): whether it waits for a person
+ * (the approval policy in force when it was proposed), then the decision — what runs, or the observation of a call not
+ * run. Checkpointed, so that a resume answers the interrupt it finds and a crash mid-call is known as one.
+ */
+export interface PendingCall {
+  /** Index in τ of the caller turn. */
+  turn: number;
+  approve: boolean;
+  /** Settled to run with this Action Input (the proposed one, or a person's edit); `attempt` marks this process's try. */
+  run?: { actionInput: string; attempt: string };
+  /** Settled not to run (rejected): its observation. */
+  observation?: string;
+}
+
 /** What the planner decided; `none` only for an empty plan. */
 export type Decision = "caller" | "conclusion" | "give up";
 
@@ -42,6 +57,7 @@ export const AgentState = Annotation.Root({
   steps: Annotation<number>({ reducer: (_a, b) => b, default: () => 0 }),
   answer: Annotation<string | null>({ reducer: (_a, b) => b, default: () => null }),
   status: Annotation<RunStatus>({ reducer: (_a, b) => b, default: () => ({ status: "running" as const }) }),
+  call: Annotation<PendingCall | null>({ reducer: (_a, b) => b, default: () => null }),
 });
 export type AgentStateType = typeof AgentState.State;
 export type AgentUpdate = typeof AgentState.Update;

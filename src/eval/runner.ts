@@ -29,7 +29,7 @@ export interface StepRunOptions {
 }
 
 function stateFor(step: EvalStep, turns: Turn[]): AgentStateType {
-  return { messages: [], instruction: step.instruction, tools: step.tools, turns, decision: null, steps: 0, answer: null, status: { status: "running" } };
+  return { messages: [], instruction: step.instruction, tools: step.tools, turns, decision: null, steps: 0, answer: null, status: { status: "running" }, call: null };
 }
 
 function failure(update: AgentUpdate): string | null {

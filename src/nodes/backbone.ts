@@ -3,6 +3,7 @@ import { ensureConfiguration } from "../configuration.js";
 import type { AgentStateType, AgentUpdate } from "../state.js";
 import { callRole, roleMessage } from "./common.js";
 import { toolCallOf } from "./toolCalls.js";
+import { proposedCall } from "./tools.js";
 
 /**
  * The paper's single-LLM baseline: one model writes rationale and action together. Its output is recorded in τ in
@@ -34,5 +35,6 @@ export async function backboneNode(state: AgentStateType, config: RunnableConfig
     decision,
     steps,
     messages: [roleMessage("backbone", plan.value + "\n" + second!.value, { tool_calls: [toolCallOf(state.turns.length + 1, call!.action, call!.actionInput)] })],
+    call: proposedCall(state.turns.length + 1, call!.action, cfg.approve),
   };
 }

@@ -1,11 +1,14 @@
 import type { RunnableConfig } from "@langchain/core/runnables";
+import { ensureConfiguration } from "../configuration.js";
 import type { AgentStateType, AgentUpdate } from "../state.js";
 import { callRole, roleMessage } from "./common.js";
 import { stepMessageId, toolCallOf } from "./toolCalls.js";
+import { proposedCall } from "./tools.js";
 
 /** The caller: turns the planner's rationale into `Action: NAME` / `Action Input: JSON`. Validation happens when the tool runs. */
 export async function callerNode(state: AgentStateType, config: RunnableConfig): Promise<AgentUpdate> {
-  const res = await callRole("caller", state, config);
+  const cfg = ensureConfiguration(config);
+  const res = await callRole("caller", state, config, cfg);
   if (!res.ok) return res.update;
   const { turns, call } = res.reading;
   // One chat message per step, as chat UIs expect: the planner's message gains the tool call (same id, replaced in place).
@@ -14,5 +17,5 @@ export async function callerNode(state: AgentStateType, config: RunnableConfig):
     id: stepMessageId(state.turns.length - 1),
     tool_calls: [toolCallOf(state.turns.length, call!.action, call!.actionInput)],
   });
-  return { turns, messages: [message] };
+  return { turns, messages: [message], call: proposedCall(state.turns.length, call!.action, cfg.approve) };
 }

@@ -30,6 +30,11 @@ export function continueIfRunning<T extends string>(next: T) {
   return (state: AgentStateType): T | typeof END => (state.status.status === "running" ? next : END);
 }
 
+/** After the tool node: its second step (the settled call runs) while τ still ends with the call, else the next model. */
+export function afterTool<T extends string>(next: T) {
+  return (state: AgentStateType): T | "tool" => (state.turns[state.turns.length - 1]?.from === "caller" ? "tool" : next);
+}
+
 /** The single-LLM graph: after the backbone, run the call it wrote or stop. */
 export function afterBackbone(state: AgentStateType): "tool" | typeof END {
   return state.status.status === "running" && state.decision === "caller" ? "tool" : END;

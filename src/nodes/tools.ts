@@ -1,38 +1,75 @@
 import { ToolMessage } from "@langchain/core/messages";
 import type { RunnableConfig } from "@langchain/core/runnables";
-import { askApproval, needsApproval } from "../approval.js";
+import { isGraphInterrupt } from "@langchain/langgraph";
+import { askApproval, needsApproval, type ApprovePolicy } from "../approval.js";
 import { ensureConfiguration, toolsOf } from "../configuration.js";
-import { callInFlightAtCrash } from "../worker/recovery.js";
 import { parseCaller } from "../protocol/index.js";
-import type { AgentStateType, AgentUpdate } from "../state.js";
+import type { AgentStateType, AgentUpdate, PendingCall } from "../state.js";
 import { executeCall } from "../tools/executor.js";
 import { truncate } from "../tools/stringify.js";
+import { inFlightObservation, newAttempt, suspendAttempt } from "./inFlight.js";
 import { toolCallId } from "./toolCalls.js";
 
-/** Runs the call in τ's last caller turn and appends its observation; every failure is an observation, never a throw. */
-export async function toolsNode(state: AgentStateType, config: RunnableConfig): Promise<AgentUpdate> {
-  const cfg = ensureConfiguration(config);
+/** The call of τ's last caller turn, as proposed. */
+function lastCall(state: AgentStateType): { at: number; action: string; actionInput: string } {
   const at = state.turns.length - 1;
   const last = state.turns[at];
   if (!last || last.from !== "caller") throw new Error("toolsNode: τ does not end with a caller turn");
-  const { action, actionInput } = parseCaller(last.value);
-  const tools = await toolsOf(cfg);
-  const tool = tools.find((t) => t.doc.Name === action);
-  const uncertain = tool && callInFlightAtCrash(config, at, tool);
-  const approval = uncertain
-    ? { run: false as const, observation: uncertain }
-    : tool && needsApproval(cfg.approve, action)
-      ? askApproval(tool, actionInput, state.turns)
-      : { run: true as const, actionInput };
-  // A rejected call is not run: the person's reason is its observation.
-  const result = !approval.run
-    ? { ok: false, observation: truncate(approval.observation, cfg.maxObservationChars) }
-    : await executeCall(tools, action, approval.actionInput, {
-        timeoutMs: cfg.toolTimeoutMs,
-        maxObservationChars: cfg.maxObservationChars,
-        signal: config.signal,
-      });
+  return { at, ...parseCaller(last.value) };
+}
+
+/**
+ * What the caller (or backbone) writes with its call: whether the call waits for a person under the policy in force
+ * now. The tool node reads it from the checkpoint, so a resume that carries another configuration (or none) cannot
+ * skip the question.
+ */
+export function proposedCall(turn: number, action: string, policy: ApprovePolicy): PendingCall {
+  return { turn, approve: needsApproval(policy, action) };
+}
+
+/**
+ * Runs the call in τ's last caller turn in two steps, each checkpointed: first it is settled (asked for approval when
+ * its proposal said so, or when the current policy does), then it runs and its observation is appended. Every failure
+ * is an observation, never a throw. A settled call found again on resume may have been in flight (see inFlight.ts).
+ */
+export async function toolsNode(state: AgentStateType, config: RunnableConfig): Promise<AgentUpdate> {
+  const { at } = lastCall(state);
+  const pending = state.call?.turn === at ? state.call : null;
+  return pending && (pending.run || pending.observation !== undefined) ? runCall(state, pending, config) : settleCall(state, pending, config);
+}
+
+async function settleCall(state: AgentStateType, proposed: PendingCall | null, config: RunnableConfig): Promise<AgentUpdate> {
+  const cfg = ensureConfiguration(config);
+  const { at, action, actionInput } = lastCall(state);
+  const tool = (await toolsOf(cfg)).find((t) => t.doc.Name === action);
+  // The current policy can add a question, never take one away.
+  const approve = !!proposed?.approve || needsApproval(cfg.approve, action);
+  const outcome = tool && approve ? askApproval(tool, actionInput, state.turns) : { run: true as const, actionInput };
   return {
+    call: { turn: at, approve, ...(outcome.run ? { run: { actionInput: outcome.actionInput, attempt: newAttempt() } } : { observation: outcome.observation }) },
+  };
+}
+
+async function runCall(state: AgentStateType, call: PendingCall, config: RunnableConfig): Promise<AgentUpdate> {
+  const cfg = ensureConfiguration(config);
+  const { at, action } = lastCall(state);
+  const tools = await toolsOf(cfg);
+  const uncertain = call.run && inFlightObservation(config, call.run.attempt, tools.find((t) => t.doc.Name === action));
+  // A rejected call is not run: the person's reason is its observation.
+  const notRun = call.observation ?? uncertain;
+  const result =
+    notRun !== undefined
+      ? { ok: false, observation: truncate(notRun, cfg.maxObservationChars) }
+      : await executeCall(tools, action, call.run!.actionInput, {
+          timeoutMs: cfg.toolTimeoutMs,
+          maxObservationChars: cfg.maxObservationChars,
+          signal: config.signal,
+        }).catch((err: unknown) => {
+          if (isGraphInterrupt(err)) suspendAttempt(call.run!.attempt);
+          throw err;
+        });
+  return {
+    call: null,
     turns: [{ from: "observation", value: result.observation }],
     messages: [new ToolMessage({ content: result.observation, tool_call_id: toolCallId(at), name: action, status: result.ok ? "success" : "error" })],
   };

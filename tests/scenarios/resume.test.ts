@@ -95,17 +95,21 @@ describe("threads whose run ended", () => {
 });
 
 describe("interrupted threads", () => {
-  it("a run stopped by its abort signal during a tool call resumes with invoke(null) or the same input, once", async () => {
+  it.each([
+    ["not idempotent: it is not run again, the planner reads that it may or may not have run", false],
+    ["idempotent: it runs again", true],
+  ])("a run stopped by its abort signal during a tool call resumes with invoke(null) or the same input; the aborted call, %s", async (_what, idempotent) => {
     let release: (() => void) | undefined;
     let runs = 0;
     const slow: ToolSpec = {
       doc: { Name: "slow_for_test", function: "slow", input: {} },
+      idempotent,
       run: () => (++runs === 1 ? new Promise(() => undefined) : new Promise<string>((r) => (release = () => r("ok")))),
     };
     for (const input of [null, { instruction: Q }]) {
       runs = 0;
       const { graph } = graphOf({ planner: [plan("Wait.", "caller"), plan("Done.", "conclusion")], caller: [call("slow_for_test", {})], summarizer: ["ok"] }, [slow]);
-      const id = `i-${input === null ? "null" : "same"}`;
+      const id = `i-${input === null ? "null" : "same"}-${idempotent}`;
       const controller = new AbortController();
       const stopped = graph.invoke({ instruction: Q }, { ...thread(id), signal: controller.signal });
       while (runs === 0) await new Promise((r) => setTimeout(r, 5));
@@ -114,11 +118,22 @@ describe("interrupted threads", () => {
       const mid = (await graph.getState(thread(id))).values as AgentStateType;
       expect([mid.status.status, roles(mid)]).toEqual(["running", ["user", "assistant", "caller"]]);
       const resumed = graph.invoke(input, thread(id));
-      while (!release) await new Promise((r) => setTimeout(r, 5));
-      release();
-      release = undefined;
+      if (idempotent) {
+        while (!release) await new Promise((r) => setTimeout(r, 5));
+        release();
+        release = undefined;
+      }
       const done = (await resumed) as AgentStateType;
       expect(roles(done)).toEqual(["user", "assistant", "caller", "observation", "assistant", "conclusion"]);
+      expect(runs).toBe(idempotent ? 2 : 1);
+      expect(done.turns[3]!.value).toBe(
+        idempotent
+          ? "ok"
+          : JSON.stringify({
+              error: "slow_for_test was running when its run stopped (the process ended or the run was aborted); it is not marked idempotent, so it was not run again: it may or may not have taken effect",
+              response: "",
+            }),
+      );
     }
   });
 
