@@ -98,7 +98,13 @@ export function isApprovalRequest(v: unknown): v is ApprovalRequest {
   return typeof v === "object" && v !== null && (v as { kind?: unknown }).kind === "tool_approval";
 }
 
-/** The value of the first interrupt a thread waits on (an approval request or a tool's own question), if any. */
+/**
+ * The value of the first interrupt a thread waits on (an approval request or a tool's own question), if any.
+ *
+ * @example
+ * const asked = pendingInterrupt(await graph.getState(config));
+ * if (isApprovalRequest(asked?.value)) await graph.invoke(new Command({ resume: { action: "approve" } }), config);
+ */
 export function pendingInterrupt(snapshot: Pick<StateSnapshot, "tasks">): { value: unknown } | undefined {
   for (const task of snapshot.tasks) for (const i of task.interrupts ?? []) return { value: i.value };
   return undefined;

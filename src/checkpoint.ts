@@ -203,7 +203,13 @@ export function existingCheckpointerFrom(location: string): BaseCheckpointSaver 
   return checkpointerFrom(location);
 }
 
-/** Let go of a checkpointer's connections (Postgres pool, SQLite handle); memory has none. */
+/**
+ * Let go of a checkpointer's connections (Postgres pool, SQLite handle); memory has none.
+ *
+ * @example
+ * const saver = checkpointerFrom("postgres://127.0.0.1/test?schema=runs");
+ * try { await createAlphaUmiGraph({ tools, checkpointer: saver }).invoke(input, config); } finally { await closeCheckpointer(saver); }
+ */
 export async function closeCheckpointer(saver: BaseCheckpointSaver): Promise<void> {
   if (saver instanceof AutoSetupPostgresSaver) await saver.end();
   else if (saver instanceof SqliteSaver) saver.db.close();

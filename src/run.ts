@@ -45,6 +45,12 @@ export interface RunResult {
 /**
  * Run (or resume) one thread, reporting each new turn of τ as it is written. A thread that exists is resumed from its
  * checkpoint; a finished one takes `instruction` as a follow-up question.
+ *
+ * @example
+ * const { state, threadId } = await runAgent(
+ *   { instruction: DEMO_INSTRUCTION, tools: demoTools(), checkpointer: checkpointerFrom("runs.sqlite") },
+ *   (e) => e.kind === "turn" && console.log(`[${e.turn.from}] ${e.turn.value}`),
+ * );
  */
 export async function runAgent(opts: RunOptions, onEvent: (e: RunEvent) => void = () => undefined): Promise<RunResult> {
   if (opts.search?.search === "dfsdt") return searchAgent({ ...opts, ...opts.search, threadId: opts.threadId ?? newThreadId() }, onEvent);

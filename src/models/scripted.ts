@@ -49,7 +49,18 @@ export interface ScriptedRoles {
   summarizer: ScriptedModel;
 }
 
-/** One ScriptedModel per α-UMi role. */
+/**
+ * One ScriptedModel per α-UMi role.
+ *
+ * @example
+ * const models = scriptedRoles({
+ *   planner: ["Check the weather.\n Next: caller.", "Warm enough.\n Next: conclusion."],
+ *   caller: ['Action: current_weather_for_meteo\nAction Input: {"city": "Lisbon"}'],
+ *   summarizer: ["Yes, 21 °C."],
+ * });
+ * const state = await createAlphaUmiGraph({ tools: [weather], models }).invoke({ instruction: "Is it warm in Lisbon?" }, { configurable: { thread_id: "s" } });
+ * models.caller.prompts[0]; // the caller's prompt, with the planner's rationale
+ */
 export function scriptedRoles(script: { planner?: ScriptStep[]; caller?: ScriptStep[]; summarizer?: ScriptStep[] }): ScriptedRoles {
   return {
     planner: new ScriptedModel(script.planner ?? [], "planner"),

@@ -20,7 +20,17 @@ export function toolDoc(name: string, description: string, schema: unknown): Too
   return { Name: name.slice(-64), function: description.slice(0, 256), input: inputDocFromJsonSchema(jsonSchemaOf(schema)) };
 }
 
-/** Define a tool from a zod object schema and a function. */
+/**
+ * Define a tool from a zod object schema and a function; what it returns (or throws) becomes the call's observation.
+ *
+ * @example
+ * const weather = defineTool({
+ *   name: "current_weather_for_meteo",
+ *   description: "Current weather for a city.",
+ *   schema: z.object({ city: z.string().describe("city name") }),
+ *   run: async ({ city }, { signal }) => (await fetch(`https://wttr.in/${city}?format=j1`, { signal })).json(),
+ * });
+ */
 export function defineTool<S extends z.ZodObject>(def: {
   name: string;
   description: string;
@@ -34,7 +44,11 @@ export function defineTool<S extends z.ZodObject>(def: {
   };
 }
 
-/** Any LangChain tool (tool(), DynamicStructuredTool, a community tool…) as an α-UMi tool; LangChain validates its own input. */
+/**
+ * Any LangChain tool (tool(), DynamicStructuredTool, a community tool…) as an α-UMi tool; LangChain validates its own input.
+ *
+ * @example const spec = fromLangChainTool(new Calculator()); // graphs take LangChain tools as they are, too
+ */
 export function fromLangChainTool(t: StructuredToolInterface): ToolSpec {
   return {
     doc: toolDoc(t.name, t.description, t.schema),
