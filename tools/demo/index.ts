@@ -7,7 +7,13 @@ import { COUNTRIES, USD_RATES } from "./tables.js";
 /** The demo task the embedded cassette answers. */
 export const DEMO_INSTRUCTION = "What is the capital of Japan, and how many Japanese yen do I get for 250 euros?";
 
-/** Deterministic tools over bundled tables, in ToolBench's naming style (`function_for_tool`). */
+/**
+ * Deterministic tools over bundled tables, in ToolBench's naming style (`function_for_tool`).
+ *
+ * @example
+ * const graph = createAlphaUmiGraph({ tools: demoTools() }); // role models default to the demo cassette (replayed)
+ * const state = await graph.invoke({ instruction: DEMO_INSTRUCTION }, { configurable: { thread_id: "t1" } });
+ */
 export function demoTools(): ToolSpec[] {
   return [
     defineTool({
