@@ -9,6 +9,7 @@
  * prompt are the special tokens (node-llama-cpp tokenizes a plain string without specials unless told to).
  */
 import { closeSync, openSync, readSync, statSync } from "node:fs";
+import { availableParallelism, cpus } from "node:os";
 import { resolve } from "node:path";
 import { LLM, type BaseLLMCallOptions, type BaseLLMParams } from "@langchain/core/language_models/llms";
 import type { Llama, LlamaCompletion, LlamaContext, LlamaContextSequence, LlamaGrammar, LlamaModel, Token } from "node-llama-cpp";
@@ -37,8 +38,9 @@ export interface LlamaRoleOptions {
   /** Layers to offload to the GPU ("auto" by default, 0 for CPU only). */
   gpuLayers?: number | "auto";
   /**
-   * CPU threads per context (default: ALPHA_UMI_LLAMA_THREADS, else node-llama-cpp's: all cores). llama.cpp's threads
-   * spin while they wait for each other, so on a machine busy with other work fewer threads are much faster.
+   * CPU threads of this role's context. Default: a share of the process's budget, which is ALPHA_UMI_LLAMA_THREADS or
+   * else the cores free when llama.cpp loads (see {@link freeCores}: llama.cpp's threads spin while they wait for each
+   * other, so a thread on a core another process uses stalls the rest).
    */
   threads?: number;
 }
@@ -134,13 +136,48 @@ class LogTail {
 const llamaLog = new LogTail();
 let binding: Promise<Llama> | undefined;
 
-/** The prebuilt llama.cpp binary for this platform (CUDA/Vulkan/Metal when usable, else CPU), loaded once. */
+/**
+ * The cores other processes leave to this one: idle CPU time plus this process's own, over a short sample (at least
+ * 1, at most `availableParallelism()`). llama.cpp's CPU threads meet at a spin barrier after every operation, so a
+ * thread that shares its core with another process stalls all the others: on this project's 2-core machine, busy with
+ * other work, 32 tokens of a 100M-parameter model took 0.9–1.2 s with 1 thread and 22 s with 2.
+ */
+export async function freeCores(sampleMs = 200): Promise<number> {
+  const idle = () => cpus().reduce((sum, c) => sum + c.times.idle, 0);
+  const cores = availableParallelism();
+  const [idle0, own0, t0] = [idle(), process.cpuUsage(), performance.now()];
+  await new Promise((r) => setTimeout(r, sampleMs));
+  const own = process.cpuUsage(own0);
+  const elapsed = performance.now() - t0;
+  const free = (idle() - idle0 + (own.user + own.system) / 1000) / elapsed;
+  return Math.max(1, Math.min(cores, Math.round(free)));
+}
+
+/**
+ * The prebuilt llama.cpp binary for this platform (CUDA/Vulkan/Metal when usable, else CPU), loaded once.
+ *
+ * Threads: the binding's thread budget is the cores free when it loads ({@link freeCores}: all of them on an idle
+ * machine), or ALPHA_UMI_LLAMA_THREADS, shared by every context of the process. A context asks for the whole budget and
+ * gets what is unused when it evaluates (node-llama-cpp's ThreadsSplitter, at least one thread): α-UMi's roles run one
+ * after another in a thread, so each evaluation gets the whole budget; with eval concurrency, role contexts evaluating
+ * at once split it between them (the sequences of one context are batched into one evaluation), so together they
+ * never run more threads than the budget. node-llama-cpp's own budget, max(4, cores), made every context on 2 cores
+ * spin 4 threads (a 256-token prompt: 64 s instead of 0.55 s).
+ */
 function sharedLlama(): Promise<Llama> {
   binding ??= import("node-llama-cpp").then(async ({ getLlama, LlamaLogLevel }) => {
+    let maxThreads: number;
+    try {
+      maxThreads = envThreads() ?? (await freeCores());
+    } catch (err) {
+      binding = undefined;
+      throw err;
+    }
     try {
       return await getLlama({
         build: "never",
         progressLogs: false,
+        maxThreads,
         logLevel: LlamaLogLevel.warn,
         // llama.cpp's warnings (e.g. a context shorter than the training one) would interleave with the CLI's output;
         // they are kept to explain a failed load instead.
@@ -167,7 +204,19 @@ export interface SequenceSlot {
   sequence: LlamaContextSequence;
 }
 
-/** A role's context and its pool of sequences (one call at a time per sequence). */
+/** How many leading tokens two token lists share. */
+function commonPrefix(a: readonly Token[], b: readonly Token[]): number {
+  const n = Math.min(a.length, b.length);
+  let i = 0;
+  while (i < n && a[i] === b[i]) i++;
+  return i;
+}
+
+/**
+ * A role's context and its pool of sequences (one call at a time per sequence). A call takes the free sequence whose
+ * evaluated tokens share the longest prefix with its prompt: a thread's next step finds its τ still in the KV cache and
+ * evaluates only the new tokens, while other threads keep theirs in the other sequences.
+ */
 export class SequencePool {
   private free: SequenceSlot[];
   private waiting: ((s: SequenceSlot) => void)[] = [];
@@ -181,9 +230,20 @@ export class SequencePool {
   get sequences(): LlamaContextSequence[] {
     return this.slots.map((s) => s.sequence);
   }
-  async acquire(signal?: AbortSignal): Promise<SequenceSlot> {
-    const slot = this.free.pop();
-    if (slot) return slot;
+  /** The free sequence holding the longest prefix of `tokens` (as evaluated: BOS first), else the next one freed. */
+  async acquire(tokens: readonly Token[] = [], signal?: AbortSignal): Promise<SequenceSlot> {
+    if (this.free.length) {
+      // Ties (an empty sequence against one that shares only BOS) go to the one holding fewer tokens.
+      const score = (s: SequenceSlot) => {
+        const held = s.sequence.contextTokens;
+        return commonPrefix(held, tokens) * 2 ** 20 - held.length;
+      };
+      let best = 0;
+      this.free.forEach((s, i) => {
+        if (score(s) > score(this.free[best]!)) best = i;
+      });
+      return this.free.splice(best, 1)[0]!;
+    }
     return await new Promise<SequenceSlot>((res, rej) => {
       const take = (s: SequenceSlot) => (signal?.removeEventListener("abort", onAbort), res(s));
       const onAbort = () => {
@@ -257,7 +317,9 @@ export class LlamaRuntime {
     const model = await this.model(req.modelPath, req.gpuLayers);
     if (req.adapterPath) checkGgufFile(req.adapterPath, "LoRA adapter");
     const { LlamaCompletion } = await import("node-llama-cpp");
-    const threads = req.threads ?? envThreads();
+    const threads = req.threads;
+    // A role's own thread count is used as given, even above the shared budget.
+    if (threads !== undefined && threads > model.llama.maxThreads) model.llama.maxThreads = threads;
     this.log.clear();
     let context: LlamaContext;
     try {
@@ -405,7 +467,8 @@ export class LlamaCppModel extends LLM<LlamaCallOptions> {
     const grammar = options.format ? await this.runtime.grammar(options.format) : undefined;
     let slot: SequenceSlot | undefined;
     try {
-      slot = await pool.acquire(signal);
+      const { bos, shouldPrependBosToken } = pool.context.model.tokens;
+      slot = await pool.acquire(shouldPrependBosToken && bos !== null ? [bos, ...tokens] : tokens, signal);
       return await slot.completion.generateCompletion(tokens, {
         signal,
         maxTokens: Math.min(s.numPredict, free),

@@ -29,8 +29,6 @@ let dir: string;
 let fixture: Fixture;
 let scripted: string;
 const runtime = new LlamaRuntime();
-// llama.cpp's threads spin-wait for each other: on a shared CI machine one thread per context is far faster.
-const THREADS = 1;
 
 const id = (piece: string) => llamaTokenizer.vocabByString.get(piece)!;
 const HELLO = id("▁Hello");
@@ -90,7 +88,7 @@ afterAll(async () => {
 });
 
 const model = (path: string, opts: Partial<ConstructorParameters<typeof LlamaCppModel>[0]> = {}) =>
-  new LlamaCppModel({ modelPath: path, runtime, threads: THREADS, numCtx: 1024, ...opts });
+  new LlamaCppModel({ modelPath: path, runtime, numCtx: 1024, ...opts });
 
 describe("raw completion (scripted GGUF)", () => {
   it("stops at </s> by default, at EOS, at the call's stop strings and at numPredict", async () => {
@@ -151,7 +149,7 @@ describe("random-weight fixture", () => {
   it("one base with three adapters loads the base once; each adapter changes the greedy output", async () => {
     const rt = new LlamaRuntime();
     try {
-      const opts = { runtime: rt, threads: THREADS, numCtx: 512, numPredict: 12, temperature: 0 };
+      const opts = { runtime: rt, numCtx: 512, numPredict: 12, temperature: 0 };
       const prompt = "What is the capital of Japan?\nAssistant:";
       const base = await new LlamaCppModel({ modelPath: fixture.model, ...opts }).invoke(prompt);
       const outs: string[] = [];
@@ -169,6 +167,36 @@ describe("random-weight fixture", () => {
     } finally {
       await rt.dispose();
     }
+  });
+
+  it("a thread's next call takes the sequence holding its prompt's prefix, so a step evaluates only the new tokens", async () => {
+    const m = model(fixture.model, { concurrency: 2, numPredict: 8 });
+    const pool = await m.load();
+    const evaluated = () => pool.sequences.reduce((sum, s) => sum + s.tokenMeter.usedInputTokens, 0);
+    const tools = toolDocs(demoTools());
+    const threads = {
+      a: plannerPrompt({ tools, history: [{ from: "user", value: "What is the capital of Japan, and which languages are spoken there?" }] }),
+      b: plannerPrompt({ tools, history: [{ from: "user", value: `Convert 250 euros to yen, then ${"add seven and ".repeat(12)}tell me the total.` }] }),
+    };
+    const length = async (prompt: string) => (await m.promptTokens(prompt)).length;
+    // Step 1 of both threads at once: each holds one sequence.
+    const replies = await Promise.all([m.invoke(threads.a), m.invoke(threads.b)]);
+    // Steps 2 and 3, one call at a time, in both orders: each prompt extends its thread's last prompt and reply.
+    for (const order of [["b", "a"], ["a", "b"]] as const)
+      for (const t of order) {
+        const prompt = `${threads[t]}${replies[t === "a" ? 0 : 1]}</s>caller: Action: calculate_for_calculator\n`;
+        const fresh = (await length(prompt)) - (await length(threads[t]));
+        const before = evaluated();
+        const reply = await m.invoke(prompt);
+        const step = evaluated() - before;
+        process.stdout.write(`llama prefix reuse: thread ${t} evaluated ${step} tokens for a ${await length(prompt)}-token prompt (${fresh} new)\n`);
+        // The new prompt tokens (fewer where the generated reply's first tokens are what the prompt re-tokenizes it
+        // as), not the thread's τ again nor the other thread's question (each is longer than this bound's slack).
+        expect(step).toBeGreaterThanOrEqual(fresh - 8);
+        expect(step).toBeLessThanOrEqual(fresh + 2);
+        threads[t] = prompt;
+        replies[t === "a" ? 0 : 1] = reply;
+      }
   });
 
   it("200 instruct caller calls under a tool-name-enum JSON schema name only real tools (the grammar, not luck)", async () => {
@@ -279,18 +307,32 @@ describe("bad GGUF files", () => {
 });
 
 describe("alpha-umi CLI", () => {
-  it("models fixture, then run with llama: models for all three roles ends with a reason, never a stack trace", async () => {
-    const out = join(dir, "cli");
-    const fx = await runCli(["models", "fixture", "--out", out]);
-    expect(fx.code).toBe(0);
-    expect(fx.stdout).toContain(`wrote ${join(out, "tiny-llama.gguf")}`);
-    const spec = `llama:${join(out, "tiny-llama.gguf")}`;
-    const r = await runCli(
-      ["run", "What is 2 + 2?", "--tools", "demo", "--planner", spec, "--caller", spec, "--summarizer", spec, "--max-steps", "3", "--checkpoints", "memory"],
-      { ALPHA_UMI_LLAMA_THREADS: "1" },
-    );
+  const noThreads = { ALPHA_UMI_LLAMA_THREADS: undefined };
+  const runArgs = (planner: string, caller: string, summarizer: string) =>
+    ["run", "What is 2 + 2?", "--tools", "demo", "--planner", planner, "--caller", caller, "--summarizer", summarizer, "--max-steps", "3", "--checkpoints", "memory"];
+  const endsWithReason = (r: Awaited<ReturnType<typeof runCli>>) => {
     expect(r.stderr).not.toMatch(/^ {4}at /m);
     expect([0, 1, 3]).toContain(r.code);
     expect(r.stdout).toMatch(/\[planner\]/);
+    expect(r.stdout).toMatch(/^(finished in|gave up:|failed:) /m);
+  };
+
+  it("models fixture, then run with llama: models for all three roles, on the default threads, ends with a reason", async () => {
+    const out = join(dir, "cli");
+    const fx = await runCli(["models", "fixture", "--out", out], noThreads);
+    expect(fx.code).toBe(0);
+    expect(fx.stdout).toContain(`wrote ${join(out, "tiny-llama.gguf")}`);
+    const spec = `llama:${join(out, "tiny-llama.gguf")}`;
+    endsWithReason(await runCli(runArgs(spec, spec, spec), noThreads));
+  });
+
+  it("the LoRA form with ALPHA_UMI_LLAMA_THREADS=1 ends with a reason; a bad thread count is one line", async () => {
+    const out = join(dir, "cli");
+    const base = join(out, "tiny-llama.gguf");
+    const [p, c, s] = (["planner", "caller", "summarizer"] as const).map((role) => `llama:${base}+${join(out, `tiny-lora-${role}.gguf`)}`);
+    endsWithReason(await runCli(runArgs(p!, c!, s!), { ALPHA_UMI_LLAMA_THREADS: "1" }));
+    const bad = await runCli(runArgs(p!, c!, s!), { ALPHA_UMI_LLAMA_THREADS: "two" });
+    expect(bad.stderr).toMatch(/ALPHA_UMI_LLAMA_THREADS: "two" is not a positive integer/);
+    expect(bad.stderr).not.toMatch(/^ {4}at /m);
   });
 });
