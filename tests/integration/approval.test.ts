@@ -10,6 +10,7 @@ import { Command, interrupt, MemorySaver } from "@langchain/langgraph";
 import { z } from "zod";
 import type { ApprovalRequest } from "../../src/approval.js";
 import { checkpointerFrom, closeCheckpointer } from "../../src/checkpoint.js";
+import { demoCassettePath } from "../../src/configuration.js";
 import { createAlphaUmiGraph } from "../../src/graph.js";
 import { scriptedRoles } from "../../src/models/scripted.js";
 import { runAgent } from "../../src/run.js";
@@ -139,6 +140,84 @@ describe("approval: interrupt before the tool runs, resume with approve / edit /
   });
 });
 
+describe("approval is a fact of the thread: a resume answers the interrupt, whatever its configuration says", () => {
+  let dir: string;
+  beforeAll(() => (dir = mkdtempSync(join(tmpdir(), "alpha-umi-approval-thread-"))));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  /** The demo tools, counting what runs; graphs have no approval policy of their own (it comes with the first run). */
+  function counted() {
+    const ran: Array<[string, unknown]> = [];
+    const tools = demoTools().map((t) => ({ ...t, run: (args: Record<string, unknown>, ctx: { signal: AbortSignal }) => (ran.push([t.doc.Name, args]), t.run(args, ctx)) }));
+    return { ran, tools };
+  }
+  const FX = "exchange_rate_for_fx";
+  const script = (after: string) =>
+    scriptedRoles({ planner: [plan("The rate.", "caller"), plan(after, "conclusion")], caller: [call(FX, { from: "EUR", to: "JPY" })], summarizer: ["Done."] });
+
+  /** A thread started with `approve` in the run's configuration, waiting; then a second graph on the same SQLite file (a restart). */
+  async function waitingThenRestarted(id: string, approve: unknown) {
+    const db = join(dir, `${id}.sqlite`);
+    const first = checkpointerFrom(db);
+    const one = counted();
+    const g1 = createAlphaUmiGraph({ tools: one.tools, models: script("unused"), checkpointer: first });
+    await g1.invoke({ instruction: "EUR to JPY?" }, { configurable: { thread_id: id, approve } });
+    expect(((await waitingOn(g1, id)) as ApprovalRequest[]).map((q) => q.tool)).toEqual([FX]);
+    await closeCheckpointer(first);
+    const saver = checkpointerFrom(db);
+    const two = counted();
+    const models = scriptedRoles({ planner: [plan("Answered.", "conclusion")], summarizer: ["Done."] });
+    const graph = createAlphaUmiGraph({ tools: two.tools, models, checkpointer: saver });
+    expect(one.ran).toEqual([]);
+    return { graph, saver, ranLater: two.ran, models };
+  }
+
+  it.each([
+    ["a list", [FX]],
+    ["the string form", FX],
+  ])("approve as %s: resumed without the configuration, a reject is not run; no answer (or another input) keeps it waiting", async (_form, approve) => {
+    const id = `reject-${typeof approve}`;
+    const { graph, saver, ranLater, models } = await waitingThenRestarted(id, approve);
+    const config = { configurable: { thread_id: id } };
+    // No answer: the same question stays; nothing runs.
+    await graph.invoke({}, config);
+    await graph.invoke(null, config);
+    expect(((await waitingOn(graph, id)) as ApprovalRequest[]).map((q) => q.tool)).toEqual([FX]);
+    const state = (await graph.invoke(new Command({ resume: { action: "reject", reason: "no currency today" } }), config)) as AgentStateType;
+    await closeCheckpointer(saver);
+    expect(ranLater).toEqual([]);
+    expect(observationOf(state)).toEqual([JSON.stringify({ error: `The user rejected this call to ${FX}: no currency today`, response: "" })]);
+    expect(models.planner.prompts[0]).toContain("no currency today");
+    expect(state.status).toEqual({ status: "finished" });
+  });
+
+  it("resumed after a restart without the configuration, an edit runs with the edited arguments once; a bad edit is asked again", async () => {
+    const { graph, saver, ranLater } = await waitingThenRestarted("edit", [FX]);
+    const config = { configurable: { thread_id: "edit" } };
+    await graph.invoke(new Command({ resume: { action: "edit", args: { from: 7 } } }), config);
+    expect(((await waitingOn(graph, "edit")) as ApprovalRequest[])[0]!.error).toMatch(/^edit: invalid arguments for exchange_rate_for_fx: /);
+    const state = (await graph.invoke(new Command({ resume: { action: "edit", args: { from: "EUR", to: "USD" } } }), config)) as AgentStateType;
+    await closeCheckpointer(saver);
+    expect(ranLater).toEqual([[FX, { from: "EUR", to: "USD" }]]);
+    expect(JSON.parse(observationOf(state)[0]!)).toMatchObject({ from: "EUR", to: "USD" });
+  });
+
+  it("a resume whose configuration says approve none still has to answer; the current policy can add a question to a call not yet asked", async () => {
+    const { graph, saver, ranLater } = await waitingThenRestarted("none", [FX]);
+    await graph.invoke({}, { configurable: { thread_id: "none", approve: "none" } });
+    expect(((await waitingOn(graph, "none")) as ApprovalRequest[]).map((q) => q.tool)).toEqual([FX]);
+    await closeCheckpointer(saver);
+    expect(ranLater).toEqual([]);
+    // Proposed with no policy and stopped before it was settled; resumed with one, it is asked.
+    const { ran, tools } = counted();
+    const late = createAlphaUmiGraph({ tools, models: script("Answered."), checkpointer: new MemorySaver() });
+    await late.invoke({ instruction: "EUR to JPY?" }, { configurable: { thread_id: "late" }, interruptBefore: ["tool"] });
+    await late.invoke(null, { configurable: { thread_id: "late", approve: [FX] } });
+    expect(((await waitingOn(late, "late")) as ApprovalRequest[]).map((q) => q.tool)).toEqual([FX]);
+    expect(ran).toEqual([]);
+  });
+});
+
 describe("run --approve: answers from piped stdin; a waiting thread survives the process", () => {
   let dir: string;
   beforeAll(() => (dir = mkdtempSync(join(tmpdir(), "alpha-umi-approval-"))));
@@ -196,6 +275,21 @@ describe("run --approve: answers from piped stdin; a waiting thread survives the
     const stored = (await graph.getState({ configurable: { thread_id: "cli-1" } })).values as AgentStateType;
     await closeCheckpointer(saver);
     expect(stored.turns).toEqual(local.state.turns);
+  }, 60_000);
+
+  it("the policy a call was proposed under decides: resumed with --approve naming another tool, a reject is still not run", async () => {
+    const db = join(dir, "bypass.sqlite");
+    const spec = `replay:${demoCassettePath()}`;
+    const common = ["--tools", "demo", "--planner", spec, "--caller", spec, "--summarizer", spec, "--checkpoints", db, "--thread", "cli-2"];
+    const first = await runCliWithInput(["run", DEMO_INSTRUCTION, ...common, "--approve", "exchange_rate_for_fx"], "");
+    expect(first.stdout).toContain('[approve] exchange_rate_for_fx {"from":"EUR","to":"JPY"}');
+    const second = await runCliWithInput(["run", ...common, "--approve", "calculate_for_calculator"], "r not today\n");
+    expect(second.stdout).toContain(`[observation] ${JSON.stringify({ error: "The user rejected this call to exchange_rate_for_fx: not today", response: "" })}`);
+    const saver = checkpointerFrom(db);
+    const stored = (await createAlphaUmiGraph({ tools: demoTools(), checkpointer: saver }).getState({ configurable: { thread_id: "cli-2" } })).values as AgentStateType;
+    await closeCheckpointer(saver);
+    expect(observationOf(stored)).toHaveLength(2);
+    expect(observationOf(stored)[1]).toContain("rejected");
   }, 60_000);
 
   it("--approve with a name that is not a tool is one clear line", async () => {

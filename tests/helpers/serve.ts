@@ -1,0 +1,28 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { resolve } from "node:path";
+
+/** One `alpha-umi serve` process (from source) on a free port; resolves with its URL once it listens. */
+export function startServe(args: string[]): Promise<{ url: string; child: ChildProcess }> {
+  const child = spawn(process.execPath, ["--import", "tsx", resolve("src/cli/bin.ts"), "serve", "--port", "0", ...args], {
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, LANGSMITH_TRACING: "false" },
+  });
+  let log = "";
+  return new Promise((res, rej) => {
+    const timer = setTimeout(() => rej(new Error(`serve did not start within 30 s:\n${log}`)), 30_000);
+    const read = (d: Buffer) => {
+      log += d;
+      const m = /listening on (http:\/\/\S+)/.exec(log);
+      if (m) (clearTimeout(timer), res({ url: m[1]!, child }));
+    };
+    child.stdout!.on("data", read);
+    child.stderr!.on("data", read);
+    child.once("exit", (code) => (clearTimeout(timer), rej(new Error(`serve exited with ${code}:\n${log}`))));
+  });
+}
+
+/** Stop a child process (SIGTERM unless told otherwise) and wait for it to exit. */
+export function stopProcess(child: ChildProcess, signal: NodeJS.Signals = "SIGTERM"): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((r) => (child.once("exit", () => r()), child.kill(signal)));
+}

@@ -1,0 +1,108 @@
+/**
+ * Approval through `alpha-umi serve` and the official SDK, as a UI that only answers the interrupt sends it: the run that
+ * proposed the call carried `approve` in its configuration, the resume carries none. The answer decides — a reject is
+ * not run, an edit runs with its arguments — before and after the server restarts (threads in Postgres).
+ */
+import type { ChildProcess } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { Client } from "@langchain/langgraph-sdk";
+import type { Pool } from "pg";
+import type { ApprovalRequest } from "../../src/approval.js";
+import { postgresPool } from "../../src/checkpoint.js";
+import type { AgentStateType } from "../../src/state.js";
+import { DEMO_INSTRUCTION } from "../../tools/demo/index.js";
+import { startServe, stopProcess } from "../helpers/serve.js";
+
+const SCHEMA = `t_serve_appr_${randomUUID().replace(/-/g, "").slice(0, 12)}`;
+const DB = "postgres://127.0.0.1:5432/test";
+const FX = "exchange_rate_for_fx";
+let admin: Pool;
+let dir: string;
+let log: string;
+let tools: string;
+const servers: ChildProcess[] = [];
+
+/** A server without a policy of its own: approval comes only from the first run's configuration. */
+async function server(): Promise<Client> {
+  const { url, child } = await startServe(["--checkpoints", `${DB}?schema=${SCHEMA}`, "--tools", tools]);
+  servers.push(child);
+  return new Client({ apiUrl: url });
+}
+
+beforeAll(async () => {
+  admin = postgresPool(DB, 1);
+  await admin.query("SELECT 1"); // no server: the connection error fails the suite
+  dir = mkdtempSync(join(tmpdir(), "alpha-umi-serve-approval-"));
+  log = join(dir, "calls.log");
+  const path = join(dir, "tools.ts");
+  // The demo tools, logging each call they run with its arguments.
+  writeFileSync(
+    path,
+    `import { appendFileSync } from "node:fs";
+import { demoTools } from ${JSON.stringify(resolve("tools/demo/index.ts"))};
+export const tools = demoTools().map((t) => ({ ...t, run: (args: Record<string, unknown>, ctx: { signal: AbortSignal }) => {
+  appendFileSync(${JSON.stringify(log)}, t.doc.Name + " " + JSON.stringify(args) + "\\n");
+  return t.run(args, ctx);
+} }));
+`,
+  );
+  tools = `module:${path}`;
+}, 30_000);
+
+afterAll(async () => {
+  await Promise.all(servers.map((s) => stopProcess(s)));
+  await admin?.query(`DROP SCHEMA IF EXISTS "${SCHEMA}" CASCADE`);
+  await admin?.end();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const ran = () => (existsSync(log) ? readFileSync(log, "utf8").trim().split("\n") : []);
+
+async function waiting(client: Client, threadId: string): Promise<ApprovalRequest[]> {
+  const state = await client.threads.getState(threadId);
+  return state.tasks.flatMap((t) => (t.interrupts ?? []).map((i) => i.value as ApprovalRequest));
+}
+
+async function drain(stream: AsyncIterable<unknown>): Promise<void> {
+  for await (const _ of stream);
+}
+
+/** A thread whose first run says `approve` for the rate tool, now waiting on that call. */
+async function waitingOnRate(client: Client, approve: unknown): Promise<string> {
+  const thread = await client.threads.create();
+  await drain(client.runs.stream(thread.thread_id, "alphaUmi", { input: { instruction: DEMO_INSTRUCTION }, config: { configurable: { approve } }, streamMode: ["updates"] }));
+  expect((await waiting(client, thread.thread_id)).map((q) => [q.tool, q.args])).toEqual([[FX, { from: "EUR", to: "JPY" }]]);
+  return thread.thread_id;
+}
+
+const observations = async (client: Client, threadId: string) =>
+  ((await client.threads.getState(threadId)).values as unknown as AgentStateType).turns.filter((t) => t.from === "observation").map((t) => t.value);
+
+describe("serve: the answer to an approval decides, whatever the resuming run's configuration", () => {
+  it("reject, resumed without the configuration: the call never runs; a run without an answer keeps the thread waiting", async () => {
+    const client = await server();
+    const id = await waitingOnRate(client, [FX]);
+    // Runs that do not answer: nothing runs, the same question stays.
+    await drain(client.runs.stream(id, "alphaUmi", { input: null, streamMode: ["values"] }));
+    await drain(client.runs.stream(id, "alphaUmi", { input: {}, streamMode: ["values"] }));
+    expect((await waiting(client, id)).map((q) => q.tool)).toEqual([FX]);
+    await drain(client.runs.stream(id, "alphaUmi", { command: { resume: { action: "reject", reason: "no currency today" } }, streamMode: ["values"] }));
+    expect(ran().filter((l) => l.startsWith(FX))).toEqual([]);
+    const obs = await observations(client, id);
+    expect(obs[1]).toBe(JSON.stringify({ error: `The user rejected this call to ${FX}: no currency today`, response: "" }));
+  }, 90_000);
+
+  it("edit, the server restarted in between, resumed without the configuration: the call runs once with the edited arguments", async () => {
+    const before = await server();
+    const id = await waitingOnRate(before, FX);
+    await stopProcess(servers.pop()!, "SIGKILL");
+    const after = await server();
+    expect((await waiting(after, id)).map((q) => q.tool)).toEqual([FX]);
+    await drain(after.runs.stream(id, "alphaUmi", { command: { resume: { action: "edit", args: { from: "EUR", to: "USD" } } }, streamMode: ["values"] }));
+    expect(ran().filter((l) => l.startsWith(FX))).toEqual([`${FX} {"from":"EUR","to":"USD"}`]);
+    expect(JSON.parse((await observations(after, id))[1]!)).toMatchObject({ from: "EUR", to: "USD" });
+  }, 90_000);
+});
