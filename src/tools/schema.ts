@@ -84,13 +84,44 @@ function listing(values: unknown[]): string {
   return items.length === 1 ? items[0]! : `${items.slice(0, -1).join(", ")} and ${items.at(-1)}`;
 }
 
+/** The schema of an array's items, when it has one (not a tuple's list). */
+const itemsOf = (s: JsonSchema): JsonSchema | undefined => (s.items && typeof s.items === "object" && !Array.isArray(s.items) ? s.items : undefined);
+
+/** How deep the fields of object and array arguments are spelled out; below it a field is just its type. */
+const SHAPE_DEPTH = 3;
+
+/**
+ * The shape of a value, TypeScript-like: `{path: string, edits: {oldText: string, newText: string}[], dryRun?: boolean}`
+ * — a field's description follows it in parentheses, optional fields end in `?`.
+ */
+export function shapeOf(s: JsonSchema, depth = SHAPE_DEPTH): string {
+  const t = typeOf(s);
+  if (t === "array") {
+    const item = itemsOf(s) ? shapeOf(itemsOf(s)!, depth) : "any";
+    return item.startsWith("{") || !item.includes(" ") ? `${item}[]` : `(${item})[]`;
+  }
+  if (t !== "object" || !s.properties || Object.keys(s.properties).length === 0 || depth <= 0) return t;
+  const required = new Set(s.required ?? []);
+  const fields = Object.entries(s.properties).map(([name, f]) => {
+    const about = (f.description ?? "").trim();
+    return `${name}${required.has(name) ? "" : "?"}: ${shapeOf(f, depth - 1)}${about ? ` (${about})` : ""}`;
+  });
+  return `{${fields.join(", ")}}`;
+}
+
 /**
  * One argument as ToolBench documents it: `TYPE, DESCRIPTION`, optional ones marked `(Optional)` first, then
- * `Possible values are … Default value is ….` (the phrasing of ToolBench's RapidAPI documents). The description is cut to
- * its last 256 characters, keeping the marker.
+ * `Possible values are … Default value is ….` (the phrasing of ToolBench's RapidAPI documents). An object or array
+ * argument also says what it holds (`Fields: {…}`, `Items: …`), so the caller can write it. The text is cut to its last
+ * 256 characters, keeping the marker.
  */
 export function argumentDoc(prop: JsonSchema, required: boolean): string {
   let body = (prop.description ?? "").trim();
+  const type = typeOf(prop);
+  const shape = shapeOf(prop);
+  if (type === "object" && shape !== "object") body += `${body ? " " : ""}Fields: ${shape}.`;
+  const items = type === "array" ? itemsOf(prop) : undefined;
+  if (items) body += `${body ? " " : ""}Items: ${shapeOf(items)}.`;
   const values = enumOf(prop);
   if (values?.length) body += `${body ? " " : ""}Possible values are ${listing(values)}.`;
   if (prop.default !== undefined) body += `${body ? " " : ""}Default value is ${listing([prop.default])}.`;
@@ -125,6 +156,32 @@ export function jsonSchemaValidator(schema: JsonSchema): z.ZodType<Record<string
   });
 }
 
+/**
+ * A schema with its local `$ref`s (`#/$defs/X`, `#/definitions/X`, `#/components/schemas/X`: any JSON pointer into
+ * `root`) replaced by what they point to, so documents and validation see whole schemas; a recursive reference becomes
+ * `{}` (anything) below its first use.
+ *
+ * @example resolveRefs({ properties: { p: { $ref: "#/$defs/P" } }, $defs: { P: { type: "string" } } }).properties.p // { type: "string" }
+ */
+export function resolveRefs(schema: JsonSchema, root: unknown = schema, seen: readonly string[] = []): JsonSchema {
+  if (!schema || typeof schema !== "object") return schema;
+  if (Array.isArray(schema)) return schema.map((s) => resolveRefs(s as JsonSchema, root, seen)) as unknown as JsonSchema;
+  const ref = schema.$ref;
+  if (typeof ref === "string" && ref.startsWith("#")) {
+    if (seen.includes(ref)) return {};
+    const target = ref
+      .slice(1)
+      .split("/")
+      .filter(Boolean)
+      .map((k) => decodeURIComponent(k).replace(/~1/g, "/").replace(/~0/g, "~"))
+      .reduce<unknown>((at, k) => (at && typeof at === "object" ? (at as Record<string, unknown>)[k] : undefined), root);
+    if (target === undefined) return {};
+    const { $ref: _, ...rest } = schema;
+    return resolveRefs({ ...(target as JsonSchema), ...rest }, root, [...seen, ref]);
+  }
+  return Object.fromEntries(Object.entries(schema).map(([k, v]) => [k, v && typeof v === "object" ? resolveRefs(v as JsonSchema, root, seen) : v])) as JsonSchema;
+}
+
 /** A tool described by a JSON schema, before it is named and documented the ToolBench way. */
 export interface JsonSchemaTool {
   /** The operation's own name (MCP tool name, operationId…): the `api` of `api_for_tool`. */
@@ -134,6 +191,8 @@ export interface JsonSchemaTool {
   description: string;
   /** The JSON schema of its arguments object (refs resolved). */
   schema: JsonSchema;
+  /** Safe to run twice with the same arguments (see ToolSpec.idempotent). */
+  idempotent?: boolean;
   call(args: Record<string, unknown>, ctx: { signal: AbortSignal }): unknown;
 }
 
@@ -160,6 +219,6 @@ export function fromJsonSchemaTools(defs: readonly JsonSchemaTool[], taken: Iter
   );
   return defs.map((d, i) => {
     const doc: ToolDoc = { Name: names[i]!, function: functionDoc(standardize(d.tool), d.description), input: inputDocFromJsonSchema(d.schema) };
-    return { doc, schema: jsonSchemaValidator(d.schema), run: (args, ctx) => d.call(args, ctx) };
+    return { doc, schema: jsonSchemaValidator(d.schema), run: (args, ctx) => d.call(args, ctx), ...(d.idempotent ? { idempotent: true } : {}) };
   });
 }
