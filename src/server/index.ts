@@ -10,6 +10,7 @@ import type { ApprovePolicy } from "../approval.js";
 import { AutoSetupPostgresSaver, checkpointerFrom, closeCheckpointer, isPostgresLocation, postgresPool, reachPostgres, redact } from "../checkpoint.js";
 import { UserError } from "../errors.js";
 import { createAlphaUmiGraph, createSingleLlmGraph } from "../graph.js";
+import { createSearchGraph } from "../search/graph.js";
 import type { ToolSpec } from "../tools/spec.js";
 import { withThreadApi } from "./api.js";
 import { withSubgraphMessages } from "./stream.js";
@@ -34,7 +35,7 @@ export interface RunningServer {
 }
 
 /**
- * Start serving; graph ids are `alphaUmi` and `singleLlm`, as in langgraph.json.
+ * Start serving; graph ids are `alphaUmi`, `singleLlm` and `dfsdt`, as in langgraph.json.
  *
  * @example
  * const server = await startServer({ checkpoints: "postgres://127.0.0.1/test", tools: demoTools(), port: 2024 });
@@ -55,7 +56,12 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
   await threads.setup();
   const graphOptions = { tools: o.tools, approve: o.approve, checkpointer: false as const };
   // langgraph-api (>= 1.5) passes the request's `config.configurable` (models, templates, approve…) to the run itself.
-  const graphs = { alphaUmi: withSubgraphMessages(createAlphaUmiGraph(graphOptions)), singleLlm: withSubgraphMessages(createSingleLlmGraph(graphOptions)) };
+  const graphs = {
+    alphaUmi: withSubgraphMessages(createAlphaUmiGraph(graphOptions)),
+    singleLlm: withSubgraphMessages(createSingleLlmGraph(graphOptions)),
+    // DFSDT: the search graph (src/search/graph.ts); its search thread lives in the same checkpointer.
+    dfsdt: createSearchGraph({ tools: o.tools, checkpointer: false }),
+  };
   const app = createEmbedServer({ graph: graphs, threads, checkpointer });
   app.get("/ok", (c) => c.json({ ok: true }));
   app.onError((err, c) => (err instanceof ThreadNotFound ? c.json({ error: err.message }, 404) : c.json({ error: String((err as Error).message ?? err) }, 500)));

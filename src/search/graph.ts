@@ -1,0 +1,122 @@
+/**
+ * DFSDT as a graph of its own, for LangGraph Studio and `alpha-umi serve`: a configuration key alone cannot make the
+ * α-UMi graph search, since the search drives that graph from outside (forks of one thread's checkpoints). Its one
+ * node runs `searchAgent` — the same walk as `run --search dfsdt` — on a search thread beside the run's own
+ * (`THREAD:dfsdt`) in the run's checkpointer, streams each tree node as a custom event, and returns the tree and the
+ * answer. A run stopped mid-search resumes like any LangGraph run: the node runs again and the search replays its tree
+ * from the search thread's checkpoints (no completed tool call runs again).
+ */
+import { randomUUID } from "node:crypto";
+import { AsyncLocalStorageProviderSingleton } from "@langchain/core/singletons";
+import { Annotation, END, MemorySaver, START, StateGraph, type BaseCheckpointSaver, type LangGraphRunnableConfig } from "@langchain/langgraph";
+import { ConfigurationSchema, ensureConfiguration, toolsOf } from "../configuration.js";
+import type { Role, RoleModel } from "../models/generate.js";
+import type { Turn } from "../state.js";
+import type { ToolSpec } from "../tools/spec.js";
+import { searchAgent, SEARCH_DEFAULTS, type SearchNode, type SearchStop } from "./dfsdt.js";
+
+/** The α-UMi graph's configuration plus the search's settings (ToolBench's defaults when unset). */
+export const SearchConfigurationSchema = Annotation.Root({
+  ...ConfigurationSchema.spec,
+  /** Children per node (`tree_beam_size`, 2). */
+  beam: Annotation<number>,
+  /** Planner steps per chain (4: ToolBench's 12 tree nodes). */
+  chainSteps: Annotation<number>,
+  /** Model queries for the whole search (`max_query_count`, 200). */
+  maxQueries: Annotation<number>,
+  /** Observations cut to this many characters plus `...` (1024). */
+  observationChars: Annotation<number>,
+  /** Show the diversity turn to its own step only (ToolBench) instead of keeping it in τ (α-UMi). */
+  hideDiversity: Annotation<boolean>,
+  /** Planner temperature where its provider takes one (0.5). */
+  plannerTemperature: Annotation<number>,
+  /** Search with the single-LLM baseline instead of α-UMi. */
+  singleLlm: Annotation<boolean>,
+});
+
+const last = <T>(fallback: T) => Annotation<T>({ reducer: (_a, b) => b, default: () => fallback });
+
+export const SearchState = Annotation.Root({
+  instruction: Annotation<string>,
+  /** The thread holding the search's checkpoints (one per tree node step), browsable on its own. */
+  searchThread: last<string | null>(null),
+  tree: last<SearchNode[]>([]),
+  answer: last<string | null>(null),
+  finishType: last<"give_answer" | "give_up" | null>(null),
+  stop: last<SearchStop | null>(null),
+  queries: last(0),
+  modelCalls: last(0),
+  /** τ of the answering chain (or of the chain that ended the search). */
+  turns: last<Turn[]>([]),
+});
+export type SearchStateType = typeof SearchState.State;
+
+function setting(c: Record<string, unknown>, key: string): number | undefined {
+  const v = c[key];
+  if (v === undefined || v === null || v === "") return undefined;
+  const n = Number(v);
+  if (!(n > 0) || (key !== "plannerTemperature" && !Number.isInteger(n))) throw new Error(`configuration ${key}: expected a positive ${key === "plannerTemperature" ? "number" : "integer"}, got ${JSON.stringify(v)}`);
+  return n;
+}
+
+// A run without a checkpointer of its own (a plain invoke) still searches, in this process only.
+const processSaver = new MemorySaver();
+
+async function searchNode(state: SearchStateType, config: LangGraphRunnableConfig) {
+  if (!state.instruction) throw new Error("dfsdt: the input needs an instruction");
+  const c = (config.configurable ?? {}) as Record<string, unknown>;
+  const cfg = ensureConfiguration(config);
+  const tools: ToolSpec[] = await toolsOf(cfg);
+  const checkpointer = (c.__pregel_checkpointer as BaseCheckpointSaver | undefined) ?? processSaver;
+  const searchThread = state.searchThread ?? `${typeof c.thread_id === "string" ? c.thread_id : randomUUID()}:dfsdt`;
+  const singleLlm = c.singleLlm === true || c.singleLlm === "true";
+  // The search drives the α-UMi graph as a driver does, on a thread of its own: run outside this node's LangGraph context,
+  // so that the inner graph is not taken for a subgraph of this run (its step interrupts would end this run).
+  const detached = <T>(fn: () => Promise<T>): Promise<T> => AsyncLocalStorageProviderSingleton.getInstance().run(undefined, fn) as Promise<T>;
+  const r = await detached(() => searchAgent(
+    {
+      instruction: state.instruction,
+      tools,
+      models: cfg.models as Record<Role, RoleModel | string>,
+      singleLlm,
+      checkpointer,
+      threadId: searchThread,
+      roleTemplates: cfg.templates,
+      contextPolicy: cfg.contextPolicy,
+      numCtx: cfg.numCtx,
+      modelTimeoutMs: cfg.modelTimeoutMs,
+      toolTimeoutMs: cfg.toolTimeoutMs,
+      beam: setting(c, "beam"),
+      chainSteps: setting(c, "chainSteps"),
+      maxQueries: setting(c, "maxQueries"),
+      observationChars: setting(c, "observationChars"),
+      plannerTemperature: setting(c, "plannerTemperature"),
+      hideDiversity: c.hideDiversity === true || c.hideDiversity === "true",
+      signal: config.signal,
+    },
+    // Studio and the API's `custom` stream mode show the tree as it grows.
+    (e) => (e.kind === "search" || e.kind === "search_end" ? config.writer?.(e) : undefined),
+  ));
+  const s = r.search;
+  return { searchThread, tree: s.tree, answer: s.answer, finishType: s.finishType, stop: s.stop, queries: s.queries, modelCalls: s.modelCalls, turns: r.state.turns };
+}
+
+/**
+ * The DFSDT search graph (`dfsdt` in langgraph.json and `alpha-umi serve`). Input `{instruction}`; output the tree,
+ * the answer and the answering chain. Tools and models come from the run's configuration, else `opts`.
+ *
+ * @example
+ * const graph = createSearchGraph({ tools: demoTools(), models: { planner: "ollama:p", caller: "ollama:c", summarizer: "ollama:s" } });
+ * const out = await graph.invoke({ instruction: "Weather in Lisbon?" }, { configurable: { thread_id: "t1", beam: 2 } });
+ * out.tree.length; out.answer;
+ */
+export function createSearchGraph(opts: { tools?: ToolSpec[]; models?: Partial<Record<Role, RoleModel | string>>; checkpointer?: BaseCheckpointSaver | false } = {}) {
+  const configurable: Record<string, unknown> = { tools: opts.tools ?? [] };
+  for (const role of ["planner", "caller", "summarizer", "backbone"] as const) if (opts.models?.[role]) configurable[`${role}Model`] = opts.models[role];
+  return new StateGraph(SearchState, SearchConfigurationSchema)
+    .addNode("search", searchNode)
+    .addEdge(START, "search")
+    .addEdge("search", END)
+    .compile({ checkpointer: opts.checkpointer === false ? undefined : (opts.checkpointer ?? new MemorySaver()), name: "dfsdt" })
+    .withConfig({ configurable });
+}
