@@ -199,7 +199,17 @@ class Dfsdt {
   /** Run one graph node from checkpoint `s` (a fork when `s` already has children); returns the new checkpoint. */
   private async invokeFrom(s: StateSnapshot | null, input: Record<string, unknown> | null = null): Promise<StateSnapshot> {
     const config = s ? s.config : this.thread;
-    await this.graph.invoke(input, { ...config, interruptAfter: ALL_NODES as never, signal: this.signal });
+    // One signal per invocation, tied to the search's: LangGraph leaves a listener on each signal it is given, and a
+    // search invokes the graph once per node.
+    const step = new AbortController();
+    const stop = () => step.abort(this.signal?.reason);
+    if (this.signal?.aborted) stop();
+    else this.signal?.addEventListener("abort", stop, { once: true });
+    try {
+      await this.graph.invoke(input, { ...config, interruptAfter: ALL_NODES as never, signal: step.signal });
+    } finally {
+      this.signal?.removeEventListener("abort", stop);
+    }
     return this.index(await this.graph.getState(this.thread));
   }
 

@@ -95,7 +95,7 @@ describe("alpha-umi run --search dfsdt", () => {
     expect(String(diversityPlans[0]!.prompt)).toContain('"name": "weather_for_meteo",\n    "arguments": "{\\"city\\": \\"Lisbon\\"}"');
   }, 60_000);
 
-  it("a search killed during a tool call resumes from its checkpoints: no completed call runs again, the same final tree", async () => {
+  it("a search killed during an idempotent tool call resumes from its checkpoints: no completed call runs again, the same final tree", async () => {
     const log = join(work, "calls.log");
     const block = join(work, "block");
     const mod = join(work, "tools.mjs");
@@ -104,7 +104,7 @@ describe("alpha-umi run --search dfsdt", () => {
       `import { appendFileSync, existsSync } from "node:fs";
 const log = ${JSON.stringify(log)}, block = ${JSON.stringify(block)};
 export const weather = { doc: ${JSON.stringify(docs[0])}, run: () => { appendFileSync(log, "weather\\n"); return ${JSON.stringify(WEATHER)}; } };
-export const clock = { doc: ${JSON.stringify(docs[1])}, run: async () => {
+export const clock = { doc: ${JSON.stringify(docs[1])}, idempotent: true, run: async () => {
   appendFileSync(log, "clock\\n");
   while (existsSync(block)) await new Promise((r) => setTimeout(r, 20));
   return ${JSON.stringify(CLOCK)};
@@ -124,7 +124,8 @@ export const clock = { doc: ${JSON.stringify(docs[1])}, run: async () => {
     expect(resumed.code).toBe(0);
     expect(resumed.stdout).toMatch(/^resuming thread K/);
     expect(resumed.stdout).toContain("(from checkpoint)");
-    // The weather call completed before the kill and was not run again; the clock call never completed, so it ran again.
+    // The weather call completed before the kill and was not run again; the clock call was in flight and, being a
+    // lookup marked idempotent, ran again (a call not marked so would get the uncertain observation: crash-policy.test.ts).
     expect(readFileSync(log, "utf8")).toBe("weather\nclock\nclock\n");
     // The same tree as the uninterrupted search of the first test (same models; tree lines show calls, not observations).
     expect(uninterrupted).toHaveLength(6);
