@@ -165,7 +165,7 @@ describe("workers on BullMQ: a worker killed mid-run loses nothing", () => {
     const state = await storedState(threadId);
     const observations = state.turns.filter((t) => t.from === "observation").map((t) => JSON.parse(t.value) as { error?: string });
     expect(observations[1]!.error).toBe(
-      "exchange_rate_for_fx was running when the worker stopped; it is not marked idempotent, so it was not run again: it may or may not have taken effect",
+      "exchange_rate_for_fx was running when its run stopped (the process ended or the run was aborted); it is not marked idempotent, so it was not run again: it may or may not have taken effect",
     );
     // The demo cassette has no planner output for that observation: the run fails, resumable, rather than guessing.
     expect(out.status).toBe("failed");
