@@ -1,6 +1,7 @@
 /**
  * LangGraph Studio integration: `langgraphjs dev` (from @langchain/langgraph-cli) serves the graphs of langgraph.json,
- * and a run completes through its HTTP API with the default (replayed demo cassette) models.
+ * and a run completes through its HTTP API with the default (replayed demo cassette) models; streamed with
+ * `streamSubgraphs` (as Studio streams), every mode Studio reads arrives and the thread ends idle.
  *
  * The server runs from a temporary copy of langgraph.json (graph paths made absolute) so that what the CLI writes
  * (`.langgraph_api/`, a `.gitignore` line) lands in the temp dir, never in the repo.
@@ -70,12 +71,22 @@ beforeAll(async () => {
   const config = stageConfig(dir);
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  // Detached: the CLI, its tsx watcher and the server form one process group that afterAll kills as a whole.
-  server = spawn(process.execPath, [CLI, "dev", "--port", String(port), "--host", "127.0.0.1", "--no-browser", "--n-jobs-per-worker", "2", "--config", config], {
+  // Detached: the CLI and the server form one process group that afterAll kills as a whole. No reload: the watcher
+  // restarts the server on any edit under the repo, which would cut the test's requests off mid-way.
+  server = spawn(process.execPath, [CLI, "dev", "--port", String(port), "--host", "127.0.0.1", "--no-browser", "--no-reload", "--n-jobs-per-worker", "2", "--config", config], {
     cwd: REPO,
     detached: true,
     stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, LANGGRAPH_CLI_NO_ANALYTICS: "1", BROWSER: "none", LANGSMITH_TRACING: "false", LANGCHAIN_TRACING_V2: "false" },
+    env: {
+      ...process.env,
+      LANGGRAPH_CLI_NO_ANALYTICS: "1",
+      BROWSER: "none",
+      LANGSMITH_TRACING: "false",
+      LANGCHAIN_TRACING_V2: "false",
+      // langgraph-api gives schema extraction (a type-check of the project) 30 s, then answers 500; on a loaded 2-core
+      // machine it takes longer. The schemas are what is tested here, not how fast they come.
+      LANGGRAPH_SCHEMA_RESOLVE_TIMEOUT_MS: String(SCHEMA_TIMEOUT_MS),
+    },
   });
   const keep = (chunk: Buffer) => (log = (log + chunk.toString()).slice(-20_000));
   server.stdout!.on("data", keep);
@@ -165,5 +176,25 @@ describe("LangGraph Studio: langgraphjs dev serves both graphs over HTTP", () =>
     const local = await createSingleLlmGraph({ tools: demoTools() }).invoke({ instruction: DEMO_INSTRUCTION }, { configurable: { thread_id: "local" } });
     expect(values.turns).toEqual(local.turns);
     expect(stored.turns).toEqual(values.turns);
+  });
+
+  it.each(["alphaUmi", "singleLlm"])("%s streams a run with streamSubgraphs: values, updates, messages and custom events, no error, the thread idle after", async (graphId) => {
+    const thread = await client.threads.create();
+    const chunks: Array<{ event: string; data: unknown }> = [];
+    for await (const chunk of client.runs.stream(thread.thread_id, graphId, {
+      input: { instruction: DEMO_INSTRUCTION },
+      streamMode: ["values", "updates", "messages", "custom"],
+      streamSubgraphs: true,
+    }))
+      chunks.push(chunk);
+    expect(chunks.filter((c) => c.event === "error")).toEqual([]);
+    const events = new Set(chunks.map((c) => c.event));
+    for (const event of ["values", "updates", "messages/complete", "custom"]) expect(events).toContain(event);
+    const last = chunks.filter((c) => c.event === "values").at(-1)!.data as RunValues;
+    expect(last.status).toEqual({ status: "finished" });
+    expect(last.turns.map((t) => t.from)).toEqual(DEMO_TURN_ROLES);
+    const after = await client.threads.get(thread.thread_id);
+    expect(after.status).toBe("idle");
+    expect((after.values as unknown as RunValues).turns).toEqual(last.turns);
   });
 });
