@@ -144,7 +144,7 @@ function docsOf(tools: readonly ToolDoc[]): string {
  *
  * @example
  * ```ts
- * import { RoleCodec } from "alpha-umi";
+ * import { RoleCodec } from "alpha-umi/codec";
  * const codec = new RoleCodec("planner", { templates: "toolbench", window: { numCtx: 4096, numPredict: 512 } });
  * const { prompt, callOptions } = await codec.render({ tools: [], turns: [{ from: "user", value: "Hi" }] });
  * const { decision } = codec.read("Nothing to call.\n Next: conclusion."); // "conclusion"
