@@ -24,7 +24,6 @@ export { AgentState, TurnSchema, ToolDocSchema, type AgentStateType, type AgentU
 export { ConfigurationSchema, DEFAULTS, type AgentConfiguration } from "./configuration.js";
 export type { CodecSettings } from "./codec/index.js";
 export type { Role, RoleModel } from "./models/generate.js";
-export type { ModelSpec } from "./models/spec.js";
 export { defineTool, fromLangChainTool } from "./tools/adapters.js";
 export type { ToolSpec, ToolSet } from "./tools/spec.js";
 export { loadToolSource, loadToolSources, type ToolSourceOptions } from "./tools/sources.js";
