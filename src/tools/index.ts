@@ -7,3 +7,4 @@ export * from "./mcp.js";
 export * from "./openapi.js";
 export * from "./langchain.js";
 export * from "./python.js";
+export * from "./toolenv.js";
