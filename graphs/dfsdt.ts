@@ -1,4 +1,5 @@
 import { createSearchGraph } from "../src/search/graph.js";
+import { withSubgraphMessages } from "../src/server/stream.js";
 import { demoTools } from "../tools/demo/index.js";
 
 /**
@@ -6,4 +7,4 @@ import { demoTools } from "../tools/demo/index.js";
  * default. Models, tool sources and the search settings (beam, chainSteps, maxQueries, …) are set per run in Studio's
  * configuration panel; the tree streams as custom events and lands in the output state.
  */
-export const graph = createSearchGraph({ tools: demoTools(), checkpointer: false });
+export const graph = withSubgraphMessages(createSearchGraph({ tools: demoTools(), checkpointer: false }));

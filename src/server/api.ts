@@ -190,6 +190,31 @@ export function withThreadApi(api: Handler, threads: PostgresThreads, graphIds: 
     return new Response(relay, { status: res.status, headers: res.headers });
   }
 
+  /**
+   * `runs.wait`, which the embedded server lacks: the run streamed (values only) to its end, answered as the final
+   * values, or as LangGraph's `{__error__}` when it failed (the SDK raises it as `error: message`).
+   */
+  async function wait(threadId: string, req: Request): Promise<Response> {
+    const run = (await req.clone().json()) as Record<string, unknown>;
+    const stream = new Request(new URL(`/threads/${threadId}/runs/stream`, req.url), {
+      method: "POST",
+      headers: req.headers,
+      body: JSON.stringify({ ...run, stream_mode: ["values"] }),
+      signal: req.signal,
+    });
+    const res = await leased(threadId, stream);
+    if (!res.ok) return res;
+    let last: string | undefined;
+    let error: string | undefined;
+    for (const ev of (await res.text()).split("\n\n")) {
+      const data = /^data: (.*)$/m.exec(ev)?.[1];
+      if (/^event: values$/m.test(ev)) last = data;
+      if (/^event: error$/m.test(ev)) error = data;
+    }
+    if (error) return new Response(`{"__error__":${error}}`, { headers: { "content-type": "application/json" } });
+    return new Response(last ?? "{}", { headers: { "content-type": "application/json" } });
+  }
+
   async function route(req: Request): Promise<Response> {
     const { pathname } = new URL(req.url);
     const parts = pathname.split("/").filter(Boolean);
@@ -221,6 +246,7 @@ export function withThreadApi(api: Handler, threads: PostgresThreads, graphIds: 
         if (run.if_not_exists === "create") await threads.set(id, { kind: "patch", metadata: {} });
         // Runs created to be joined later are read by graph like any other: the thread must know its graph.
         if (parts.length === 3) await threads.set(id, { kind: "patch", metadata: { graph_id: run.assistant_id, assistant_id: run.assistant_id } });
+        if (runId === "wait") return wait(id, req);
         return runId === "stream" ? leased(id, req) : api(req);
       }
       if (id && sub === "runs" && runId && tail === "stream" && req.method === "GET") return leased(id, req);
