@@ -21,13 +21,13 @@ import { parseJsonFile } from "./records.js";
 import { runPool } from "./runner.js";
 
 const QueryIdSchema = z.union([z.string(), z.number()]).optional();
+/** ToolBench's and StableToolBench's query files (G1/G2/G3 instruction and solvable queries); other keys are ignored. */
+const ToolBenchQuerySchema = z.object({
+  query: z.string().min(1),
+  query_id: QueryIdSchema,
+  api_list: z.array(z.object({ category_name: z.string().min(1), tool_name: z.string().min(1), api_name: z.string().min(1) })).min(1),
+});
 const QuerySchema = z.union([
-  // ToolBench's and StableToolBench's query files (G1/G2/G3 instruction and solvable queries); other keys are ignored.
-  z.object({
-    query: z.string().min(1),
-    query_id: QueryIdSchema,
-    api_list: z.array(z.object({ category_name: z.string().min(1), tool_name: z.string().min(1), api_name: z.string().min(1) })).min(1),
-  }),
   z.object({ query: z.string().min(1), query_id: QueryIdSchema, tools: z.array(z.string()).optional() }),
   z.object({ instruction: z.string().min(1), query_id: QueryIdSchema, tools: z.array(z.object({ Name: z.string() })) }),
 ]);
@@ -56,15 +56,27 @@ export function readQueries(path: string): RealtimeQuery[] {
   const data = parseJsonFile(path, text);
   if (!Array.isArray(data)) throw new Error(`${path}: expected a JSON array of {query, query_id?, tools?} records`);
   const seen = new Set<string>();
-  return data.map((d, i) => {
-    const r = QuerySchema.safeParse(d);
-    if (!r.success) throw new Error(`${path}: record ${i}: expected a ToolBench query {query, query_id, api_list: [{category_name, tool_name, api_name}]}, {query, query_id?, tools?: [names]} or a ToolBench dialog {instruction, tools}`);
-    const v = r.data;
-    const id = String(v.query_id ?? i);
+  const queryId = (raw: string | number | undefined, i: number): string => {
+    const id = String(raw ?? i);
     if (!/^[A-Za-z0-9_.-]+$/.test(id)) throw new Error(`${path}: record ${i}: query_id "${id}" must be letters, digits, _ . or -`);
     if (seen.has(id)) throw new Error(`${path}: record ${i}: query_id "${id}" appears twice`);
     seen.add(id);
-    if ("api_list" in v) return { id, query: v.query, apis: v.api_list };
+    return id;
+  };
+  return data.map((d, i) => {
+    // A record with an api_list is a ToolBench query: a fault in it is named, never read as a query without its tools.
+    if (d && typeof d === "object" && "api_list" in d) {
+      const t = ToolBenchQuerySchema.safeParse(d);
+      if (!t.success) {
+        const issue = t.error.issues[0]!;
+        throw new Error(`${path}: record ${i}: expected a ToolBench query {query, query_id, api_list: [{category_name, tool_name, api_name}]}; field ${issue.path.join(".")}: ${issue.message}`);
+      }
+      return { id: queryId(t.data.query_id, i), query: t.data.query, apis: t.data.api_list };
+    }
+    const r = QuerySchema.safeParse(d);
+    if (!r.success) throw new Error(`${path}: record ${i}: expected a ToolBench query {query, query_id, api_list: [{category_name, tool_name, api_name}]}, {query, query_id?, tools?: [names]} or a ToolBench dialog {instruction, tools}`);
+    const v = r.data;
+    const id = queryId(v.query_id, i);
     if ("query" in v) return { id, query: v.query, ...(v.tools ? { tools: v.tools } : {}) };
     return { id, query: v.instruction, tools: v.tools.map((t) => t.Name) };
   });

@@ -1,6 +1,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { readQueries } from "../../src/eval/realtime.js";
 import { pyDumps, pyJsonLoads, pyRepr, type PyValue } from "../../src/protocol/index.js";
 import {
   parseToolEnvSource,
@@ -192,6 +193,22 @@ describe("toolenv: sources", () => {
       expect(() => env.forApiList([ref("Nope", "x")], "q")).toThrow(`${join(dir, "Finance", "nope.json")}: no such tool file`);
       expect(() => env.forApiList([ref("Broken", "x")], "q")).toThrow(`${join(dir, "Finance", "broken.json")}: field api_list.0.required_parameters.0.type:`);
       expect(() => new ToolEnv(join(dir, "none"), { kind: "none" })).toThrow("no such tool directory");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("ToolBench and StableToolBench query files (eval realtime --data)", () => {
+  it("reads query, query_id and api_list (other keys ignored); a record without its api_list fields is one clear error", () => {
+    const dir = mkdtempSync(join(tmpdir(), "toolenv-queries-"));
+    try {
+      const file = join(dir, "G1_instruction.json");
+      const api = { category_name: "Data", tool_name: "TheClique", api_name: "Transfermarkt details", api_description: "Player career", required_parameters: [], method: "GET" };
+      writeFileSync(file, JSON.stringify([{ query: "Messi's career?", query_id: 588, api_list: [api], "relevant APIs": [["TheClique", "Transfermarkt details"]] }]));
+      expect(readQueries(file)).toEqual([{ id: "588", query: "Messi's career?", apis: [{ category_name: "Data", tool_name: "TheClique", api_name: "Transfermarkt details" }] }]);
+      writeFileSync(file, JSON.stringify([{ query: "Q", query_id: 1, api_list: [{ category_name: "Data", tool_name: "TheClique" }] }]));
+      expect(() => readQueries(file)).toThrow(`${file}: record 0: expected a ToolBench query {query, query_id, api_list: [{category_name, tool_name, api_name}]}; field api_list.0.api_name:`);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
