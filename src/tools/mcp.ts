@@ -202,15 +202,24 @@ class McpServerHandle {
     if (!this.http) return run(signal);
     const lost = new AbortController();
     let done = false;
+    const ping = () => client.ping({ timeout: PING_TIMEOUT_MS });
+    // A failed ping is asked again once (a kept-alive socket the server closed fails the first request on it).
     const check = () =>
-      void client.ping({ timeout: PING_TIMEOUT_MS }).catch((e: unknown) => {
-        if (done || /timed out/i.test(errorMessage(e))) return;
-        lost.abort(new Error(`MCP server "${this.name}" stopped answering (${reasonOf(e)})`));
-      });
+      void ping()
+        .catch(ping)
+        .catch((e: unknown) => {
+          if (done || /timed out/i.test(errorMessage(e))) return;
+          lost.abort(new Error(`MCP server "${this.name}" stopped answering (${reasonOf(e)})`));
+        });
     const timer = setInterval(check, WATCH_MS);
     this.onTransportError = check;
+    // Not AbortSignal.any: on Node 20 a signal it derives can be collected while the request waits on it.
+    const either = new AbortController();
+    const forward = (from: AbortSignal) => (from.aborted ? either.abort(from.reason) : from.addEventListener("abort", () => either.abort(from.reason), { once: true }));
+    forward(signal);
+    forward(lost.signal);
     try {
-      return await run(AbortSignal.any([signal, lost.signal]));
+      return await run(either.signal);
     } catch (e) {
       if (lost.signal.aborted) {
         this.broken = true;

@@ -189,7 +189,8 @@ export function safeJson(value: unknown, { maxDepth = MAX_DEPTH, maxChars = Infi
  */
 export function errorMessage(e: unknown): string {
   if (typeof e === "string") return e === "" ? "threw an empty string" : e;
-  if (attempt(() => e instanceof Error, () => false))
+  // `[object Error]` also recognises an Error of another realm (a vm context, a worker's structured clone).
+  if (attempt(() => e instanceof Error || Object.prototype.toString.call(e) === "[object Error]", () => false))
     return attempt(
       () => String((e as Error).message) || String((e as Error).name) || "an Error without a message",
       (x) => `unreadable error message ${thrown(x)}`,
