@@ -165,6 +165,25 @@ describe("alpha-umi serve: threads as the SDK reads them", () => {
     }
   }, 60_000);
 
+  it("a client that goes away mid-run stops the run and releases the thread", async () => {
+    const planner = await startFakeOllama({ models: { planner: {} }, respond: () => "Nothing here can answer this.\nNext: give up." });
+    planner.faults.push({ delayMs: 120_000 }); // the planner's call hangs until its client drops it
+    try {
+      const thread = await a.threads.create({ metadata: { case: "gone" } });
+      const client = new AbortController();
+      const config = { configurable: { plannerModel: `ollama:planner@${planner.url}`, approve: "none" } };
+      const run = drain(a.runs.stream(thread.thread_id, "alphaUmi", { input: { instruction: DEMO_INSTRUCTION }, config, signal: client.signal })).catch((e: Error) => e);
+      await until("the planner's request", () => planner.generations().length > 0);
+      client.abort();
+      await run;
+      await until("the thread to be released", async () => (await b.threads.get(thread.thread_id)).status !== "busy");
+      expect(await b.threads.get(thread.thread_id)).toMatchObject({ status: "idle", error: null });
+      await until("the planner call to be dropped", () => planner.closedEarly > 0);
+    } finally {
+      await planner.close();
+    }
+  }, 60_000);
+
   it("interrupted while a call waits for approval: values and interrupts on threads.get, found by status; idle once approved", async () => {
     const thread = await b.threads.create({ metadata: { case: "approval" } });
     // The servers run with --approve: every call waits.
