@@ -45,7 +45,7 @@ export const ConfigurationSchema = Annotation.Root({
   maxSteps: Annotation<number>,
   toolTimeoutMs: Annotation<number>,
   /**
-   * Tool sources, space-separated (demo, python, toolbench:FILE, module:PATH, mcp:CONFIG.json, openapi:SPEC.json,
+   * Tool sources, space-separated (demo, python, toolbench:FILE, toolenv:DIR[@URL|+cache:DIR], module:PATH, mcp:CONFIG.json, openapi:SPEC.json,
    * langchain:MODULE#Export), opened once per server process; empty: the graph's own tools.
    */
   toolSources: Annotation<string>,

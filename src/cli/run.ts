@@ -50,7 +50,7 @@ export function registerRun(program: Command): void {
     .command("run")
     .description(SUMMARIES.run)
     .argument("[instruction]", "the task; omit it to resume --thread")
-    .option("--tools <sources...>", "tool sources: demo, python, toolbench:FILE, module:PATH, mcp:CONFIG.json, openapi:SPEC.json[@BASE_URL], langchain:MODULE#Export")
+    .option("--tools <sources...>", "tool sources: demo, python, toolbench:FILE, toolenv:DIR[@URL|+cache:DIR], module:PATH, mcp:CONFIG.json, openapi:SPEC.json[@BASE_URL], langchain:MODULE#Export")
     .option("--planner <spec>", "planner model: ollama:MODEL[@URL], openai:MODEL@BASE_URL[#lora=ID], llama:PATH.gguf[+ADAPTER.gguf] or replay:PATH", "ollama:alpha-umi-planner")
     .option("--caller <spec>", "caller model", "ollama:alpha-umi-caller")
     .option("--summarizer <spec>", "summarizer model", "ollama:alpha-umi-summarizer")
@@ -59,7 +59,7 @@ export function registerRun(program: Command): void {
     .option("--thread <id>", "thread id: resumes the thread if it has a checkpoint")
     .option("--checkpoints <location>", "SQLite checkpoint file, postgres://…[?schema=NAME], or 'memory'", checkpointsLocation, DEFAULT_CHECKPOINTS)
     .option("--approve [tools...]", "ask before running these tools' calls (every tool when none is named); answers on stdin: y, e {JSON args}, r REASON")
-    .option("--miss <policy>", "a toolbench: call with no recorded answer: error, or simulate:SPEC (a model simulates the API)", "error")
+    .option("--miss <policy>", "a toolbench: or toolenv: call with no recorded or cached answer: error, or simulate:SPEC (a model simulates the API)", "error")
     .option("--cache <dir>", "simulated API answers are cached here (a rerun makes no model call for them)")
     .option("--record <path>", "also record every prompt and output to a replay cassette (JSONL)")
     .option("--max-steps <n>", "planner step budget", positiveInt("--max-steps"))
@@ -72,7 +72,7 @@ export function registerRun(program: Command): void {
   templateOptions(run);
   contextOptions(run);
   run.action(async (instruction: string | undefined, o, cmd: Command) => {
-      if (!o.tools?.length) throw new UserError("no tools: pass --tools demo, python, toolbench:FILE, module:PATH, mcp:CONFIG.json, openapi:SPEC.json or langchain:MODULE#Export");
+      if (!o.tools?.length) throw new UserError("no tools: pass --tools demo, python, toolbench:FILE, toolenv:DIR[@URL|+cache:DIR], module:PATH, mcp:CONFIG.json, openapi:SPEC.json or langchain:MODULE#Export");
       if (!instruction && !o.thread) throw new UserError("give an INSTRUCTION, or --thread ID to resume a run");
       // MCP servers and the Python sandbox live as long as the run: close() stops them however it ends.
       const { tools, close } = await userErrors(() => loadToolSources(o.tools, { miss: missPolicy(o.miss, o.cache) }));
