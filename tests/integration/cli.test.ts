@@ -63,7 +63,7 @@ describe("alpha-umi run: user mistakes get one clear line", () => {
   it.each([
     [["run", "q"], /^alpha-umi: no tools: pass --tools demo/],
     [["run", "q", "--tools", "toolbench:/nope/missing.json"], /^alpha-umi: \/nope\/missing\.json: no such file$/],
-    [["run", "q", "--tools", "wat"], /^alpha-umi: tool source "wat": expected demo, python, toolbench:FILE, module:PATH, mcp:CONFIG.json, openapi:SPEC.json\[@BASE_URL\] or langchain:MODULE#Export$/],
+    [["run", "q", "--tools", "wat"], /^alpha-umi: tool source "wat": expected demo, python, toolbench:FILE, toolenv:DIR\[@URL\|\+cache:DIR\], module:PATH, mcp:CONFIG.json, openapi:SPEC.json\[@BASE_URL\] or langchain:MODULE#Export$/],
     [["run", "q", "--tools", "demo", "--templates", "xml"], /^alpha-umi: --templates: unknown templates "xml"/],
   ])("%j", async (args, message) => {
     const r = await runCli(args as string[]);
