@@ -7,7 +7,11 @@ import { BaseChatModel } from "@langchain/core/language_models/chat_models";
 import { AIMessage, ToolMessage, type BaseMessage } from "@langchain/core/messages";
 import type { ChatResult } from "@langchain/core/outputs";
 import { tool } from "@langchain/core/tools";
-import { MemorySaver } from "@langchain/langgraph";
+import { MemorySaver, type BaseCheckpointSaver } from "@langchain/langgraph";
+import { SqliteSaver } from "@langchain/langgraph-checkpoint-sqlite";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { createReactAgent } from "@langchain/langgraph/prebuilt";
 import { createAgent } from "langchain";
 import { performance } from "node:perf_hooks";
@@ -20,6 +24,7 @@ const STEPS = 8; // tool calls per run
 const WARMUP_RUNS = 20;
 const RUNS = 60;
 const TARGET = 1.5;
+const DURABILITY_TARGET = 1.5;
 
 const echo = tool(({ n }: { n: number }) => JSON.stringify({ n, ok: true }), {
   name: "echo_for_bench",
@@ -45,16 +50,17 @@ class StepChatModel extends BaseChatModel {
   }
 }
 
-function alphaUmiRunner() {
-  const graph = createAlphaUmiGraph({ tools: [echo], checkpointer: new MemorySaver() });
+/** α-UMi runs of STEPS tool calls; `durability` overrides the graph's own ("sync") per call. */
+function alphaUmiRunner(checkpointer: BaseCheckpointSaver = new MemorySaver(), durability?: "async") {
+  const graph = createAlphaUmiGraph({ tools: [echo], checkpointer });
   const planner = [...Array.from({ length: STEPS }, (_, i) => `Step ${i}.\n Next: caller.`), "Enough.\n Next: conclusion."];
   const caller = Array.from({ length: STEPS }, (_, i) => `Action: ${echo.name}\nAction Input: {"n": ${i}}`);
   let thread = 0;
   return async () => {
     const m = scriptedRoles({ planner, caller, summarizer: ["done"] });
-    const configurable = { thread_id: `a${thread++}`, plannerModel: m.planner, callerModel: m.caller, summarizerModel: m.summarizer };
+    const configurable = { thread_id: `a-${durability ?? "sync"}-${thread++}`, plannerModel: m.planner, callerModel: m.caller, summarizerModel: m.summarizer };
     const t0 = performance.now();
-    const out = await graph.invoke({ instruction: "Echo." }, { configurable });
+    const out = await graph.invoke({ instruction: "Echo." }, { configurable, ...(durability ? { durability } : {}) });
     const ms = performance.now() - t0;
     if (out.status.status !== "finished" || out.turns.length !== 3 * STEPS + 3) throw new Error(`bench alphaUmi run ended ${JSON.stringify(out.status)} with ${out.turns.length} turns`);
     return ms;
@@ -82,20 +88,51 @@ function median(xs: number[]): number {
 }
 
 /** Warm all up, then interleave their runs so drift (GC, JIT, other load) hits each alike. */
-export async function runEngineBench(): Promise<BenchRow[]> {
-  const runners = {
-    alphaUmi: alphaUmiRunner(),
-    createReactAgent: peerRunner("createReactAgent", createReactAgent({ llm: new StepChatModel({}), tools: [echo], checkpointSaver: new MemorySaver() })),
-    createAgent: peerRunner("createAgent", createAgent({ model: new StepChatModel({}), tools: [echo], checkpointer: new MemorySaver() })),
-  };
-  const times: Record<keyof typeof runners, number[]> = { alphaUmi: [], createReactAgent: [], createAgent: [] };
+async function interleaved<K extends string>(runners: Record<K, () => Promise<number>>): Promise<Record<K, number[]>> {
+  const times = Object.fromEntries(Object.keys(runners).map((k) => [k, [] as number[]])) as unknown as Record<K, number[]>;
   for (let i = 0; i < WARMUP_RUNS + RUNS; i++)
-    for (const [name, run] of Object.entries(runners) as Array<[keyof typeof runners, () => Promise<number>]>) {
+    for (const [name, run] of Object.entries(runners) as Array<[K, () => Promise<number>]>) {
       const ms = await run();
       if (i >= WARMUP_RUNS) times[name].push(ms);
     }
+  return times;
+}
+
+/**
+ * The crash policy's price: the graph's own durability ("sync": each step's checkpoint is on disk before the next step
+ * starts) against LangGraph's default ("async": written while the next step runs), on a SQLite file as `run` uses.
+ */
+async function durabilityRow(): Promise<BenchRow> {
+  const dir = mkdtempSync(join(tmpdir(), "alpha-umi-bench-durability-"));
+  const saver = SqliteSaver.fromConnString(join(dir, "bench.sqlite"));
+  try {
+    const times = await interleaved({ sync: alphaUmiRunner(saver), async: alphaUmiRunner(saver, "async") });
+    const ours = median(times.sync) / STEPS;
+    const peer = median(times.async) / STEPS;
+    return {
+      section: "engine",
+      name: "ms per tool step on SQLite, durability sync (default) vs async",
+      ours,
+      peer,
+      unit: "ms/step",
+      ratio: ours / peer,
+      target: `≤ ${DURABILITY_TARGET}`,
+      pass: ours / peer <= DURABILITY_TARGET,
+      note: `median of ${RUNS} runs of ${STEPS} steps after ${WARMUP_RUNS} warm-up runs, interleaved, one SQLite file; sync is what keeps a completed call from running again after a crash`,
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export async function runEngineBench(): Promise<BenchRow[]> {
+  const times = await interleaved({
+    alphaUmi: alphaUmiRunner(),
+    createReactAgent: peerRunner("createReactAgent", createReactAgent({ llm: new StepChatModel({}), tools: [echo], checkpointSaver: new MemorySaver() })),
+    createAgent: peerRunner("createAgent", createAgent({ model: new StepChatModel({}), tools: [echo], checkpointer: new MemorySaver() })),
+  });
   const ours = median(times.alphaUmi) / STEPS;
-  return (["createReactAgent", "createAgent"] as const).map((peerName, i) => {
+  const peers = (["createReactAgent", "createAgent"] as const).map((peerName, i): BenchRow => {
     const peer = median(times[peerName]) / STEPS;
     return {
       section: "engine",
@@ -106,7 +143,8 @@ export async function runEngineBench(): Promise<BenchRow[]> {
       ratio: ours / peer,
       target: `≤ ${TARGET}`,
       pass: ours / peer <= TARGET,
-      note: i > 0 ? undefined : `median of ${RUNS} runs of ${STEPS} steps after ${WARMUP_RUNS} warm-up runs; zero-latency models, MemorySaver; an alphaUmi step is 3 graph nodes and 2 model calls (planner, caller), a prebuilt agent's step 2 nodes and 1 model call`,
+      note: i > 0 ? undefined : `median of ${RUNS} runs of ${STEPS} steps after ${WARMUP_RUNS} warm-up runs; zero-latency models, MemorySaver; an alphaUmi step is 3 graph nodes and 2 model calls (planner, caller) with durability sync, a prebuilt agent's step 2 nodes and 1 model call with LangGraph's default async`,
     };
   });
+  return [...peers, await durabilityRow()];
 }

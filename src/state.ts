@@ -26,9 +26,9 @@ export const RunStatusSchema = z.object({
 export type RunStatus = z.infer<typeof RunStatusSchema>;
 
 /**
- * The call of τ's last caller turn while it is settled and run (src/nodes/tools.ts): whether it waits for a person
- * (the approval policy in force when it was proposed), then the decision — what runs, or the observation of a call not
- * run. Checkpointed, so that a resume answers the interrupt it finds and a crash mid-call is known as one.
+ * The call of τ's last caller turn until its observation is in (src/nodes/tools.ts): whether it waits for a person (the
+ * approval policy in force when it was proposed), then the decision — what runs, or the observation of a call not run.
+ * Checkpointed, so that a resume answers the interrupt it finds and a crash mid-call is known as one.
  */
 export interface PendingCall {
   /** Index in τ of the caller turn. */

@@ -35,6 +35,6 @@ export async function backboneNode(state: AgentStateType, config: RunnableConfig
     decision,
     steps,
     messages: [roleMessage("backbone", plan.value + "\n" + second!.value, { tool_calls: [toolCallOf(state.turns.length + 1, call!.action, call!.actionInput)] })],
-    call: proposedCall(state.turns.length + 1, call!.action, cfg.approve),
+    call: proposedCall(state.turns.length + 1, call!.action, call!.actionInput, cfg.approve),
   };
 }

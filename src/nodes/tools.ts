@@ -19,18 +19,19 @@ function lastCall(state: AgentStateType): { at: number; action: string; actionIn
 }
 
 /**
- * What the caller (or backbone) writes with its call: whether the call waits for a person under the policy in force
- * now. The tool node reads it from the checkpoint, so a resume that carries another configuration (or none) cannot
- * skip the question.
+ * What the caller (or backbone) writes with its call, under the approval policy in force now: a call that waits for a
+ * person, or one already settled to run as proposed — checkpointed with the caller's turn, so it is on disk before the
+ * tool starts (no extra step for calls that need no approval). The tool node reads it from the checkpoint: a resume
+ * that carries another configuration (or none) cannot skip the question.
  */
-export function proposedCall(turn: number, action: string, policy: ApprovePolicy): PendingCall {
-  return { turn, approve: needsApproval(policy, action) };
+export function proposedCall(turn: number, action: string, actionInput: string, policy: ApprovePolicy): PendingCall {
+  return needsApproval(policy, action) ? { turn, approve: true } : { turn, approve: false, run: { actionInput, attempt: newAttempt() } };
 }
 
 /**
- * Runs the call in τ's last caller turn in two steps, each checkpointed: first it is settled (asked for approval when
- * its proposal said so, or when the current policy does), then it runs and its observation is appended. Every failure
- * is an observation, never a throw. A settled call found again on resume may have been in flight (see inFlight.ts).
+ * Runs the call in τ's last caller turn and appends its observation; every failure is an observation, never a throw.
+ * A call that waits for approval takes two steps, each checkpointed: the question (approve, edit or reject), then the
+ * run. A settled call found again on resume may have been in flight (see inFlight.ts).
  */
 export async function toolsNode(state: AgentStateType, config: RunnableConfig): Promise<AgentUpdate> {
   const { at } = lastCall(state);
@@ -42,8 +43,8 @@ async function settleCall(state: AgentStateType, proposed: PendingCall | null, c
   const cfg = ensureConfiguration(config);
   const { at, action, actionInput } = lastCall(state);
   const tool = (await toolsOf(cfg)).find((t) => t.doc.Name === action);
-  // The current policy can add a question, never take one away.
-  const approve = !!proposed?.approve || needsApproval(cfg.approve, action);
+  // The proposal's policy decides; a thread checkpointed before calls carried it asks under the current one.
+  const approve = proposed?.approve ?? needsApproval(cfg.approve, action);
   const outcome = tool && approve ? askApproval(tool, actionInput, state.turns) : { run: true as const, actionInput };
   return {
     call: { turn: at, approve, ...(outcome.run ? { run: { actionInput: outcome.actionInput, attempt: newAttempt() } } : { observation: outcome.observation }) },
