@@ -19,7 +19,7 @@ if [ "${1:-}" = "--no-build" ]; then echo "llama-server: not built at $bin (run 
 mkdir -p "$root"
 # One build at a time: parallel jest workers or CI steps wait for the first one instead of building twice.
 exec 9>"$root/.lock"
-flock 9
+flock -n 9 || { echo "llama-server: another build is running (lock $root/.lock); waiting for it" >&2; flock 9; }
 if [ -x "$bin" ]; then echo "$bin"; exit 0; fi
 work="$root/build-$hash-$$"
 trap 'rm -rf "$work"' EXIT

@@ -5,6 +5,8 @@ import { ollamaHost } from "../models/ollama.js";
 import { parseModelSpec } from "../models/spec.js";
 import { isTemplates, TEMPLATES } from "../protocol/index.js";
 import { UserError } from "../errors.js";
+import { SERVER_ROLES, startLlamaServer } from "../models/llamaServer.js";
+import { positiveInt } from "./options.js";
 
 const out = (line: string) => process.stdout.write(line + "\n");
 
@@ -107,6 +109,17 @@ export function registerModels(program: Command): void {
     .option("--num-ctx <n>", "the context the prompts need (default 4096)")
     .action((flags: CheckFlags) => checkCommand(flags));
   models
+    .command("serve")
+    .description("serve one base GGUF with the three role LoRA adapters from llama.cpp's llama-server (built from the bundled source if missing) and print the roles' openai: specs")
+    .requiredOption("--base <gguf>", "base model GGUF")
+    .option("--adapters <list>", "role adapters: planner=P.gguf,caller=C.gguf,summarizer=S.gguf (none: every role runs the base)")
+    .option("--host <host>", "address to listen on", "127.0.0.1")
+    .option("--port <n>", "port (default: a free one)", positiveInt("--port"))
+    .option("--parallel <n>", "parallel slots: requests decoded at once, each slot with its own prompt cache", positiveInt("--parallel"), 3)
+    .option("--ctx-size <n>", "context per slot in tokens", positiveInt("--ctx-size"), 4096)
+    .option("--threads <n>", "CPU threads (default: all cores)", positiveInt("--threads"))
+    .action((flags: ServeFlags) => serveCommand(flags));
+  models
     .command("fixture")
     .description("write a tiny random-weight LLaMA GGUF (LLaMA-2 vocabulary) and one LoRA adapter GGUF per role, for tests and trials")
     .requiredOption("--out <dir>", "directory for tiny-llama.gguf and tiny-lora-{planner,caller,summarizer}.gguf")
@@ -126,4 +139,61 @@ async function fixtureCommand(dir: string): Promise<void> {
   out(`wrote ${fixture.model}`);
   for (const path of Object.values(fixture.adapters)) out(`wrote ${path}`);
   out(`try: alpha-umi run "What is 2 + 2?" --tools demo --planner llama:${fixture.model}+${fixture.adapters.planner} --caller llama:${fixture.model}+${fixture.adapters.caller} --summarizer llama:${fixture.model}+${fixture.adapters.summarizer}`);
+}
+
+interface ServeFlags {
+  base: string;
+  adapters?: string;
+  host: string;
+  port?: number;
+  parallel: number;
+  ctxSize: number;
+  threads?: number;
+}
+
+/** `planner=P.gguf,caller=C.gguf,summarizer=S.gguf` → one path per role, all three. */
+function parseAdapters(list: string): Record<string, string> {
+  const roles: readonly string[] = SERVER_ROLES;
+  const adapters: Record<string, string> = {};
+  for (const item of list.split(",").map((s) => s.trim()).filter(Boolean)) {
+    const eq = item.indexOf("=");
+    const role = eq > 0 ? item.slice(0, eq) : "";
+    if (!roles.includes(role) || !item.slice(eq + 1)) throw new UserError(`models serve --adapters: "${item}": expected ROLE=ADAPTER.gguf with ROLE one of ${SERVER_ROLES.join(", ")}`);
+    if (adapters[role]) throw new UserError(`models serve --adapters: ${role} given twice`);
+    adapters[role] = item.slice(eq + 1);
+  }
+  const missing = SERVER_ROLES.filter((r) => !adapters[r]);
+  if (missing.length) throw new UserError(`models serve --adapters: no adapter for ${missing.join(", ")}`);
+  return adapters;
+}
+
+/** Runs until SIGINT or SIGTERM, then stops the server. */
+async function serveCommand(flags: ServeFlags): Promise<void> {
+  const adapters = flags.adapters ? parseAdapters(flags.adapters) : undefined;
+  const progress = (line: string) => process.stderr.write(line + "\n");
+  const server = await startLlamaServer({
+    base: flags.base,
+    ...(adapters ? { adapters } : {}),
+    host: flags.host,
+    ...(flags.port ? { port: flags.port } : {}),
+    parallel: flags.parallel,
+    ctxSize: flags.ctxSize,
+    ...(flags.threads ? { threads: flags.threads } : {}),
+    progress,
+  });
+  out(`llama-server ready at ${server.baseURL} (${flags.parallel} slots of ${flags.ctxSize} tokens; pid ${server.process.pid})`);
+  for (const [role, spec] of Object.entries(server.specs)) out(`${role}: ${spec}`);
+  out(`try: alpha-umi run "What is 2 + 2?" --tools demo --planner '${server.specs.planner}' --caller '${server.specs.caller}' --summarizer '${server.specs.summarizer}'`);
+  out("Ctrl-C stops the server");
+  await new Promise<void>((res, rej) => {
+    const stop = () => void server.stop().then(res, rej);
+    process.once("SIGINT", stop);
+    process.once("SIGTERM", stop);
+    server.process.once("exit", (code, signal) => {
+      process.off("SIGINT", stop);
+      process.off("SIGTERM", stop);
+      if (code === 0 || signal === "SIGTERM") return res();
+      rej(new UserError(`llama-server exited (${signal ?? `code ${code}`}): ${server.log().slice(-1)[0] ?? "no output"}`));
+    });
+  });
 }

@@ -11,7 +11,14 @@
  * - `lora=ID[:SCALE]` — the llama-server adapter this role applies per request (`"lora": [{"id": ID, "scale": SCALE}]`);
  *   vLLM and SGLang select adapters by model name instead (`--lora-modules planner=…`);
  * - `key_env=VAR` — the API key is read from the environment variable VAR instead of OPENAI_API_KEY. A spec names a
- *   variable, never a key: specs are written to run settings, reports and checkpoints.
+ *   variable, never a key: specs are written to run settings, reports and checkpoints;
+ * - `slot=N` — llama-server only: always use slot N (`id_slot`), so a role keeps its own prompt cache (see below).
+ *
+ * llama-server keeps one prompt cache per slot and clears it when a request's adapters differ from the slot's; it
+ * picks the slot by prompt similarity, which knows nothing of adapters, so three roles over shared tool documents take
+ * each other's slots and clear each other's caches. With one slot per role (`alpha-umi models serve`'s default) each
+ * role's spec pins its slot. A request with no `lora` list gets the server's start-up scales (every adapter at 1) and
+ * keeps the slot's cache computed under another adapter, so a role without an adapter sends all scales 0.
  */
 import { LLM, type BaseLLMCallOptions, type BaseLLMParams } from "@langchain/core/language_models/llms";
 import type { CallbackManagerForLLMRun } from "@langchain/core/callbacks/manager";
@@ -49,6 +56,8 @@ export interface OpenAISpec {
   lora?: { id: number; scale: number };
   /** The environment variable holding the API key (default OPENAI_API_KEY). */
   keyEnv: string;
+  /** llama-server's slot for every request of this role. */
+  slot?: number;
 }
 
 /**
@@ -82,10 +91,13 @@ export function parseOpenAISpec(rest: string): OpenAISpec {
         const lm = /^(\d+)(?::(\d+(?:\.\d+)?))?$/.exec(value);
         if (!lm) throw new UserError(`model spec "${spec}": lora=${value}: expected lora=ID or lora=ID:SCALE (ID as llama-server numbers its --lora adapters, from 0)`);
         out.lora = { id: Number(lm[1]), scale: lm[2] === undefined ? 1 : Number(lm[2]) };
+      } else if (key === "slot") {
+        if (!/^\d+$/.test(value)) throw new UserError(`model spec "${spec}": slot=${value}: expected a slot number (from 0)`);
+        out.slot = Number(value);
       } else if (key === "key_env") {
         if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(value)) throw new UserError(`model spec "${spec}": key_env=${value}: expected the name of an environment variable`);
         out.keyEnv = value;
-      } else throw new UserError(`model spec "${spec}": unknown option "${key}" after # (known: lora, key_env)`);
+      } else throw new UserError(`model spec "${spec}": unknown option "${key}" after # (known: lora, slot, key_env)`);
     }
   }
   return out;
@@ -115,6 +127,8 @@ export interface ServerInfo {
   numCtx?: number;
   /** vLLM's version: `guided_json` was replaced by `structured_outputs` (removed in 0.12). */
   version?: string;
+  /** llama-server: how many LoRA adapters it loaded. */
+  adapters?: number;
 }
 
 /**
@@ -178,6 +192,7 @@ export class OpenAICompatModel extends LLM<OpenAICallOptions> {
   readonly model: string;
   readonly baseURL: string;
   readonly lora: OpenAISpec["lora"];
+  readonly slot: number | undefined;
   readonly role: Role | undefined;
   readonly settings: OpenAIRoleOptions & typeof OPENAI_DEFAULTS;
   /** Where this model runs, for messages (see `generate`). */
@@ -194,6 +209,7 @@ export class OpenAICompatModel extends LLM<OpenAICallOptions> {
     this.model = spec.model;
     this.baseURL = spec.baseURL;
     this.lora = spec.lora;
+    this.slot = spec.slot;
     this.role = role;
     this.label = `OpenAI-compatible server at ${this.baseURL}, model ${this.model}${this.lora ? `, LoRA adapter ${this.lora.id}` : ""}`;
     const given = Object.fromEntries(ROLE_OPTION_KEYS.filter((k) => params[k] !== undefined).map((k) => [k, params[k]]));
@@ -285,8 +301,9 @@ export class OpenAICompatModel extends LLM<OpenAICallOptions> {
     // llama-server states its per-slot context in /props (its /v1/models gives only the training context).
     const props = await this.getJson(`${this.root()}/props`);
     const n = (props?.default_generation_settings as { n_ctx?: unknown } | undefined)?.n_ctx;
-    if (typeof n === "number" && n > 0) return { kind: "llama.cpp", numCtx: n };
-    return { kind: ownedBy === "llamacpp" ? "llama.cpp" : "generic" };
+    if (!(typeof n === "number" && n > 0)) return { kind: ownedBy === "llamacpp" ? "llama.cpp" : "generic" };
+    const loras = await this.getJson(`${this.root()}/lora-adapters`);
+    return { kind: "llama.cpp", numCtx: n, ...(Array.isArray(loras) ? { adapters: loras.length } : {}) };
   }
 
   /** The exact request body a call sends (the tests compare it with what the server received). */
@@ -305,9 +322,14 @@ export class OpenAICompatModel extends LLM<OpenAICallOptions> {
       stream: true,
       ...(options.format ? schemaFields(info, options.format) : {}),
     };
-    // Each llama-server slot keeps its prompt's KV cache: the next step of a thread evaluates only its new tokens.
-    if (info.kind === "llama.cpp") body.cache_prompt = true;
-    if (this.lora) body.lora = [this.lora];
+    if (info.kind === "llama.cpp") {
+      // Each slot keeps its prompt's KV cache: the next step of a thread evaluates only its new tokens.
+      body.cache_prompt = true;
+      // The full adapter list, always (see the module comment): unnamed adapters get scale 0.
+      if (this.lora) body.lora = [this.lora];
+      else if (info.adapters) body.lora = [{ id: 0, scale: 0 }];
+      if (this.slot !== undefined) body.id_slot = this.slot;
+    } else if (this.lora) body.lora = [this.lora];
     return body;
   }
 

@@ -55,6 +55,12 @@ export class RecordingModel extends LLM {
     return loadContextWindow(this.inner);
   }
 
+  /** Where the inner model runs, if it says (timeouts name it). */
+  get label(): string | undefined {
+    const label = (this.inner as { label?: unknown }).label;
+    return typeof label === "string" ? label : undefined;
+  }
+
   _llmType(): string {
     return "alpha-umi-recording";
   }

@@ -168,7 +168,7 @@ describe("specs", () => {
     ["openai:planner@ftp://h/v1", /must be http:\/\/ or https:\/\//],
     ["openai:planner@http://user:secret@h/v1", /no credentials in the URL/],
     ["openai:planner@http://h/v1#lora=x", /lora=x: expected lora=ID or lora=ID:SCALE/],
-    ["openai:planner@http://h/v1#adapter=1", /unknown option "adapter" after # \(known: lora, key_env\)/],
+    ["openai:planner@http://h/v1#adapter=1", /unknown option "adapter" after # \(known: lora, slot, key_env\)/],
     ["openai:planner@http://h/v1#key_env=NOT_SET_ANYWHERE_42", /key_env=NOT_SET_ANYWHERE_42 but NOT_SET_ANYWHERE_42 is not set/],
   ])("%s is one clear line", (spec, message) => {
     const saved = process.env.OPENAI_BASE_URL;
@@ -332,8 +332,8 @@ describe("JSON schema in the server's field (instruct templates)", () => {
   });
 
   test("llama-server: json_schema, the role's adapter per request and the prompt cache", async () => {
-    const body = await call({ kind: "llama.cpp" }, "base.gguf@URL#lora=1");
-    expect(body).toMatchObject({ json_schema: format, lora: [{ id: 1, scale: 1 }], cache_prompt: true });
+    const body = await call({ kind: "llama.cpp" }, "base.gguf@URL#lora=1&slot=2");
+    expect(body).toMatchObject({ json_schema: format, lora: [{ id: 1, scale: 1 }], cache_prompt: true, id_slot: 2 });
   });
 });
 
