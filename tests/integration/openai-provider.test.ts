@@ -367,6 +367,38 @@ describe("alpha-umi run with openai: models", () => {
     }
   }, 60_000);
 
+  test("eval steps takes openai: specs too; its outputs hold no key", async () => {
+    const fake = await startFake({ kind: "vllm", key: KEY });
+    try {
+      const out = join(dir, "eval-steps");
+      const spec = (r: string) => `openai:${r}@${fake.url}/v1`;
+      const r = await cliInProcess(["eval", "steps", "--data", "../shared/data/toolbench/out_of_domain.json", "--limit", "3", "--out", out, "--planner", spec("planner"), "--caller", spec("caller"), "--summarizer", spec("summarizer")]);
+      expect(r.code).toBe(0);
+      const posts = fake.completions();
+      expect(posts.length).toBeGreaterThanOrEqual(3);
+      expect(posts.every((p) => p.headers.authorization === `Bearer ${KEY}`)).toBe(true);
+      const { readdirSync } = await import("node:fs");
+      for (const f of readdirSync(out)) expect({ f, leaks: readFileSync(join(out, f)).toString("latin1").includes(KEY) }).toEqual({ f, leaks: false });
+      expect(r.stdout + r.stderr).not.toContain(KEY);
+    } finally {
+      await fake.close();
+    }
+  }, 60_000);
+
+  test("--judge and --miss simulate:SPEC build openai: models that reach the server", async () => {
+    const fake = await startFake({ kind: "vllm", models: ["judge", "sim"], respond: (b) => `${String(b.model)} says ok` });
+    try {
+      const { missPolicy, userModel } = await import("../../src/cli/options.js");
+      const judge = userModel(`openai:judge@${fake.url}/v1`, "--judge");
+      expect(await judge.invoke("Is it solved?")).toBe("judge says ok");
+      const miss = missPolicy(`simulate:openai:sim@${fake.url}/v1`, undefined);
+      expect(miss.kind === "simulate" && (await miss.model.invoke("GET /weather"))).toBe("sim says ok");
+      expect(fake.completions().map((c) => c.body!.model)).toEqual(["judge", "sim"]);
+    } finally {
+      await fake.close();
+    }
+  });
+
   const freePort = () =>
     new Promise<number>((resolve) => {
       const s = createServer().listen(0, "127.0.0.1", () => {
