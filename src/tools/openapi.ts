@@ -7,7 +7,7 @@
 import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { HttpMigration, OpenApi, type IHttpMigrateRoute } from "@samchon/openapi";
-import { fromJsonSchemaTools, type JsonSchema, type JsonSchemaTool } from "./schema.js";
+import { fromJsonSchemaTools, resolveRefs, type JsonSchema, type JsonSchemaTool } from "./schema.js";
 import type { ToolSet } from "./spec.js";
 
 export interface OpenApiConfig {
@@ -25,6 +25,12 @@ export interface OpenApiConfig {
   maxResponseBytes?: number;
   /** Auth from environment variables: values are variable NAMES, never secrets. */
   auth?: { headers?: Record<string, string>; query?: Record<string, string>; bearer?: string };
+  /**
+   * The document's `securitySchemes`, each given the NAME of the environment variable holding its secret: an apiKey's
+   * key, a bearer token, or a basic scheme's `user:password` (or `{"user": ENV, "password": ENV}`). Each operation gets
+   * the first of its security requirements whose schemes are all given.
+   */
+  security?: Record<string, string | { user: string; password: string }>;
 }
 
 const DEFAULTS = { timeoutMs: 10_000, maxResponseBytes: 1 << 20 };
@@ -67,18 +73,18 @@ function readSource(value: string): { config: OpenApiConfig; document: Record<st
   return { config, document: readJson(specPath, `${where}: spec`) };
 }
 
-/** Resolve local `$ref`s (`#/components/schemas/X`) so the documents and the validator see whole schemas. */
-function deref(schema: unknown, doc: OpenApi.IDocument, seen: string[] = []): JsonSchema {
-  if (!schema || typeof schema !== "object") return schema as JsonSchema;
-  if (Array.isArray(schema)) return schema.map((s) => deref(s, doc, seen)) as unknown as JsonSchema;
-  const ref = (schema as { $ref?: string }).$ref;
-  if (ref?.startsWith("#/components/schemas/")) {
-    const name = ref.slice("#/components/schemas/".length);
-    if (seen.includes(name)) return {}; // a recursive type: accept anything below this point
-    return deref(doc.components?.schemas?.[name], doc, [...seen, name]);
-  }
-  const out = Object.fromEntries(Object.entries(schema).map(([k, v]) => [k, deref(v, doc, seen)])) as JsonSchema;
-  // @samchon/openapi writes an enum as a oneOf of consts: back to `enum`, for shorter validation errors.
+/**
+ * A schema with its `$ref`s into the document resolved (schema.ts), and the enums @samchon/openapi writes as a
+ * `oneOf` of consts back as `enum`, for shorter documents and validation errors.
+ */
+function deref(schema: unknown, doc: OpenApi.IDocument): JsonSchema {
+  return enums(resolveRefs(schema as JsonSchema, doc));
+}
+
+function enums(schema: JsonSchema): JsonSchema {
+  if (!schema || typeof schema !== "object") return schema;
+  if (Array.isArray(schema)) return schema.map(enums) as unknown as JsonSchema;
+  const out = Object.fromEntries(Object.entries(schema).map(([k, v]) => [k, v && typeof v === "object" ? enums(v as JsonSchema) : v])) as JsonSchema;
   const { oneOf, ...rest } = out;
   if (oneOf?.length && oneOf.every((a) => "const" in a)) return { ...rest, enum: oneOf.map((a) => a.const) };
   return out;
@@ -151,23 +157,101 @@ function guardedFetch(allow: Set<string>, o: { timeoutMs: number; maxResponseByt
   };
 }
 
-/** Secrets from the environment; read per call so a rotated token is used and nothing holds it longer. */
-function authOf(config: OpenApiConfig, where: string): () => { headers: Record<string, string>; query: Record<string, string>; secrets: string[] } {
+interface Credentials {
+  headers: Record<string, string>;
+  query: Record<string, string>;
+  /** Every secret value sent, to be masked in whatever comes back. */
+  secrets: string[];
+}
+
+const SUPPORTED = "apiKey, http bearer and http basic";
+
+/**
+ * Credentials per operation, from environment variables the config names: its fixed `auth`, then the first of the
+ * operation's security requirements (or the document's) whose schemes `security` gives. Values are read per call so a
+ * rotated token is used and nothing holds it longer; a variable that is not set is an error now, at open.
+ */
+function credentialsOf(config: OpenApiConfig, doc: OpenApi.IDocument, where: string) {
   const env = (name: string) => {
     const v = process.env[name];
     if (v === undefined || v === "") throw new Error(`${where}: environment variable ${name} (auth) is not set`);
     return v;
   };
-  const read = () => {
-    const headers: Record<string, string> = {};
-    const query: Record<string, string> = {};
-    for (const [h, name] of Object.entries(config.auth?.headers ?? {})) headers[h] = env(name);
-    for (const [q, name] of Object.entries(config.auth?.query ?? {})) query[q] = env(name);
-    if (config.auth?.bearer) headers.Authorization = `Bearer ${env(config.auth.bearer)}`;
-    return { headers, query, secrets: [...Object.values(headers), ...Object.values(query)].map((v) => v.replace(/^Bearer /, "")) };
+  const schemes = doc.components?.securitySchemes ?? {};
+  const given = config.security ?? {};
+  for (const name of Object.keys(given))
+    if (!schemes[name]) throw new Error(`${where}: security.${name}: the document defines no such scheme (it defines ${Object.keys(schemes).join(", ") || "none"})`);
+
+  const apply = (name: string, c: Credentials) => {
+    const scheme = schemes[name]!;
+    const v = given[name]!;
+    if (scheme.type === "apiKey" && typeof v === "string") {
+      const key = env(v);
+      if (scheme.in === "query") c.query[scheme.name!] = key;
+      else if (scheme.in === "cookie") c.headers.Cookie = [c.headers.Cookie, `${scheme.name}=${key}`].filter(Boolean).join("; ");
+      else c.headers[scheme.name!] = key;
+      c.secrets.push(key);
+    } else if (scheme.type === "http" && scheme.scheme === "bearer" && typeof v === "string") {
+      const token = env(v);
+      c.headers.Authorization = `Bearer ${token}`;
+      c.secrets.push(token);
+    } else if (scheme.type === "http" && scheme.scheme === "basic") {
+      const [user, password] = typeof v === "string" ? splitPair(env(v), v, where) : [env(v.user), env(v.password)];
+      const encoded = Buffer.from(`${user}:${password}`).toString("base64");
+      c.headers.Authorization = `Basic ${encoded}`;
+      c.secrets.push(encoded, password);
+    } else throw new Error(`${where}: security.${name}: a ${describe(scheme)} scheme cannot be configured (${SUPPORTED} can${typeof v !== "string" ? ", each with one variable name" : ""})`);
   };
-  read(); // a missing variable is a configuration error now, not a failed call later
-  return read;
+
+  const fixed = (): Credentials => {
+    const c: Credentials = { headers: {}, query: {}, secrets: [] };
+    for (const [h, name] of Object.entries(config.auth?.headers ?? {})) c.secrets.push((c.headers[h] = env(name)));
+    for (const [q, name] of Object.entries(config.auth?.query ?? {})) c.secrets.push((c.query[q] = env(name)));
+    if (config.auth?.bearer) {
+      const token = env(config.auth.bearer);
+      c.headers.Authorization = `Bearer ${token}`;
+      c.secrets.push(token);
+    }
+    return c;
+  };
+  fixed();
+  for (const name of Object.keys(given)) apply(name, { headers: {}, query: {}, secrets: [] });
+
+  /** Schemes some operation needs that the config leaves out, with how many operations go without them. */
+  const missing = new Map<string, number>();
+  return {
+    forOperation(op: OpenApi.IOperation): () => Credentials {
+      const requirements = op.security ?? doc.security ?? [];
+      const usable = requirements.find((r) => Object.keys(r).every((n) => n in given));
+      if (requirements.length > 0 && !usable && !config.auth)
+        for (const n of new Set(requirements.flatMap((r) => Object.keys(r)))) if (!(n in given)) missing.set(n, (missing.get(n) ?? 0) + 1);
+      return () => {
+        const c = fixed();
+        for (const name of Object.keys(usable ?? {})) apply(name, c);
+        return c;
+      };
+    },
+    /** One line per scheme left unconfigured. */
+    warnings(): string[] {
+      return [...missing].map(
+        ([name, n]) =>
+          `${where}: security scheme "${name}" (${describe(schemes[name])}) is not configured: ${n} operation(s) will be called without it (give its environment variable in the config: "security": {"${name}": "ENV_NAME"})`,
+      );
+    },
+  };
+}
+
+function describe(s: OpenApi.ISecurityScheme | undefined): string {
+  if (!s) return "not defined in the document";
+  if (s.type === "apiKey") return `apiKey ${s.name ?? "?"} in ${s.in ?? "header"}`;
+  if (s.type === "http") return `http ${s.scheme}`;
+  return s.type;
+}
+
+function splitPair(value: string, name: string, where: string): [string, string] {
+  const at = value.indexOf(":");
+  if (at < 0) throw new Error(`${where}: environment variable ${name} must hold user:password (basic auth)`);
+  return [value.slice(0, at), value.slice(at + 1)];
 }
 
 /** A service that echoes a credential must not put it into τ: replace every secret by `***`. */
@@ -183,7 +267,8 @@ function redact(text: string, secrets: string[]): string {
  * const { tools } = await openOpenApiTools("petstore.json@http://127.0.0.1:8080/v1");
  * tools.map((t) => t.doc.Name); // ["get_pet_by_id_for_pet_store", ...]
  */
-export async function openOpenApiTools(value: string): Promise<ToolSet> {
+export async function openOpenApiTools(value: string, o: { warn?: (line: string) => void } = {}): Promise<ToolSet> {
+  const warn = o.warn ?? ((line: string) => process.stderr.write(`warning: ${line}\n`));
   const where = `tool source openapi:${value}`;
   const { config, document: raw } = readSource(value);
   let doc: OpenApi.IDocument;
@@ -194,22 +279,28 @@ export async function openOpenApiTools(value: string): Promise<ToolSet> {
   }
   const baseUrl = config.baseUrl ?? doc.servers?.[0]?.url;
   if (!baseUrl) throw new Error(`${where}: the document has no servers; give the base URL as openapi:SPEC.json@BASE_URL`);
+  if (!config.baseUrl && !/^[a-zA-Z][a-zA-Z0-9+.-]*:/.test(baseUrl))
+    throw new Error(
+      `${where}: the document's server URL "${baseUrl}" is relative; give the base URL it is relative to as openapi:${config.spec}@BASE_URL (e.g. @http://127.0.0.1:8080${baseUrl.startsWith("/") ? "" : "/"}${baseUrl}), or "baseUrl" in a config file`,
+    );
   const base = checkHttpUrl(baseUrl, where);
   const allow = new Set(config.allowHosts ?? [base.host]);
   if (!allow.has(base.host) && !allow.has(base.hostname)) throw new Error(`${where}: host ${base.host} is not in allowHosts (${[...allow].join(", ")})`);
   const timeoutMs = config.timeoutMs ?? DEFAULTS.timeoutMs;
   const maxResponseBytes = config.maxResponseBytes ?? DEFAULTS.maxResponseBytes;
-  const auth = authOf(config, where);
+  const credentials = credentialsOf(config, doc, where);
   const app = HttpMigration.application(doc);
   const service = config.name ?? doc.info?.title ?? "api";
   const defs: JsonSchemaTool[] = app.routes.map((route) => {
     const op = route.operation();
     const plan = argPlan(route, doc);
+    const auth = credentials.forOperation(op);
     return {
       api: op.operationId ?? `${route.method}_${route.path}`,
       tool: service,
-      description: [op.summary, op.description].filter(Boolean).join(". "),
+      description: describeOperation(op),
       schema: plan.schema,
+      idempotent: IDEMPOTENT.has(route.method.toUpperCase()),
       call: async (args, { signal }) => {
         const { headers, query, secrets } = auth();
         const pick = (keys: string[]) => Object.fromEntries(keys.filter((k) => args[k] !== undefined).map((k) => [k, args[k]]));
@@ -231,5 +322,18 @@ export async function openOpenApiTools(value: string): Promise<ToolSet> {
       },
     };
   });
+  for (const line of credentials.warnings()) warn(line);
   return { tools: fromJsonSchemaTools(defs), close: async () => undefined };
+}
+
+/** Methods whose call may run again after a crash (the crash policy): reads, and a PUT of the same value. */
+const IDEMPOTENT = new Set(["GET", "HEAD", "PUT"]);
+
+/** Summary and description, the summary once: many documents begin the description with it. */
+export function describeOperation(op: { summary?: string; description?: string }): string {
+  const summary = op.summary?.trim() ?? "";
+  const description = op.description?.trim() ?? "";
+  if (!summary || description.toLowerCase().startsWith(summary.replace(/\.$/, "").toLowerCase())) return description || summary;
+  if (!description) return summary;
+  return `${summary}${/[.!?]$/.test(summary) ? "" : "."} ${description}`;
 }
