@@ -50,10 +50,10 @@ export function contentText(out: unknown): string {
   throw new TypeError(`a model returned ${typeof out}, not text`);
 }
 
-/** "WHERE: " for a model that says where it runs (a server's URL and model name), so a timeout names the server. */
-function labelOf(model: RoleModel): string {
-  const label = (model as { label?: unknown }).label;
-  return typeof label === "string" && label ? `${label}: ` : "";
+/** "WHERE: " for a model that says where it runs (`servedAt`: a server's URL and model name), so a timeout names the server. */
+function servedAt(model: RoleModel): string {
+  const where = (model as { servedAt?: unknown }).servedAt;
+  return typeof where === "string" && where ? `${where}: ` : "";
 }
 
 /** What a model call gets from its role's codec (see src/codec). */
@@ -75,7 +75,7 @@ export async function generate(role: Role, model: RoleModel, req: ModelRequest, 
   const stopped = new Promise<never>((_, reject) => {
     if (timeoutMs !== undefined)
       timer = setTimeout(() => {
-        const err = new ModelCallError(role, `${role} model failed: ${labelOf(model)}no reply within ${timeoutMs / 1000} s (modelTimeoutMs)`);
+        const err = new ModelCallError(role, `${role} model failed: ${servedAt(model)}no reply within ${timeoutMs / 1000} s (modelTimeoutMs)`);
         controller.abort(err);
         reject(err);
       }, timeoutMs);

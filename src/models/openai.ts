@@ -195,8 +195,8 @@ export class OpenAICompatModel extends LLM<OpenAICallOptions> {
   readonly slot: number | undefined;
   readonly role: Role | undefined;
   readonly settings: OpenAIRoleOptions & typeof OPENAI_DEFAULTS;
-  /** Where this model runs, for messages (see `generate`). */
-  readonly label: string;
+  /** Where this model runs, for messages (a model-call timeout names it, see `generate`). */
+  readonly servedAt: string;
   readonly #client: OpenAI;
   readonly #keyEnv: string;
   readonly #hasKey: boolean;
@@ -211,7 +211,7 @@ export class OpenAICompatModel extends LLM<OpenAICallOptions> {
     this.lora = spec.lora;
     this.slot = spec.slot;
     this.role = role;
-    this.label = `OpenAI-compatible server at ${this.baseURL}, model ${this.model}${this.lora ? `, LoRA adapter ${this.lora.id}` : ""}`;
+    this.servedAt = `OpenAI-compatible server at ${this.baseURL}, model ${this.model}${this.lora ? `, LoRA adapter ${this.lora.id}` : ""}`;
     const given = Object.fromEntries(ROLE_OPTION_KEYS.filter((k) => params[k] !== undefined).map((k) => [k, params[k]]));
     this.settings = { ...OPENAI_DEFAULTS, ...given };
     for (const key of ["numCtx", "numPredict", "timeoutMs"] as const) {
@@ -268,7 +268,7 @@ export class OpenAICompatModel extends LLM<OpenAICallOptions> {
   }
 
   private where(): string {
-    return this.label;
+    return this.servedAt;
   }
 
   /** Where llama-server's own routes live (`/props`, `/version`): the base URL without its `/v1`. */

@@ -56,9 +56,9 @@ export class RecordingModel extends LLM {
   }
 
   /** Where the inner model runs, if it says (timeouts name it). */
-  get label(): string | undefined {
-    const label = (this.inner as { label?: unknown }).label;
-    return typeof label === "string" ? label : undefined;
+  get servedAt(): string | undefined {
+    const where = (this.inner as { servedAt?: unknown }).servedAt;
+    return typeof where === "string" ? where : undefined;
   }
 
   _llmType(): string {
