@@ -58,7 +58,7 @@ export function llamaServerBinary(opts: { build?: boolean; progress?: (line: str
       const path = out.trim().split("\n").pop() ?? "";
       if (code === 0 && path && existsSync(path)) return res(path);
       const why = err.trim().split("\n").filter(Boolean).slice(-1)[0] ?? `exit code ${code}`;
-      rej(new UserError(opts.build === false ? `llama-server is not built (${why}); run ${script} (.ci/run does)` : `llama-server: ${why}`));
+      rej(new UserError(opts.build === false ? `${why}; .ci/run builds it` : why.startsWith("llama-server:") ? why : `llama-server: ${why}`));
     });
   });
 }
