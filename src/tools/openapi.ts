@@ -333,7 +333,8 @@ const IDEMPOTENT = new Set(["GET", "HEAD", "PUT"]);
 export function describeOperation(op: { summary?: string; description?: string }): string {
   const summary = op.summary?.trim() ?? "";
   const description = op.description?.trim() ?? "";
-  if (!summary || description.toLowerCase().startsWith(summary.replace(/\.$/, "").toLowerCase())) return description || summary;
+  const head = summary.replace(/\.$/, "").toLowerCase();
+  if (!summary || (description.toLowerCase().startsWith(head) && !/[\p{L}\p{N}]/u.test(description.charAt(head.length)))) return description || summary;
   if (!description) return summary;
   return `${summary}${/[.!?]$/.test(summary) ? "" : "."} ${description}`;
 }

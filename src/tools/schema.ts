@@ -176,7 +176,8 @@ export function resolveRefs(schema: JsonSchema, root: unknown = schema, seen: re
       .map((k) => decodeURIComponent(k).replace(/~1/g, "/").replace(/~0/g, "~"))
       .reduce<unknown>((at, k) => (at && typeof at === "object" ? (at as Record<string, unknown>)[k] : undefined), root);
     if (target === undefined) return {};
-    const { $ref: _, ...rest } = schema;
+    // Keys beside the $ref (a description) win over the target's, unless they are there but undefined (@samchon/openapi).
+    const rest = Object.fromEntries(Object.entries(schema).filter(([k, v]) => k !== "$ref" && v !== undefined));
     return resolveRefs({ ...(target as JsonSchema), ...rest }, root, [...seen, ref]);
   }
   return Object.fromEntries(Object.entries(schema).map(([k, v]) => [k, v && typeof v === "object" ? resolveRefs(v as JsonSchema, root, seen) : v])) as JsonSchema;
