@@ -20,7 +20,7 @@ describe("tool documents from schemas", () => {
       z.object({ q: z.string().describe("query text"), limit: z.number().int().optional(), tags: z.array(z.string()) }),
     );
     // Required arguments first, then optional ones marked the way ToolBench's RapidAPI documents mark them.
-    expect(doc).toEqual({ Name: "search_for_books", function: "Find books.", input: { q: "string, query text", tags: "array, ", limit: "integer, (Optional) " } });
+    expect(doc).toEqual({ Name: "search_for_books", function: "Find books.", input: { q: "string, query text", tags: "array, Items: string.", limit: "integer, (Optional) " } });
   });
   it("cuts names to their last 64 and descriptions to their first 256 characters, as ToolBench did", () => {
     const doc = toolDoc("n".repeat(70) + "_end", "d".repeat(300), z.object({}));
