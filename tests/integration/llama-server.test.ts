@@ -94,15 +94,15 @@ test("prompts arrive byte-exact: the server's tokenization equals llama-tokenize
     if (s.next) prompts.push(renderRolePrompt(s.next.from === "caller" ? "caller" : "summarizer", { tools: s.tools, history: [...s.history, { from: "assistant", value: s.plan }] }));
   }
   expect(prompts.length).toBeGreaterThan(20);
-  for (const prompt of prompts) {
+  for (const [i, prompt] of prompts.entries()) {
     const { tokens } = (await post("/tokenize", { content: prompt, add_special: true, parse_special: true })) as { tokens: number[] };
-    expect({ count: tokens.length, bos: tokens.filter((t) => t === 1).length, first: tokens[0] }).toEqual({ count: await countTokens(prompt), bos: 1, first: 1 });
+    expect({ i, count: tokens.length, bos: tokens.filter((t) => t === 1).length, first: tokens[0] }).toEqual({ i, count: await countTokens(prompt), bos: 1, first: 1 });
   }
   // What a completion evaluates is that same count: the prompt the provider sent is the one tokenized above.
   for (const role of ["planner", "caller", "summarizer"] as const) {
     const prompt = prompts[["planner", "caller", "summarizer"].indexOf(role)]!;
     const { timings } = await callWithTimings(server.specs[role], role, prompt, { numPredict: 4 });
-    expect(timings.prompt_n + timings.cache_n).toBe(await countTokens(prompt));
+    expect({ role, evaluated: timings.prompt_n + timings.cache_n }).toEqual({ role, evaluated: await countTokens(prompt) });
   }
   expect(serverLog.join("\n")).not.toMatch(/also starts with a BOS token/);
 });
