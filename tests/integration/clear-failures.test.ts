@@ -86,6 +86,8 @@ describe("option values out of range: one line naming the option, exit 2", () =>
     [["eval", "steps", "--data", "../shared/data/toolbench/out_of_domain.json", "--num-ctx", "10", "--out", "/nonexistent"], /^alpha-umi: --num-ctx 10: too small/],
     [["eval", "episodes", "--data", "../shared/data/toolbench/out_of_domain.json", "--num-ctx", "10", "--out", "/nonexistent"], /^alpha-umi: --num-ctx 10: too small/],
     [["eval", "cassette", "--data", "../shared/data/toolbench/out_of_domain.json", "--num-ctx", "10", "--out", "/nonexistent/c.jsonl"], /^alpha-umi: --num-ctx 10: too small/],
+    [["eval", "math", "--data", "gsm8k.json", "--num-ctx", "10"], /^alpha-umi: --num-ctx 10: too small: the planner's math prompt/],
+    [["eval", "realtime", "--data", "q.json", "--tools", "demo", "--out", "/nonexistent", "--num-ctx", "10"], /^alpha-umi: --num-ctx 10: too small/],
     [["run", "q", "--tools", "demo", "--num-ctx", "-5"], /^alpha-umi: --num-ctx: expected a positive integer, got "-5"$/],
     [["run", "q", "--tools", "demo", "--max-steps", "0"], /^alpha-umi: --max-steps: expected a positive integer, got "0"$/],
     [["serve", "--checkpoints", PG, "--port", "70000"], /^alpha-umi: --port: expected 0…65535, got "70000"$/],
@@ -96,7 +98,7 @@ describe("option values out of range: one line naming the option, exit 2", () =>
     expect(r.code).toBe(2);
   });
 
-  it("the smallest window the check allows is one the templates really fit: the run gets past it", async () => {
+  it("the minimum the message names is exact: that window is accepted, one token less is refused", async () => {
     const refused = await cliInProcess(["run", "q", "--tools", "demo", "--checkpoints", "memory", "--num-ctx", "10"]);
     const least = Number(/at least (\d+)$/.exec(refused.stderr.trim())![1]);
     const spec = "replay:tools/demo/cassette.jsonl";
