@@ -1,9 +1,11 @@
 /**
- * The crash policy, the same for every driver (run, eval, search, serve, worker, library): a call is settled — approved,
- * edited or rejected — in one step and run in the next, and the settled call is checkpointed before it starts (the
- * graph's `durability: "sync"`). Its run is then either the try that settled it, in this process, or a resume of a
- * thread whose earlier try may have been running when its process died or its run was aborted. That earlier try may
- * have taken effect: the call runs again only if its tool is idempotent; otherwise its observation says so.
+ * The crash policy, the same for every driver (run, eval, search, serve, worker, library): a call is settled — by the
+ * caller when it needs no approval, else by the person's answer — in one step and run in the next, and the graph's
+ * `durability: "sync"` puts the settled call on disk before it starts. Its run is then either the try that settled it,
+ * in this process, or a resume of a thread whose earlier try may have been running when its process died or its run
+ * was aborted. That earlier try may have taken effect: the call runs again only if its tool is idempotent; otherwise
+ * its observation says so. (A process that dies after the checkpoint but before the call starts — a few milliseconds —
+ * is counted as in flight too: never running a call twice costs that.)
  */
 import { randomUUID } from "node:crypto";
 import type { RunnableConfig } from "@langchain/core/runnables";
