@@ -159,6 +159,24 @@ describe("workers on BullMQ: a worker killed mid-run loses nothing", () => {
     expect(state.turns).toEqual(local.turns);
   }, 90_000);
 
+  it("a thread waiting for approval (the policy of the run that proposed the call) stays waiting under a worker's job, which carries no policy", async () => {
+    const tools = countingTools("approval", false);
+    const threadId = `approval-${ID}`;
+    const saver = checkpointerFrom(PG);
+    try {
+      const graph = createAlphaUmiGraph({ tools: demoTools(), models: MODELS, checkpointer: saver });
+      await graph.invoke({ instruction: DEMO_INSTRUCTION }, { configurable: { thread_id: threadId, approve: ["country_facts_for_atlas"] } });
+    } finally {
+      await closeCheckpointer(saver);
+    }
+    const w = await worker();
+    const [out] = await runOnQueue<RunJobResult>(QUEUE, [{ kind: "run", threadId, instruction: DEMO_INSTRUCTION, tools: [tools.source], models: MODELS }]);
+    w.kill("SIGTERM");
+    await new Promise((r) => w.once("exit", r));
+    expect(out!.waiting).toMatchObject([{ kind: "tool_approval", tool: "country_facts_for_atlas", args: { country: "Japan" } }]);
+    expect(lines(tools.log)).toEqual([]);
+  }, 60_000);
+
   it("a call in flight whose tool is not idempotent is not run again: the planner reads that it may or may not have run", async () => {
     const { out, log, a, threadId } = await killedMidCall("plain", false);
     expect(log).toEqual([`start country_facts_for_atlas ${a}`, `done country_facts_for_atlas ${a}`, `start exchange_rate_for_fx ${a}`]);
