@@ -197,14 +197,14 @@ describe("choosing a server's tools (include / exclude)", () => {
   }, 90_000);
 });
 
-/** server-everything over streamable HTTP on `port`; resolves once it listens. */
-function startHttpEverything(port: number): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [EVERYTHING, "streamableHttp"], { env: { ...process.env, PORT: String(port) }, stdio: ["ignore", "ignore", "pipe"] });
+/** server-everything over streamable HTTP (or legacy SSE) on `port`; resolves once it listens. */
+function startHttpEverything(port: number, transport = "streamableHttp"): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [EVERYTHING, transport], { env: { ...process.env, PORT: String(port) }, stdio: ["ignore", "ignore", "pipe"] });
   return new Promise((res, rej) => {
     let err = "";
     child.stderr!.on("data", (d) => {
       err += d;
-      if (err.includes("listening on port")) res(child);
+      if (/listening on port|is running on port/.test(err)) res(child);
     });
     child.once("exit", (code) => rej(new Error(`server-everything exited ${code}: ${err}`)));
   });
@@ -235,6 +235,18 @@ describe("a streamable-HTTP server that restarts or dies (server-everything stre
       expect(await executeCall(http.tools, "echo_for_web", '{"message": "after"}', opts)).toEqual({ ok: true, observation: "Echo: after" });
     } finally {
       await http.close();
+      await stop(server);
+    }
+  }, 60_000);
+
+  it("a legacy SSE server (transport: sse) is called the same way", async () => {
+    const port = await freePort();
+    const server = await startHttpEverything(port, "sse");
+    const sse = await openMcpTools({ mcpServers: { old: { url: `http://127.0.0.1:${port}/sse`, transport: "sse", include: ["echo"] } } });
+    try {
+      expect(await executeCall(sse.tools, "echo_for_old", '{"message": "hi"}', opts)).toEqual({ ok: true, observation: "Echo: hi" });
+    } finally {
+      await sse.close();
       await stop(server);
     }
   }, 60_000);
