@@ -2,7 +2,8 @@
  * `alpha-umi worker`: takes run-jobs and episode-jobs from the queue and runs them against Postgres checkpoints, so any
  * worker can continue any thread. Delivery is at least once: a worker that dies mid-job (SIGKILL, OOM, a lost node)
  * stops renewing its lock, BullMQ's stalled-job check puts the job back, and another worker resumes the thread from its
- * last checkpoint; only a tool call in flight at that moment can run twice (see recovery.ts and docs/production.md).
+ * last checkpoint; a tool call in flight at that moment runs again only if its tool is idempotent (nodes/inFlight.ts,
+ * docs/production.md).
  */
 import { Worker, type Job } from "bullmq";
 import type { BaseCheckpointSaver } from "@langchain/langgraph";
@@ -20,7 +21,6 @@ import { UserError } from "../errors.js";
 import { errorMessage } from "../tools/stringify.js";
 import { parseQueueLocation, QUEUE_NAME, reachRedis, type AgentJob, type EpisodeJob, type RunJob, type RunJobResult } from "./queue.js";
 import { ThreadLocks } from "./locks.js";
-import { inFlightConfigurable } from "./recovery.js";
 
 export interface WorkerOptions {
   /** `redis://…[?prefix=NAME]` */
@@ -66,17 +66,16 @@ class Cache {
   }
 }
 
-async function runJob(job: Job<AgentJob>, data: RunJob, checkpointer: BaseCheckpointSaver, cache: Cache, o: WorkerOptions): Promise<RunJobResult> {
+async function runJob(data: RunJob, checkpointer: BaseCheckpointSaver, cache: Cache, o: WorkerOptions): Promise<RunJobResult> {
   const { tools } = await cache.toolSet(data.tools);
   const create = data.singleLlm ? createSingleLlmGraph : createAlphaUmiGraph;
   const graph = create({ tools, models: o.modelsFor ? o.modelsFor(data.models) : data.models, checkpointer, maxSteps: data.maxSteps });
   const thread = { configurable: { thread_id: data.threadId } };
   const existing = (await graph.getState(thread)).values as Partial<AgentStateType>;
   const started = (existing.turns?.length ?? 0) > 0;
-  const config = { configurable: { ...thread.configurable, ...inFlightConfigurable(existing, job.attemptsStarted) } };
-  // A thread that has a checkpoint resumes from it; the instruction only starts a new one. Each step's checkpoint is
-  // written before the next step starts ("sync"): a worker killed later never makes its successor repeat a finished call.
-  await graph.invoke(started ? {} : { instruction: data.instruction }, { ...config, durability: "sync" });
+  // A thread that has a checkpoint resumes from it; the instruction only starts a new one. A call that was in flight
+  // when a previous worker died is found settled in the checkpoint and handled by the crash policy (nodes/inFlight.ts).
+  await graph.invoke(started ? {} : { instruction: data.instruction }, thread);
   const snap = await graph.getState(thread);
   const state = snap.values as AgentStateType;
   return {
@@ -111,22 +110,22 @@ async function episodeJob(data: EpisodeJob, checkpointer: BaseCheckpointSaver, c
  */
 export async function startWorker(o: WorkerOptions): Promise<RunningWorker> {
   const { connection, prefix } = parseQueueLocation(o.queue);
-  await reachRedis(o.queue);
   if (!isPostgresLocation(o.checkpoints)) throw new UserError(`--checkpoints ${redact(o.checkpoints)}: workers need postgres://… (every worker must see every thread)`);
+  await reachRedis(o.queue);
+  const checkpointer = checkpointerFrom(o.checkpoints) as AutoSetupPostgresSaver;
   try {
     await reachPostgres(checkpointer.pgPool, o.checkpoints);
   } catch (e) {
     await closeCheckpointer(checkpointer);
     throw e;
   }
-  const checkpointer = checkpointerFrom(o.checkpoints) as AutoSetupPostgresSaver;
   const cache = new Cache();
   const locks = new ThreadLocks(checkpointer.pgPool);
   const worker = new Worker<AgentJob>(
     QUEUE_NAME,
     async (job) =>
       locks.with<RunJobResult | EpisodeRow>(job.data.threadId, () =>
-        job.data.kind === "run" ? runJob(job, job.data, checkpointer, cache, o) : episodeJob(job.data, checkpointer, cache),
+        job.data.kind === "run" ? runJob(job.data, checkpointer, cache, o) : episodeJob(job.data, checkpointer, cache),
       ),
     {
       connection,
@@ -137,6 +136,7 @@ export async function startWorker(o: WorkerOptions): Promise<RunningWorker> {
       // A job may be taken over several times (several workers killed in a row) before it counts as failed.
       maxStalledCount: o.maxStalledCount ?? 5,
     },
+  );
   // Without a listener BullMQ prints each error's stack; a Redis that goes away later is one line per distinct error.
   let lastError = "";
   worker.on("error", (e) => {
@@ -144,7 +144,6 @@ export async function startWorker(o: WorkerOptions): Promise<RunningWorker> {
     if (line !== lastError) process.stderr.write(line + "\n");
     lastError = line;
   });
-  );
   await worker.waitUntilReady();
   return {
     close: async () => {
