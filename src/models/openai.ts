@@ -23,11 +23,14 @@
 import { LLM, type BaseLLMCallOptions, type BaseLLMParams } from "@langchain/core/language_models/llms";
 import type { CallbackManagerForLLMRun } from "@langchain/core/callbacks/manager";
 import type { LLMResult } from "@langchain/core/outputs";
-import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from "openai";
+import type { ClientOptions, OpenAI } from "openai";
 import type { ContextWindow } from "../codec/index.js";
 import { UserError } from "../errors.js";
 import { DEFAULT_BUDGET, type JsonSchema } from "../protocol/index.js";
 import type { Role } from "./generate.js";
+
+/** The openai package once a model has made its client (its error classes tell a timeout from a refused connection). */
+let sdk: typeof import("openai") | undefined;
 
 /** Per-role settings (config or CLI), as for the other providers. */
 export interface OpenAIRoleOptions {
@@ -197,7 +200,8 @@ export class OpenAICompatModel extends LLM<OpenAICallOptions> {
   readonly settings: OpenAIRoleOptions & typeof OPENAI_DEFAULTS;
   /** Where this model runs, for messages (a model-call timeout names it, see `generate`). */
   readonly servedAt: string;
-  readonly #client: OpenAI;
+  readonly #clientOptions: ClientOptions;
+  #client: Promise<OpenAI> | undefined;
   readonly #keyEnv: string;
   readonly #hasKey: boolean;
   #info: ServerInfo | undefined;
@@ -222,7 +226,7 @@ export class OpenAICompatModel extends LLM<OpenAICallOptions> {
     const key = process.env[spec.keyEnv]?.trim();
     if (spec.keyEnv !== "OPENAI_API_KEY" && !key) throw new UserError(`openai model ${this.where()}: key_env=${spec.keyEnv} but ${spec.keyEnv} is not set`);
     this.#hasKey = !!key;
-    this.#client = new OpenAI({
+    this.#clientOptions = {
       baseURL: this.baseURL,
       // The client insists on a key; a server without one (vLLM or llama-server without --api-key) gets no header.
       apiKey: key || "none",
@@ -233,7 +237,12 @@ export class OpenAICompatModel extends LLM<OpenAICallOptions> {
       timeout: this.settings.timeoutMs,
       maxRetries: this.settings.retries,
       ...(fetchImpl ? { fetch: fetchImpl } : {}),
-    });
+    };
+  }
+
+  /** The client, made on the first request: the openai package (about 150 modules) loads then, not with alpha-umi. */
+  private client(): Promise<OpenAI> {
+    return (this.#client ??= import("openai").then((mod) => ((sdk = mod), new mod.OpenAI(this.#clientOptions))));
   }
 
   _llmType(): string {
@@ -279,9 +288,9 @@ export class OpenAICompatModel extends LLM<OpenAICallOptions> {
   /** GET a server route; undefined when the server has no such route. */
   private async getJson(path: string): Promise<Record<string, unknown> | undefined> {
     try {
-      return (await this.#client.get(path, { maxRetries: 0 })) as Record<string, unknown>;
+      return (await (await this.client()).get(path, { maxRetries: 0 })) as Record<string, unknown>;
     } catch (err) {
-      if (err instanceof APIError && err.status !== undefined && ![401, 403].includes(err.status) && err.status < 500) return undefined;
+      if (sdk && err instanceof sdk.APIError && err.status !== undefined && ![401, 403].includes(err.status) && err.status < 500) return undefined;
       throw this.classify(err);
     }
   }
@@ -357,7 +366,7 @@ export class OpenAICompatModel extends LLM<OpenAICallOptions> {
     const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
     try {
       const path = raw ? "/completions" : "/chat/completions";
-      const stream = (await this.#client.post(path, { body, stream: true, signal })) as AsyncIterable<Record<string, unknown>>;
+      const stream = (await (await this.client()).post(path, { body, stream: true, signal })) as AsyncIterable<Record<string, unknown>>;
       for await (const chunk of stream) {
         const choice = (chunk.choices as Array<Record<string, unknown>> | undefined)?.[0];
         const piece = raw ? choice?.text : (choice?.delta as { content?: unknown } | undefined)?.content;
@@ -378,6 +387,8 @@ export class OpenAICompatModel extends LLM<OpenAICallOptions> {
   private classify(err: unknown, signal?: AbortSignal, timeout?: AbortSignal): OpenAIServerError {
     if (err instanceof OpenAIServerError) return err;
     const where = this.where();
+    if (!sdk) return new OpenAIServerError(`${where}: cannot load the openai client (${oneLine(err instanceof Error ? err.message : String(err))})`, { cause: err });
+    const { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } = sdk;
     if (!timeout?.aborted && (err instanceof APIUserAbortError || signal?.aborted)) return new OpenAIServerError(`${where}: call aborted`, { cause: err });
     if (timeout?.aborted || err instanceof APIConnectionTimeoutError)
       return new OpenAIServerError(`${where}: no reply within ${this.settings.timeoutMs / 1000} s — the server may be overloaded or still loading; raise timeoutMs`, { cause: err });
