@@ -62,9 +62,10 @@ async function engineRows(): Promise<BenchRow[]> {
   const pg = checkpointerFrom(`${PG}?schema=bench_${randomUUID().replace(/-/g, "").slice(0, 10)}`);
   const variants: Array<[string, () => Promise<void>, number]> = [
     ["no checkpointer", runner(false, STEPS), 60],
-    ["MemorySaver, durability async (default)", runner(new MemorySaver(), STEPS), 60],
+    ["MemorySaver, durability sync (the graphs' default)", runner(new MemorySaver(), STEPS), 60],
     ["MemorySaver, durability exit", runner(new MemorySaver(), STEPS, 0, "exit"), 60],
-    ["Postgres, durability sync (workers)", runner(pg, STEPS, 0, "sync"), 20],
+    ["Postgres, durability sync (the graphs' default)", runner(pg, STEPS), 20],
+    ["Postgres, durability async (LangGraph's default)", runner(pg, STEPS, 0, "async"), 20],
   ];
   const rows: BenchRow[] = [];
   try {
