@@ -9,9 +9,10 @@ export interface ToolSpec {
   /** `ctx.input` is the Action Input as the caller wrote it (for tools keyed by its exact text, as StableToolBench's cache). */
   run(args: Record<string, unknown>, ctx: { signal: AbortSignal; input?: string }): unknown;
   /**
-   * Safe to run twice with the same arguments (a lookup, a PUT of the same value). A worker that takes over a thread
-   * whose call was in flight when the previous worker died runs it again only then; otherwise the planner is told it
-   * may or may not have run (docs/production.md).
+   * Safe to run twice with the same arguments (a lookup, a PUT of the same value; MCP `readOnlyHint`/`idempotentHint`,
+   * OpenAPI GET/HEAD/PUT). A call that may have been in flight when its run stopped (a killed process, an
+   * aborted run; in every driver) runs again on resume only then; otherwise the planner is told it may or may not have
+   * run (src/nodes/inFlight.ts, docs/production.md).
    */
   idempotent?: boolean;
 }
