@@ -25,6 +25,7 @@ const sections: Section[] = [
   { name: "eval", run: async () => (await import("./eval.js")).runEvalBench() },
   { name: "search", run: async () => (await import("./search.js")).runSearchBench() },
   { name: "tokens", run: async () => (await import("./tokens.js")).runTokensBench() },
+  { name: "inference", run: async () => (await import("./inference.js")).runInferenceBench() },
   { name: "gpu", run: async () => (await import("./gpu.js")).runGpuBench() },
 ];
 
