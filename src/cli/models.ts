@@ -138,7 +138,7 @@ async function fixtureCommand(dir: string): Promise<void> {
   }
   out(`wrote ${fixture.model}`);
   for (const path of Object.values(fixture.adapters)) out(`wrote ${path}`);
-  out(`try: alpha-umi run "What is 2 + 2?" --tools demo --planner llama:${fixture.model}+${fixture.adapters.planner} --caller llama:${fixture.model}+${fixture.adapters.caller} --summarizer llama:${fixture.model}+${fixture.adapters.summarizer}`);
+  out(`try: alpha-umi run "What is 2 + 2?" --tools demo --planner llama:${fixture.model}+${fixture.adapters.planner} --caller llama:${fixture.model}+${fixture.adapters.caller} --summarizer llama:${fixture.model}+${fixture.adapters.summarizer} --max-steps 3`);
 }
 
 interface ServeFlags {
@@ -183,7 +183,7 @@ async function serveCommand(flags: ServeFlags): Promise<void> {
   });
   out(`llama-server ready at ${server.baseURL} (${flags.parallel} slots of ${flags.ctxSize} tokens; pid ${server.process.pid})`);
   for (const [role, spec] of Object.entries(server.specs)) out(`${role}: ${spec}`);
-  out(`try: alpha-umi run "What is 2 + 2?" --tools demo --planner '${server.specs.planner}' --caller '${server.specs.caller}' --summarizer '${server.specs.summarizer}'`);
+  out(`try: alpha-umi run "What is 2 + 2?" --tools demo --planner '${server.specs.planner}' --caller '${server.specs.caller}' --summarizer '${server.specs.summarizer}' --max-steps 3`);
   out("Ctrl-C stops the server");
   await new Promise<void>((res, rej) => {
     const stop = () => void server.stop().then(res, rej);

@@ -7,11 +7,10 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
 import { createServer } from "node:net";
-import { availableParallelism } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { UserError } from "../errors.js";
 import { packageRoot } from "../paths.js";
-import { checkGgufFile } from "./llama.js";
+import { checkGgufFile, freeCores } from "./llama.js";
 
 export const SERVER_ROLES = ["planner", "caller", "summarizer"] as const;
 export type ServerRole = (typeof SERVER_ROLES)[number];
@@ -75,7 +74,7 @@ export interface LlamaServerOptions {
   parallel?: number;
   /** Context per slot in tokens (the server's `-c` is this times `parallel`). Default 4096, the α-UMi training length. */
   ctxSize?: number;
-  /** CPU threads (default: all cores). */
+  /** CPU threads (default: the cores free at start, see freeCores). */
   threads?: number;
   /** The binary; default {@link llamaServerBinary}'s, built if missing. */
   binary?: string;
@@ -145,7 +144,8 @@ export async function startLlamaServer(opts: LlamaServerOptions): Promise<LlamaS
     "--port", String(port),
     "-np", String(parallel),
     "-c", String(ctxSize * parallel),
-    "--threads", String(opts.threads ?? availableParallelism()),
+    // The cores free now, not all of them: llama.cpp's threads spin at a barrier, so one on a busy core stalls the rest.
+    "--threads", String(opts.threads ?? (await freeCores())),
     // No browser UI: this server is an API for the role models.
     "--no-webui",
   ];
