@@ -20,7 +20,7 @@ import type { Role, RoleModel } from "../src/models/generate.js";
 import { roleModels } from "../src/models/spec.js";
 import type { AgentStateType, Turn } from "../src/state.js";
 import { startWorker } from "../src/worker/index.js";
-import { runOnQueue, type RunJob, type RunJobResult } from "../src/worker/queue.js";
+import { runOnQueue, type RunJob, type RunJobResult } from "../src/queue.js";
 import { DEMO_INSTRUCTION, demoTools } from "../tools/demo/index.js";
 
 const arg = (name: string, fallback: number) => {

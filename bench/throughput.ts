@@ -16,7 +16,7 @@ import { z } from "zod";
 import { checkpointerFrom, closeCheckpointer, postgresPool } from "../src/checkpoint.js";
 import { createAlphaUmiGraph } from "../src/graph.js";
 import { scriptedRoles, type ScriptStep } from "../src/models/scripted.js";
-import { runOnQueue, type RunJob, type RunJobResult } from "../src/worker/queue.js";
+import { runOnQueue, type RunJob, type RunJobResult } from "../src/queue.js";
 import { DEMO_INSTRUCTION } from "../tools/demo/index.js";
 import type { BenchRow } from "./index.js";
 

@@ -4,7 +4,7 @@
  * for the whole count, so this is how long every other run on the process waits.
  */
 import { performance } from "node:perf_hooks";
-import { countTokens } from "../src/models/tokens.js";
+import { countTokens } from "../src/protocol/tokens.js";
 import type { BenchRow } from "./index.js";
 
 const MB = 1_000_000;

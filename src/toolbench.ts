@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { z } from "zod";
-import { parseJsonFile } from "./eval/records.js";
+import { parseJsonFile } from "./protocol/index.js";
 import { ToolDocSchema, TurnSchema } from "./state.js";
 
 /** A ToolBench-format dialog: the stage-2 conversation form of the test sets (and of every recorded run). */

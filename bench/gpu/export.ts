@@ -8,7 +8,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { llamaVocab } from "../../src/models/gguf.js";
-import { countTokens } from "../../src/models/tokens.js";
+import { countTokens } from "../../src/protocol/tokens.js";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const vocab = await llamaVocab();

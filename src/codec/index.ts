@@ -24,9 +24,10 @@ import {
   type Templates,
   type TokenBudget,
 } from "../protocol/index.js";
-import { ModelCallError, type Role } from "../models/generate.js";
+import type { Role } from "../models/generate.js";
+import type { ContextWindow } from "../models/window.js";
 import { REFERENCE_SLACK, truncateLeft } from "../models/truncate.js";
-import { countTokens } from "../models/tokens.js";
+import { countTokens } from "../protocol/tokens.js";
 import type { Decision, ToolDoc, Turn } from "../state.js";
 
 export const CONTEXT_POLICIES = ["elide", "reference", "none"] as const;
@@ -42,36 +43,6 @@ export type ContextPolicy = (typeof CONTEXT_POLICIES)[number];
 
 export function isContextPolicy(v: string): v is ContextPolicy {
   return (CONTEXT_POLICIES as readonly string[]).includes(v);
-}
-
-/** A model's context window: prompt plus reply tokens. */
-export type ContextWindow = TokenBudget;
-
-/**
- * What a model may say about itself: Ollama (num_ctx) and llama.cpp (context size) models state their window; a model
- * that learns it from its server (`openai:`) has `loadContextWindow`, awaited before its codec is built.
- */
-export interface WindowedModel {
-  contextWindow?: ContextWindow;
-  loadContextWindow?: () => Promise<unknown>;
-}
-
-export function contextWindowOf(model: unknown): ContextWindow | undefined {
-  const w = (model as WindowedModel | null)?.contextWindow;
-  return w && Number.isFinite(w.numCtx) ? w : undefined;
-}
-
-/**
- * Let a model that asks its server for its window do so (once). A failure (the server is down, refuses the key) is
- * the role's failed call; without a role (a wrapper passing it on) it is thrown as it is.
- */
-export async function loadContextWindow(model: unknown, role?: Role): Promise<void> {
-  try {
-    await (model as WindowedModel | null)?.loadContextWindow?.();
-  } catch (err) {
-    if (!role || err instanceof ModelCallError) throw err;
-    throw new ModelCallError(role, `${role} model failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
-  }
 }
 
 /** Call options a role model is invoked with (besides signal and callbacks). */

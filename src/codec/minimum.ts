@@ -5,7 +5,7 @@
  */
 import { DEFAULT_BUDGET } from "../protocol/index.js";
 import type { Role } from "../models/generate.js";
-import { countTokens } from "../models/tokens.js";
+import { countTokens } from "../protocol/tokens.js";
 import type { Turn } from "../state.js";
 import { RoleCodec, type CodecSettings } from "./index.js";
 

@@ -1,6 +1,27 @@
 /** Aggregates of `eval episodes`: outcome rates, steps and model calls per episode, tokens and latency per role. */
 import type { Role } from "../models/index.js";
-import type { EpisodeRow } from "./episodes.js";
+import type { Turn } from "../state.js";
+import type { Usage } from "./usage.js";
+
+export type EpisodeStatus = "finished" | "gave_up" | "failed";
+
+export interface EpisodeRow {
+  /** The dialog's index in the test set (the resume key). */
+  index: number;
+  status: EpisodeStatus;
+  /** Why it gave up or failed (step budget, the planner's give up, a model error…); null when it finished. */
+  reason: string | null;
+  /** Planner (or backbone) steps taken. */
+  steps: number;
+  /** Model calls, tokens and latency per role. */
+  roles: Usage;
+  /** Wall time of the whole episode, tools included. */
+  ms: number;
+  /** Prompts whose oldest turns were elided to fit the model's context window. */
+  elided: number;
+  answer: string | null;
+  turns: Turn[];
+}
 
 export interface RoleMetrics {
   calls: number;

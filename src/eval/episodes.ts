@@ -8,41 +8,21 @@ import { join, resolve } from "node:path";
 import { createHash } from "node:crypto";
 import type { BaseCheckpointSaver } from "@langchain/langgraph";
 import { UserError } from "../errors.js";
-import { runOnQueue, type EpisodeJob } from "../worker/queue.js";
+import { runOnQueue, type EpisodeJob } from "../queue.js";
 import { createAlphaUmiGraph, createSingleLlmGraph } from "../graph.js";
 import { DEFAULTS } from "../configuration.js";
 import type { Role, RoleModel } from "../models/index.js";
-import { tokenCounter, type TokenCounter } from "../models/tokens.js";
+import { tokenCounter, type TokenCounter } from "../protocol/tokens.js";
 import type { CodecSettings } from "../codec/index.js";
 import type { AgentStateType, RunStatus, Turn } from "../state.js";
 import { toolbenchReplayTools } from "../tools/toolbench.js";
-import { episodeMetrics, type EpisodeMetrics } from "./episodeMetrics.js";
+import { episodeMetrics, type EpisodeMetrics, type EpisodeRow, type EpisodeStatus } from "./episodeMetrics.js";
 import { roleModels, runRoles } from "../models/spec.js";
 import { progress } from "./progress.js";
 import { runPool } from "./runner.js";
 import { readToolBenchFile, type ToolBenchDialog } from "../toolbench.js";
 import { JsonRowStore } from "./store.js";
 import { UsageCounter, type Usage } from "./usage.js";
-
-export type EpisodeStatus = "finished" | "gave_up" | "failed";
-
-export interface EpisodeRow {
-  /** The dialog's index in the test set (the resume key). */
-  index: number;
-  status: EpisodeStatus;
-  /** Why it gave up or failed (step budget, the planner's give up, a model error…); null when it finished. */
-  reason: string | null;
-  /** Planner (or backbone) steps taken. */
-  steps: number;
-  /** Model calls, tokens and latency per role. */
-  roles: Usage;
-  /** Wall time of the whole episode, tools included. */
-  ms: number;
-  /** Prompts whose oldest turns were elided to fit the model's context window. */
-  elided: number;
-  answer: string | null;
-  turns: Turn[];
-}
 
 export interface EpisodeRunOptions {
   models: Partial<Record<Role, RoleModel>>;

@@ -9,7 +9,8 @@
 export { readToolBenchFile, ToolBenchDialogSchema, type ToolBenchDialog } from "../toolbench.js";
 export { scoreRecords, METRIC_KEYS, type MetricKey, type Metrics, type ScoreRecord, type ScoreResult } from "./score.js";
 export { evalSteps, type EvalStepsOptions, type EvalStepsResult } from "./evaluate.js";
-export { evalEpisodes, runEpisode, type EvalEpisodesOptions, type EvalEpisodesResult, type EpisodeRow, type EpisodeRunOptions } from "./episodes.js";
+export { evalEpisodes, runEpisode, type EvalEpisodesOptions, type EvalEpisodesResult, type EpisodeRunOptions } from "./episodes.js";
+export type { EpisodeRow, EpisodeStatus } from "./episodeMetrics.js";
 export { evalRealtime, readQueries, readAnswerDir, type AnswerFile, type RealtimeOptions, type RealtimeQuery, type RealtimeResult } from "./realtime.js";
 export { evalPass, evalPrefer, type JudgeOptions, type PassResult, type PreferResult } from "./judge.js";
 export { evalMath, readMathFile, type EvalMathOptions, type EvalMathResult, type MathItem, type MathRow } from "./math.js";

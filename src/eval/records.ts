@@ -1,22 +1,11 @@
 /** Reading a predictions file in the reference format `[{tools, reference, predictions}]`, with clear errors. */
 import { readFileSync } from "node:fs";
-import { pyJsonLoads, pyToPlain } from "../protocol/index.js";
+import { parseJsonFile } from "../protocol/index.js";
 import type { ScoreRecord } from "./score.js";
 
 /** A predictions record as written by `eval steps` (extra fields are allowed and kept). */
 export interface PredictionRecord extends ScoreRecord {
   [extra: string]: unknown;
-}
-
-/** Parse JSON text as Python's json.load would accept it (NaN/Infinity included); the error names the file. */
-export function parseJsonFile(path: string, text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    const py = pyJsonLoads(text);
-    if (!py.ok) throw new Error(`${path}: not JSON (${py.error})`);
-    return pyToPlain(py.value);
-  }
 }
 
 /** Check the shape of every record; the first problem is reported with its file, record index and field. */

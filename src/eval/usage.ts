@@ -6,7 +6,7 @@
 import { BaseCallbackHandler } from "@langchain/core/callbacks/base";
 import type { LLMResult } from "@langchain/core/outputs";
 import { ROLES, type Role } from "../models/index.js";
-import type { TokenCounter } from "../models/tokens.js";
+import type { TokenCounter } from "../protocol/tokens.js";
 
 export interface RoleUsage {
   /** Model calls, failed ones included. */

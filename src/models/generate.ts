@@ -1,7 +1,7 @@
 import type { BaseLanguageModelInterface } from "@langchain/core/language_models/base";
 import type { RunnableConfig } from "@langchain/core/runnables";
 import { isGraphInterrupt } from "@langchain/langgraph";
-import { errorMessage } from "../tools/stringify.js";
+import { errorMessage } from "../stringify.js";
 
 export const ROLES = ["planner", "caller", "summarizer", "backbone"] as const;
 export type Role = (typeof ROLES)[number];

@@ -7,3 +7,4 @@ export * from "./spec.js";
 export * from "./gguf.js";
 export * from "./llama.js";
 export * from "./openai.js";
+export * from "./window.js";

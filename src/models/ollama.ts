@@ -1,9 +1,9 @@
 import { LLM, type BaseLLMCallOptions, type BaseLLMParams } from "@langchain/core/language_models/llms";
 import { Ollama, type GenerateRequest, type GenerateResponse, type Options } from "ollama";
-import type { ContextWindow } from "../codec/index.js";
+import type { ContextWindow } from "./window.js";
 import { DEFAULT_BUDGET, type JsonSchema } from "../protocol/index.js";
 import type { Role } from "./generate.js";
-import { countTokens } from "./tokens.js";
+import { countTokens } from "../protocol/tokens.js";
 
 export const DEFAULT_OLLAMA_URL = "http://127.0.0.1:11434";
 

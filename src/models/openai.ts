@@ -24,7 +24,7 @@ import { LLM, type BaseLLMCallOptions, type BaseLLMParams } from "@langchain/cor
 import type { CallbackManagerForLLMRun } from "@langchain/core/callbacks/manager";
 import type { LLMResult } from "@langchain/core/outputs";
 import type { ClientOptions, OpenAI } from "openai";
-import type { ContextWindow } from "../codec/index.js";
+import type { ContextWindow } from "./window.js";
 import { UserError } from "../errors.js";
 import { DEFAULT_BUDGET, type JsonSchema } from "../protocol/index.js";
 import type { Role } from "./generate.js";

@@ -1,7 +1,7 @@
 import { LLM, type BaseLLMParams } from "@langchain/core/language_models/llms";
 import { contentText, type RoleModel, type Role } from "./generate.js";
 import { CassetteWriter, promptSha256, readCassette } from "./cassette.js";
-import { contextWindowOf, loadContextWindow, type ContextWindow } from "../codec/index.js";
+import { contextWindowOf, loadContextWindow, type ContextWindow } from "./window.js";
 
 /**
  * Replays a cassette: each exact prompt (by SHA-256 of its UTF-8 bytes) gets its recorded outputs in order, then the

@@ -1,11 +1,12 @@
 import { AIMessage } from "@langchain/core/messages";
 import type { RunnableConfig } from "@langchain/core/runnables";
 import type { LangGraphRunnableConfig } from "@langchain/langgraph";
-import { loadContextWindow, type Reading, type RenderedPrompt } from "../codec/index.js";
+import type { Reading, RenderedPrompt } from "../codec/index.js";
+import { loadContextWindow } from "../models/window.js";
 import { ensureConfiguration, roleCodec, roleModel } from "../configuration.js";
 import { asRoleFailure, generate, ModelCallError, type Role } from "../models/generate.js";
 import type { AgentStateType, AgentUpdate } from "../state.js";
-import { capReason } from "../tools/stringify.js";
+import { capReason } from "../stringify.js";
 
 export type ModelTurn = { ok: true; reading: Reading } | { ok: false; update: AgentUpdate };
 

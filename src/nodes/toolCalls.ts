@@ -1,5 +1,5 @@
 import type { ToolCall } from "@langchain/core/messages/tool";
-import { unsafeForCheckpoint } from "../tools/stringify.js";
+import { unsafeForCheckpoint } from "../stringify.js";
 
 /** Chat-view ids pairing a call with its observation: the position of the caller turn in τ makes them stable across resumes. */
 export function toolCallId(turnIndex: number): string {

@@ -6,7 +6,7 @@ import { ensureConfiguration, toolsOf } from "../configuration.js";
 import { parseCaller } from "../protocol/index.js";
 import type { AgentStateType, AgentUpdate, PendingCall } from "../state.js";
 import { executeCall } from "../tools/executor.js";
-import { truncate } from "../tools/stringify.js";
+import { truncate } from "../stringify.js";
 import { inFlightObservation, newAttempt, suspendAttempt } from "./inFlight.js";
 import { toolCallId } from "./toolCalls.js";
 

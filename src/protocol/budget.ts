@@ -4,7 +4,7 @@
  * are dropped, a step at a time, and one marker turn says how many: the tool documents, the instruction and the
  * current plan always stay (the reference pipeline cuts prompts from the left and loses exactly those).
  */
-import { tokenCounter } from "../models/tokens.js";
+import { tokenCounter } from "./tokens.js";
 import type { Turn } from "../state.js";
 import { renderRolePrompt } from "./instruct.js";
 import { renderToolDocs, type PromptInput } from "./render.js";

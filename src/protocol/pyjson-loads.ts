@@ -264,3 +264,14 @@ export function pyToPlain(v: PyValue): unknown {
   }
   return v;
 }
+
+/** Parse JSON text as Python's json.load would accept it (NaN/Infinity included); the error names the file. */
+export function parseJsonFile(path: string, text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    const py = pyJsonLoads(text);
+    if (!py.ok) throw new Error(`${path}: not JSON (${py.error})`);
+    return pyToPlain(py.value);
+  }
+}

@@ -1,6 +1,6 @@
 import { isGraphBubbleUp } from "@langchain/langgraph";
 import type { ToolSpec } from "./spec.js";
-import { errorMessage, toolResultText, truncate, wellFormed } from "./stringify.js";
+import { errorMessage, toolResultText, truncate, wellFormed } from "../stringify.js";
 
 export { truncate };
 

@@ -17,7 +17,7 @@ import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 import { mcpResultText, type McpToolResult } from "./mcpResult.js";
 import { fromJsonSchemaTools, resolveRefs, type JsonSchema, type JsonSchemaTool } from "./schema.js";
 import type { ToolSet } from "./spec.js";
-import { errorMessage } from "./stringify.js";
+import { errorMessage } from "../stringify.js";
 
 export interface McpRestart {
   enabled?: boolean;

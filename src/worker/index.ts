@@ -8,18 +8,19 @@
 import { Worker, type Job } from "bullmq";
 import type { BaseCheckpointSaver } from "@langchain/langgraph";
 import { checkpointerFrom, closeCheckpointer, isPostgresLocation, reachPostgres, redact, type AutoSetupPostgresSaver } from "../checkpoint.js";
-import { runEpisode, type EpisodeRow } from "../eval/episodes.js";
+import { runEpisode } from "../eval/episodes.js";
+import type { EpisodeRow } from "../eval/episodeMetrics.js";
 import { createAlphaUmiGraph, createSingleLlmGraph } from "../graph.js";
 import type { Role, RoleModel } from "../models/generate.js";
 import { roleModels } from "../models/spec.js";
-import { tokenCounter } from "../models/tokens.js";
+import { tokenCounter } from "../protocol/tokens.js";
 import type { AgentStateType } from "../state.js";
 import { readToolBenchFile, type ToolBenchDialog } from "../toolbench.js";
 import { loadToolSources } from "../tools/sources.js";
 import type { ToolSet } from "../tools/spec.js";
 import { UserError } from "../errors.js";
-import { errorMessage } from "../tools/stringify.js";
-import { parseQueueLocation, QUEUE_NAME, reachRedis, type AgentJob, type EpisodeJob, type RunJob, type RunJobResult } from "./queue.js";
+import { errorMessage } from "../stringify.js";
+import { parseQueueLocation, QUEUE_NAME, reachRedis, type AgentJob, type EpisodeJob, type RunJob, type RunJobResult } from "../queue.js";
 import { ThreadLocks } from "./locks.js";
 
 export interface WorkerOptions {

@@ -16,7 +16,7 @@ import { writeFixture, type Fixture } from "../../src/models/gguf.js";
 import { generate, type Role } from "../../src/models/generate.js";
 import { llamaServerBinary, startLlamaServer, type LlamaServer } from "../../src/models/llamaServer.js";
 import { modelFromSpec } from "../../src/models/spec.js";
-import { countTokens } from "../../src/models/tokens.js";
+import { countTokens } from "../../src/protocol/tokens.js";
 import { instructFormat, renderRolePrompt } from "../../src/protocol/index.js";
 import type { AgentStateType, Turn } from "../../src/state.js";
 import { readToolBenchFile } from "../../src/toolbench.js";

@@ -14,7 +14,7 @@ import { extractSteps } from "../../src/eval/steps.js";
 import { llamaModelSpec, TINY_LLAMA, writeFixture, writeGguf, type Fixture } from "../../src/models/gguf.js";
 import { LlamaCppModel, LlamaRuntime } from "../../src/models/llama.js";
 import { modelFromSpec } from "../../src/models/spec.js";
-import { countTokens, tokenCounter } from "../../src/models/tokens.js";
+import { countTokens, tokenCounter } from "../../src/protocol/tokens.js";
 import { callerPrompt, instructFormat, plannerPrompt, renderToolDocs, summarizerPrompt } from "../../src/protocol/index.js";
 import type { Turn } from "../../src/state.js";
 import { readToolBenchFile } from "../../src/toolbench.js";

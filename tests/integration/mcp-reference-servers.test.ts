@@ -6,7 +6,7 @@ import { dirname, join } from "node:path";
 import { RoleCodec } from "../../src/codec/index.js";
 import { createAlphaUmiGraph } from "../../src/graph.js";
 import { CassetteWriter } from "../../src/models/cassette.js";
-import { countTokens } from "../../src/models/tokens.js";
+import { countTokens } from "../../src/protocol/tokens.js";
 import { RecordingModel } from "../../src/models/replay.js";
 import { ScriptedModel } from "../../src/models/scripted.js";
 import { DEFAULT_BUDGET, promptLimit } from "../../src/protocol/index.js";

@@ -19,7 +19,7 @@ import { extractSteps } from "../../src/eval/steps.js";
 import { ScriptedModel } from "../../src/models/scripted.js";
 import { readToolBenchFile } from "../../src/toolbench.js";
 import { startWorker } from "../../src/worker/index.js";
-import { parseQueueLocation, runOnQueue, type RunJob, type RunJobResult } from "../../src/worker/queue.js";
+import { parseQueueLocation, runOnQueue, type RunJob, type RunJobResult } from "../../src/queue.js";
 import { OUT_OF_DOMAIN } from "../helpers/shared.js";
 import { DEMO_INSTRUCTION, demoTools } from "../../tools/demo/index.js";
 import { DEMO_TURN_ROLES } from "../helpers/scenario.js";

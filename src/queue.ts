@@ -4,10 +4,10 @@
  */
 import { Queue, QueueEvents, type ConnectionOptions, type Job } from "bullmq";
 import { Redis, type RedisOptions } from "ioredis";
-import type { CodecSettings } from "../codec/index.js";
-import { redact } from "../checkpoint.js";
-import { UserError } from "../errors.js";
-import type { Role } from "../models/generate.js";
+import type { CodecSettings } from "./codec/index.js";
+import { redact } from "./checkpoint.js";
+import { UserError } from "./errors.js";
+import type { Role } from "./models/generate.js";
 
 export const QUEUE_NAME = "alpha-umi";
 
