@@ -8,10 +8,10 @@
  * thread's history, reusing every checkpoint that exists (a completed tool call is never run again) and running
  * only what is missing. The walk is deterministic given the checkpoints, so a killed search ends with the same tree.
  */
-import type { StateSnapshot } from "@langchain/langgraph";
-import { createAlphaUmiGraph, createSingleLlmGraph } from "../graph.js";
+import type { BaseCheckpointSaver, StateSnapshot } from "@langchain/langgraph";
+import { createAlphaUmiGraph, createSingleLlmGraph, type GraphOptions } from "../graph.js";
+import type { Role, RoleModel } from "../models/generate.js";
 import { modelFromSpec, roleModels } from "../models/spec.js";
-import type { RunOptions } from "../run.js";
 import {
   cutObservation,
   GIVE_UP_CANDIDATE,
@@ -95,8 +95,26 @@ export interface SearchSummary {
 /** Streamed as the tree grows; `replayed` nodes came from checkpoints of an earlier, interrupted search. */
 export type SearchEvent = { kind: "search"; node: SearchNode; replayed: boolean } | { kind: "search_end"; summary: SearchSummary };
 
-/** A run's options (see `runAgent`) with the search settings; `threadId` names the one thread the tree lives in. */
-export type SearchRunOptions = Omit<RunOptions, "threadId" | "search"> & Omit<SearchOptions, "search"> & { threadId: string; search?: SearchKind };
+/**
+ * A graph's options (see `createAlphaUmiGraph`) with the search settings; `threadId` names the one thread the tree
+ * lives in. `runAgent` passes its options here with `search: dfsdt` (the search is below the run driver, so it names
+ * the graph's options, not the run's).
+ */
+export type SearchRunOptions = Omit<GraphOptions, "tools" | "models" | "checkpointer"> &
+  Omit<SearchOptions, "search"> & {
+    instruction?: string;
+    tools: ToolSpec[];
+    /** Spec string or model per role, as `runAgent` takes them. */
+    models: Partial<Record<Role, string | RoleModel>>;
+    checkpointer: BaseCheckpointSaver;
+    threadId: string;
+    search?: SearchKind;
+    /** The paper's single-LLM baseline (backbone) instead of α-UMi. */
+    singleLlm?: boolean;
+    /** Also write every (prompt, output) to this replay cassette. */
+    record?: string;
+    signal?: AbortSignal;
+  };
 
 export type SearchRunEvent = SearchEvent | { kind: "turn"; turn: Turn; node: string } | { kind: "start"; threadId: string; resumed: boolean };
 
