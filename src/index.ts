@@ -30,6 +30,6 @@ export { loadToolSource, loadToolSources, type ToolSourceOptions } from "./tools
 export { demoTools, DEMO_INSTRUCTION } from "../tools/demo/index.js";
 export { checkpointerFrom, closeCheckpointer, DEFAULT_CHECKPOINTS } from "./checkpoint.js";
 export { isApprovalRequest, pendingInterrupt, type ApprovePolicy, type ApprovalRequest, type ApprovalAnswer } from "./approval.js";
-export { UserError } from "./errors.js";
+export { AlphaUmiError, UserError, UsageError, ERROR_CODES, type ErrorCode } from "./errors.js";
 // LangGraph's resume and interrupt vocabulary, so an app resumes a run without importing LangGraph itself.
 export { Command, INTERRUPT, isInterrupted, MemorySaver, type Interrupt } from "@langchain/langgraph";

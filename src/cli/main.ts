@@ -1,7 +1,8 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Command, CommanderError } from "commander";
-import { UsageError } from "../errors.js";
+import { exitOf } from "../errors.js";
+import { errorMessage } from "../stringify.js";
 import { packageRoot } from "../paths.js";
 import { registerCommands } from "./commands.js";
 
@@ -9,7 +10,7 @@ function packageVersion(): string {
   return (JSON.parse(readFileSync(join(packageRoot(), "package.json"), "utf8")) as { version: string }).version;
 }
 
-/** Runs the CLI; user mistakes print one line and exit 1 (2 for a bad option value), never a stack trace. */
+/** Runs the CLI; user mistakes print one line and exit 2, never a stack trace; bugs print their stack and exit 1. */
 export async function main(argv: string[] = process.argv): Promise<number> {
   const program = new Command("alpha-umi")
     .description("α-UMi: planner, caller and summarizer models as a LangGraph tool-use agent")
@@ -22,9 +23,11 @@ export async function main(argv: string[] = process.argv): Promise<number> {
     return typeof process.exitCode === "number" ? process.exitCode : 0;
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode;
-    const msg = err instanceof Error ? err.message : String(err);
-    process.stderr.write(`alpha-umi: ${msg}\n`);
-    if (process.env.ALPHA_UMI_DEBUG && err instanceof Error && err.stack) process.stderr.write(err.stack + "\n");
-    return err instanceof UsageError ? err.exitCode : 1;
+    // A user's mistake (UserError) is one line and exit 2; a part that failed (any other AlphaUmiError) one line and
+    // exit 1; anything else is a bug: its stack follows, exit 1. ALPHA_UMI_DEBUG prints the stack of every error.
+    const { code, stack } = exitOf(err);
+    process.stderr.write(`alpha-umi: ${errorMessage(err)}\n`);
+    if ((stack || process.env.ALPHA_UMI_DEBUG) && err instanceof Error && err.stack) process.stderr.write(err.stack + "\n");
+    return code;
   }
 }

@@ -2,6 +2,7 @@
  * Rouge-L F exactly as the Python package `rouge` 1.0.1 (pltrdy) computes it with its defaults
  * (`rouge_l_summary_level`, exclusive mode): see metrics.md.
  */
+import { AlphaUmiError } from "../errors.js";
 import { pySplitWhitespace } from "../protocol/index.js";
 
 export interface RougeL {
@@ -11,7 +12,11 @@ export interface RougeL {
 }
 
 /** The package raises ValueError on a side with no sentence; the message is the package's own. */
-export class RougeEmptyError extends Error {}
+export class RougeEmptyError extends AlphaUmiError {
+  constructor(message: string) {
+    super("rouge_empty", message);
+  }
+}
 
 /** `[" ".join(_.split()) for _ in text.split(".") if len(_) > 0]` */
 export function rougeSentences(text: string): string[] {

@@ -2,6 +2,7 @@ import type { BaseLanguageModelInterface } from "@langchain/core/language_models
 import type { RunnableConfig } from "@langchain/core/runnables";
 import { isGraphInterrupt } from "@langchain/langgraph";
 import { errorMessage } from "../stringify.js";
+import { AlphaUmiError } from "../errors.js";
 
 export const ROLES = ["planner", "caller", "summarizer", "backbone"] as const;
 export type Role = (typeof ROLES)[number];
@@ -10,14 +11,13 @@ export type Role = (typeof ROLES)[number];
 export type RoleModel = BaseLanguageModelInterface;
 
 /** A model call that failed (server down, cassette miss…): not the model's bad output, which the agent recovers from. */
-export class ModelCallError extends Error {
+export class ModelCallError extends AlphaUmiError {
   constructor(
     readonly role: Role,
     message: string,
     options?: { cause?: unknown },
   ) {
-    super(message, options);
-    this.name = "ModelCallError";
+    super("model_call", message, options);
   }
 }
 

@@ -13,7 +13,7 @@ import { availableParallelism, cpus } from "node:os";
 import { resolve } from "node:path";
 import { LLM, type BaseLLMCallOptions, type BaseLLMParams } from "@langchain/core/language_models/llms";
 import type { Llama, LlamaCompletion, LlamaContext, LlamaContextSequence, LlamaGrammar, LlamaModel, Token } from "node-llama-cpp";
-import { UserError } from "../errors.js";
+import { AlphaUmiError, UserError } from "../errors.js";
 import { DEFAULT_BUDGET, type JsonSchema } from "../protocol/index.js";
 import type { Role } from "./generate.js";
 import { GGUF_MAGIC } from "./gguf.js";
@@ -80,10 +80,9 @@ function envThreads(): number | undefined {
 }
 
 /** A failed llama.cpp call or load; the message names the file and says what went wrong. */
-export class LlamaCppError extends Error {
+export class LlamaCppError extends AlphaUmiError {
   constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = "LlamaCppError";
+    super("llama_cpp", message, options);
   }
 }
 

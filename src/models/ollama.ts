@@ -4,6 +4,7 @@ import type { ContextWindow } from "./window.js";
 import { DEFAULT_BUDGET, type JsonSchema } from "../protocol/index.js";
 import type { Role } from "./generate.js";
 import { countTokens } from "../protocol/tokens.js";
+import { AlphaUmiError } from "../errors.js";
 
 export const DEFAULT_OLLAMA_URL = "http://127.0.0.1:11434";
 
@@ -76,14 +77,13 @@ export interface OllamaCallOptions extends BaseLLMCallOptions {
 export type OllamaErrorKind = "unreachable" | "model-not-found" | "context" | "timeout" | "server" | "aborted" | "request";
 
 /** A failed Ollama call: the message names the URL and the model and says what to do. */
-export class OllamaError extends Error {
+export class OllamaError extends AlphaUmiError {
   constructor(
     readonly kind: OllamaErrorKind,
     message: string,
     options?: { cause?: unknown },
   ) {
-    super(message, options);
-    this.name = "OllamaError";
+    super("ollama", message, options);
   }
 }
 
@@ -92,7 +92,8 @@ const RETRYABLE_NET = new Set(["ECONNRESET", "EPIPE", "ETIMEDOUT", "UND_ERR_SOCK
 function errorCode(err: unknown): string | undefined {
   for (let e: unknown = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
     const code = (e as { code?: unknown }).code;
-    if (typeof code === "string") return code;
+    // A network error's code (ECONNRESET…), not this package's own error codes.
+    if (typeof code === "string" && !(e instanceof AlphaUmiError)) return code;
   }
   return undefined;
 }

@@ -25,7 +25,7 @@ import type { CallbackManagerForLLMRun } from "@langchain/core/callbacks/manager
 import type { LLMResult } from "@langchain/core/outputs";
 import type { ClientOptions, OpenAI } from "openai";
 import type { ContextWindow } from "./window.js";
-import { UserError } from "../errors.js";
+import { AlphaUmiError, UserError } from "../errors.js";
 import { DEFAULT_BUDGET, type JsonSchema } from "../protocol/index.js";
 import type { Role } from "./generate.js";
 
@@ -154,10 +154,9 @@ export function schemaFields(info: ServerInfo, schema: JsonSchema): Record<strin
 }
 
 /** A failed call: the message is one line naming the server and model, and what to do. */
-export class OpenAIServerError extends Error {
+export class OpenAIServerError extends AlphaUmiError {
   constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = "OpenAIServerError";
+    super("openai_server", message, options);
   }
 }
 

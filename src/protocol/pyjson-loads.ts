@@ -3,6 +3,7 @@
  * scorer does. Differences from `JSON.parse` that change scores: `NaN`, `Infinity` and `-Infinity` are accepted;
  * integers are exact (`bigint`: 2**64 and 2**64+1 differ) while numbers with a fraction or exponent are floats.
  */
+import { AlphaUmiError, UserError } from "../errors.js";
 export type PyValue = null | boolean | bigint | number | string | PyValue[] | PyDict;
 /** A Python dict (duplicate keys: the last value wins, as in Python). */
 export type PyDict = Map<string, PyValue>;
@@ -12,7 +13,11 @@ export type PyLoadsResult = { ok: true; value: PyValue } | { ok: false; error: s
 /** Python's C decoder gives up with RecursionError near its default recursion limit (1000 frames). */
 const MAX_DEPTH = 990;
 
-class DecodeError extends Error {}
+class DecodeError extends AlphaUmiError {
+  constructor(message: string) {
+    super("decode", message);
+  }
+}
 
 class Decoder {
   private i = 0;
@@ -271,7 +276,7 @@ export function parseJsonFile(path: string, text: string): unknown {
     return JSON.parse(text);
   } catch {
     const py = pyJsonLoads(text);
-    if (!py.ok) throw new Error(`${path}: not JSON (${py.error})`);
+    if (!py.ok) throw new UserError(`${path}: not JSON (${py.error})`);
     return pyToPlain(py.value);
   }
 }

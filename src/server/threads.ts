@@ -2,6 +2,7 @@ import type { ThreadSaver } from "@langchain/langgraph-api/experimental/embed";
 import type { BaseCheckpointSaver } from "@langchain/langgraph";
 import type { Pool } from "pg";
 import { underAdvisoryLock, type AutoSetupPostgresSaver } from "../checkpoint.js";
+import { AlphaUmiError } from "../errors.js";
 
 type Metadata = Record<string, unknown>;
 
@@ -20,16 +21,16 @@ export interface ThreadRecord {
 }
 
 /** A thread the API was asked about that no server has created. */
-export class ThreadNotFound extends Error {
+export class ThreadNotFound extends AlphaUmiError {
   constructor(readonly threadId: string) {
-    super(`thread ${threadId} not found`);
+    super("thread_not_found", `thread ${threadId} not found`);
   }
 }
 
 /** A run was asked for on a thread another run (on any server) holds. */
-export class ThreadBusy extends Error {
+export class ThreadBusy extends AlphaUmiError {
   constructor(readonly threadId: string) {
-    super(`thread ${threadId} is busy with another run; wait for it to end (or use another thread)`);
+    super("thread_busy", `thread ${threadId} is busy with another run; wait for it to end (or use another thread)`);
   }
 }
 

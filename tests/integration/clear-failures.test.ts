@@ -47,11 +47,11 @@ async function exits(args: string[]) {
 const PG = "postgres://127.0.0.1:5432/test?schema=clear_failures";
 const REDIS = "redis://127.0.0.1:6379?prefix=clear-failures";
 
-describe("unreachable Redis or Postgres: one line, exit 1, no retry loop", () => {
+describe("unreachable Redis or Postgres: one line, exit 2, no retry loop", () => {
   it("worker, Redis not there", async () => {
     const port = await freePort();
     const r = await exits(["worker", "--queue", `redis://127.0.0.1:${port}`, "--checkpoints", PG]);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
     expect(r.stderr).toBe(`alpha-umi: --queue redis://127.0.0.1:${port}: cannot reach Redis (connect ECONNREFUSED 127.0.0.1:${port})\n`);
     expect(r.stdout).toBe("");
   }, 90_000);
@@ -59,21 +59,21 @@ describe("unreachable Redis or Postgres: one line, exit 1, no retry loop", () =>
   it("worker, Postgres not there (the password is masked)", async () => {
     const port = await freePort();
     const r = await exits(["worker", "--queue", REDIS, "--checkpoints", `postgres://alpha:s3cret@127.0.0.1:${port}/test`]);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
     expect(r.stderr).toBe(`alpha-umi: --checkpoints postgres://alpha:***@127.0.0.1:${port}/test: cannot reach Postgres (connect ECONNREFUSED 127.0.0.1:${port})\n`);
   }, 90_000);
 
   it("serve, Postgres not there", async () => {
     const port = await freePort();
     const r = await exits(["serve", "--port", "0", "--checkpoints", `postgres://127.0.0.1:${port}/test`]);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
     expect(r.stderr).toBe(`alpha-umi: --checkpoints postgres://127.0.0.1:${port}/test: cannot reach Postgres (connect ECONNREFUSED 127.0.0.1:${port})\n`);
   }, 90_000);
 
   it("eval episodes --queue, Redis not there", async () => {
     const port = await freePort();
     const r = await cliInProcess(["eval", "episodes", "--data", "../shared/data/toolbench/out_of_domain.json", "--limit", "1", ...["planner", "caller", "summarizer"].flatMap((r) => [`--${r}`, `ollama:${r}`]), "--queue", `redis://127.0.0.1:${port}`, "--out", join(dir, "ep")]);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
     expect(r.stderr).toBe(`alpha-umi: --queue redis://127.0.0.1:${port}: cannot reach Redis (connect ECONNREFUSED 127.0.0.1:${port})\n`);
   }, 60_000);
 });

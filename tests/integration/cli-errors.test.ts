@@ -37,15 +37,17 @@ const cassetteLine = /line 2.*(not JSON|JSON)/i;
 const outputField = /line 1, field output/;
 
 /** [case, arguments, the file the line names, what else it must say (record, field, line)]. */
-const TABLE: Array<[string, () => string[], () => string, RegExp]> = [
+// The exit code is 2 (a user mistake) unless a row says otherwise: a bad replay cassette is read by the planner's model
+// call, so the run ends as failed (exit 1, resumable once the cassette is fixed).
+const TABLE: Array<[string, () => string[], () => string, RegExp, number?]> = [
   ["run: truncated tool file", () => run("--tools", `toolbench:${at("truncated.json")}`), () => at("truncated.json"), /not JSON/],
   ["run: wrong record type", () => run("--tools", `toolbench:${at("wrong-type.json")}`), () => at("wrong-type.json"), /record 0, field tools/],
   ["run: missing tool file", () => run("--tools", `toolbench:${at("nope.json")}`), () => at("nope.json"), /no such file/],
   ["run: directory as tool file", () => run("--tools", `toolbench:${at("a-dir")}`), () => at("a-dir"), /EISDIR/],
   ["run: missing module", () => run("--tools", `module:${at("nope.mjs")}`), () => at("nope.mjs"), /no such file/],
-  ["run: malformed cassette line", () => run("--tools", "demo", ...replay("cassette.jsonl")), () => at("cassette.jsonl"), cassetteLine],
-  ["run: cassette field of the wrong type", () => run("--tools", "demo", ...replay("cassette-field.jsonl")), () => at("cassette-field.jsonl"), outputField],
-  ["run: missing cassette", () => run("--tools", "demo", ...replay("nope.jsonl")), () => at("nope.jsonl"), /no such file/],
+  ["run: malformed cassette line", () => run("--tools", "demo", ...replay("cassette.jsonl")), () => at("cassette.jsonl"), cassetteLine, 1],
+  ["run: cassette field of the wrong type", () => run("--tools", "demo", ...replay("cassette-field.jsonl")), () => at("cassette-field.jsonl"), outputField, 1],
+  ["run: missing cassette", () => run("--tools", "demo", ...replay("nope.jsonl")), () => at("nope.jsonl"), /no such file/, 1],
   ["run: directory as checkpoint file", () => ["run", "q", "--tools", "demo", "--checkpoints", at("a-dir")], () => at("a-dir"), /is a directory/],
   ["demo: directory as checkpoint file", () => ["demo", "--checkpoints", at("a-dir")], () => at("a-dir"), /is a directory/],
   ["demo: checkpoint file that is not SQLite", () => ["demo", "--checkpoints", at("not-sqlite.sqlite")], () => at("not-sqlite.sqlite"), /not a SQLite/],
@@ -103,10 +105,10 @@ const TABLE: Array<[string, () => string[], () => string, RegExp]> = [
   ["models check: a cassette where an Ollama model goes", () => ["models", "check", "--planner", `replay:${at("cassette.jsonl")}`], () => at("cassette.jsonl"), /not an ollama:MODEL/],
 ];
 
-describe("CLI: bad files are one line naming file, record and field, exit 1", () => {
-  it.each(TABLE)("%s", async (_name, args, file, detail) => {
+describe("CLI: bad files are one line naming file, record and field, exit 2 (a failed run: 1)", () => {
+  it.each(TABLE)("%s", async (_name, args, file, detail, code = 2) => {
     const r = await cliInProcess(args());
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(code);
     const lines = r.stderr.split("\n").filter((l) => l !== "");
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(/^alpha-umi: /);

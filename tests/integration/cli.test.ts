@@ -67,7 +67,7 @@ describe("alpha-umi run: user mistakes get one clear line", () => {
     [["run", "q", "--tools", "demo", "--templates", "xml"], /^alpha-umi: --templates: unknown templates "xml"/],
   ])("%j", async (args, message) => {
     const r = await runCli(args as string[]);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
     expect(r.stderr.trim().split("\n")).toHaveLength(1);
     expect(r.stderr.trim()).toMatch(message);
     expect(r.stderr).not.toMatch(/\n\s+at /);
@@ -77,7 +77,7 @@ describe("alpha-umi run: user mistakes get one clear line", () => {
     const bad = join(dir, "bad.json");
     writeFileSync(bad, JSON.stringify([{ tools: [], instruction: "q", conversations: [] }, { tools: [{ Name: "x", function: "f" }], instruction: "q", conversations: [] }]));
     const r = await runCli(["run", "q", "--tools", `toolbench:${bad}`]);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
     expect(r.stderr.trim()).toMatch(new RegExp(`^alpha-umi: ${bad}: record 1, field tools\\.0\\.input: `));
   });
 

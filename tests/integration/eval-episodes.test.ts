@@ -174,7 +174,7 @@ describe("alpha-umi eval episodes (CLI)", () => {
     expect(r.stdout).toMatch(/^planner\s+[\d.]+\s+[\d.]+\s+[\d.]+\s+[\d.]+$/m);
     expect(r.stdout).toContain("60 episodes (60 from an earlier run)");
     const bad = await runCli(["eval", "episodes", "--data", join(dir, "missing.json"), "--planner", "replay:x", "--caller", "replay:x", "--summarizer", "replay:x"]);
-    expect(bad.code).toBe(1);
+    expect(bad.code).toBe(2);
     expect(bad.stderr.trim()).toBe(`alpha-umi: ${join(dir, "missing.json")}: no such file`);
   });
 });

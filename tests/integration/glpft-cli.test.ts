@@ -153,7 +153,7 @@ describe("bad input: one clear line, exit 1", () => {
     const p = join(tmp, `bad-${Math.random().toString(36).slice(2)}.json`);
     writeFileSync(p, text);
     const r = await cli("data", "glpft", "--input", p, "--out", join(tmp, "bad-out"), ...more);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
     expect(r.stderr.trimEnd().split("\n")).toHaveLength(1);
     return { p, stderr: r.stderr };
   };
@@ -171,7 +171,7 @@ describe("bad input: one clear line, exit 1", () => {
   });
   it("a stage-1 file that is a stage-2 file", async () => {
     const r = await cli("data", "stage2", "--input", join(TRAIN_EXAMPLE, "raw_data/raw_data_stage_2.json"), "--out", join(tmp, "x.json"));
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
     expect(r.stderr).toContain("raw_data_stage_2.json: record 0: chains: ");
   });
 });

@@ -116,6 +116,6 @@ describe("data export", () => {
 
   it("rejects an unknown status", async () => {
     const r = await cli("data", "export", "--checkpoints", db, "--status", "done", "--out", join(tmp, "x"));
-    expect(r).toMatchObject({ code: 1, stderr: `alpha-umi: --status must be one of running, finished, gave_up, failed, got "done"\n` });
+    expect(r).toMatchObject({ code: 2, stderr: `alpha-umi: --status must be one of running, finished, gave_up, failed, got "done"\n` });
   });
 });

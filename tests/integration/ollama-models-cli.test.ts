@@ -80,10 +80,10 @@ test("models create --base: one base blob uploaded once, three adapters", async 
 });
 
 test("models create: a missing file or role is one clear line", async () => {
-  expect(await cli("models", "create", "--planner", join(dir, "nope.gguf"), "--caller", "x", "--summarizer", "y", "--host", fake.url)).toBe(1);
+  expect(await cli("models", "create", "--planner", join(dir, "nope.gguf"), "--caller", "x", "--summarizer", "y", "--host", fake.url)).toBe(2);
   expect(output.join("")).toBe(`alpha-umi: ${join(dir, "nope.gguf")}: no such file\n`);
   output = [];
-  expect(await cli("models", "create", "--planner", "x", "--host", fake.url)).toBe(1);
+  expect(await cli("models", "create", "--planner", "x", "--host", fake.url)).toBe(2);
   expect(output.join("")).toBe("alpha-umi: models create: --ROLE GGUF missing for caller, summarizer\n");
 });
 

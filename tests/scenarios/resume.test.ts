@@ -171,7 +171,7 @@ describe("alpha-umi run --thread on a failed thread", () => {
     const stored = async () => (await SqliteSaver.fromConnString(db).getTuple(thread("T")))!.checkpoint.channel_values.turns as Turn[];
     expect((await stored()).map((t) => t.from)).toEqual(["user"]);
     const other = await cliInProcess(["run", "Something else?", ...base, ...models(`replay:${empty}`)]);
-    expect([other.code, other.stderr.trim().split("\n")]).toEqual([1, [expect.stringMatching(/^alpha-umi: thread T has an unfinished run \(failed\): resume it without an INSTRUCTION/)]]);
+    expect([other.code, other.stderr.trim().split("\n")]).toEqual([2, [expect.stringMatching(/^alpha-umi: thread T has an unfinished run \(failed\): resume it without an INSTRUCTION/)]]);
     const done = await cliInProcess(["run", ...base, ...models(`replay:${demoCassettePath()}`)]);
     expect(done.code).toBe(0);
     expect((await stored()).map((t) => t.from)).toEqual(DEMO_TURN_ROLES);

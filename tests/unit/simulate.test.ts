@@ -80,7 +80,7 @@ describe("virtual APIs: the replay pack's simulate miss policy", () => {
 
   it("run --miss with an unknown policy is one clear line", async () => {
     const r = await cliInProcess(["run", "q", "--tools", "demo", "--miss", "guess"]);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
     expect(r.stderr.trim()).toBe('alpha-umi: --miss: expected error or simulate:SPEC, got "guess"');
   });
 });
