@@ -2,42 +2,33 @@ import { END, MemorySaver, START, StateGraph, type BaseCheckpointSaver } from "@
 import type { StructuredToolInterface } from "@langchain/core/tools";
 import { ConfigurationSchema } from "./configuration.js";
 import type { Role, RoleModel } from "./models/generate.js";
+import type { Templates } from "./protocol/index.js";
+import { settingsConfigurable, type Settings } from "./settings.js";
 import { afterBackbone, afterPlanner, afterTool, continueIfRunning, resumePoint, resumePointSingle } from "./nodes/routes.js";
 import { backboneNode, callerNode, intakeNode, plannerNode, summarizerNode, toolsNode } from "./nodes/index.js";
 import { AgentState } from "./state.js";
 import { fromLangChainTool, isToolSpec } from "./tools/adapters.js";
 import { checkUniqueNames, type ToolSpec } from "./tools/spec.js";
-import { codecConfigurable, type CodecSettings } from "./codec/index.js";
-import type { ApprovePolicy } from "./approval.js";
 
-/** Besides tools and models: templates, context policy and window, model timeout (see CodecSettings). */
-export interface GraphOptions extends CodecSettings {
+/**
+ * The library's graph options: every setting of src/settings.ts (templates, context policy and window, timeouts, step
+ * budget, approval…), with role models as `models` and per-role templates as `roleTemplates`.
+ */
+export interface GraphOptions extends Settings {
   /** α-UMi tool specs or LangChain tools. */
   tools?: Array<ToolSpec | StructuredToolInterface>;
   /** A LangChain model or a spec string (`ollama:…`, `replay:…`) per role; unset roles come from the run's configuration. */
   models?: Partial<Record<Role, RoleModel | string>>;
+  /** Per-role override of `templates`. */
+  roleTemplates?: Partial<Record<Role, Templates>>;
   /** Defaults to an in-memory saver; `false` compiles without one (LangGraph Studio brings its own). */
   checkpointer?: BaseCheckpointSaver | false;
-  maxSteps?: number;
-  toolTimeoutMs?: number;
-  maxObservationChars?: number;
-  /** Tool calls that wait for a person (LangGraph `interrupt()`): `none` (default), `all` or tool names; see src/approval.ts. */
-  approve?: ApprovePolicy;
 }
 
 function boundConfig(opts: GraphOptions) {
   const tools = (opts.tools ?? []).map((t) => (isToolSpec(t) ? t : fromLangChainTool(t)));
   checkUniqueNames(tools, "graph tools");
-  const configurable: Record<string, unknown> = { tools, ...codecConfigurable(opts) };
-  const set = (key: string, v: unknown) => v !== undefined && (configurable[key] = v);
-  set("plannerModel", opts.models?.planner);
-  set("callerModel", opts.models?.caller);
-  set("summarizerModel", opts.models?.summarizer);
-  set("backboneModel", opts.models?.backbone);
-  set("maxSteps", opts.maxSteps);
-  set("toolTimeoutMs", opts.toolTimeoutMs);
-  set("maxObservationChars", opts.maxObservationChars);
-  set("approve", opts.approve);
+  const configurable = { ...settingsConfigurable(opts), tools };
   // The step budget bounds a run; LangGraph's own recursion limit must not cut it first. Every step's checkpoint is
   // written before the next step starts ("sync"), in every driver: a completed call never runs again after a crash, and
   // a call settled to run is on disk before it starts (the crash policy, src/nodes/inFlight.ts).

@@ -2,6 +2,7 @@
  * The work queue (BullMQ on Redis) shared by `alpha-umi worker` processes and the commands that enqueue: job shapes,
  * the connection from a `redis://` URL, and the enqueue-and-collect client.
  */
+import type { JobSettings } from "./settings.js";
 import { Queue, QueueEvents, type ConnectionOptions, type Job } from "bullmq";
 import { Redis, type RedisOptions } from "ioredis";
 import type { CodecSettings } from "./codec/index.js";
@@ -20,6 +21,8 @@ export interface RunJob {
   /** Spec strings only: a job crosses processes. */
   models: Partial<Record<Role, string>>;
   singleLlm?: boolean;
+  /** Any setting of src/settings.ts (templates, numCtx, contextPolicy, timeouts, approve…), as JSON. */
+  settings?: JobSettings;
   maxSteps?: number;
   /** Run the thread again (e.g. to resume a failed run): a new job for the same thread. */
   retry?: number;

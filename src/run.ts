@@ -3,27 +3,29 @@ import { HumanMessage } from "@langchain/core/messages";
 import { Command, type BaseCheckpointSaver } from "@langchain/langgraph";
 import { pendingInterrupt, type ApprovePolicy } from "./approval.js";
 import { UserError } from "./errors.js";
-import { createAlphaUmiGraph, createSingleLlmGraph } from "./graph.js";
+import { driveThread, threadConfig, threadGraph } from "./driver.js";
 import { takesNewQuestion } from "./nodes/intake.js";
 import type { Role, RoleModel } from "./models/generate.js";
-import { roleModels } from "./models/spec.js";
-import type { CodecSettings, ElisionEvent } from "./codec/index.js";
+import type { ElisionEvent } from "./codec/index.js";
+import type { Settings } from "./settings.js";
 import type { AgentStateType, Turn } from "./state.js";
 import type { ToolSpec } from "./tools/spec.js";
+import type { Templates } from "./protocol/index.js";
 import { searchAgent, type SearchEvent, type SearchOptions, type SearchSummary } from "./search/index.js";
 
-export interface RunOptions extends CodecSettings {
+/** Every setting of src/settings.ts (templates, context policy and window, timeouts, step budget, observation cut…). */
+export interface RunOptions extends Settings {
   instruction?: string;
   tools: ToolSpec[];
-  /** Spec string or model per role (planner, caller, summarizer; backbone with singleLlm). */
+  /** Spec string or model per role (planner, caller, summarizer; backbone with singleLlm); unset: the demo's replay cassette. */
   models: Partial<Record<Role, string | RoleModel>>;
+  /** Per-role override of `templates`. */
+  roleTemplates?: Partial<Record<Role, Templates>>;
   singleLlm?: boolean;
   checkpointer: BaseCheckpointSaver;
   threadId?: string;
   /** Also write every (prompt, output) to this replay cassette. */
   record?: string;
-  maxSteps?: number;
-  toolTimeoutMs?: number;
   signal?: AbortSignal;
   /** Tool calls that wait for a person (src/approval.ts). */
   approve?: ApprovePolicy;
@@ -54,22 +56,10 @@ export interface RunResult {
  */
 export async function runAgent(opts: RunOptions, onEvent: (e: RunEvent) => void = () => undefined): Promise<RunResult> {
   if (opts.search?.search === "dfsdt") return searchAgent({ ...opts, ...opts.search, threadId: opts.threadId ?? newThreadId() }, onEvent);
-  const create = opts.singleLlm ? createSingleLlmGraph : createAlphaUmiGraph;
-  const graph = create({
-    tools: opts.tools,
-    models: roleModels(opts.models, !!opts.singleLlm, { record: opts.record, options: { numCtx: opts.numCtx } }),
-    checkpointer: opts.checkpointer,
-    templates: opts.templates,
-    roleTemplates: opts.roleTemplates,
-    contextPolicy: opts.contextPolicy,
-    numCtx: opts.numCtx,
-    modelTimeoutMs: opts.modelTimeoutMs,
-    maxSteps: opts.maxSteps,
-    toolTimeoutMs: opts.toolTimeoutMs,
-    approve: opts.approve,
-  });
+  // Every setting goes to the graph as it is (GraphOptions takes the schema's keys).
+  const graph = threadGraph(opts);
   const threadId = opts.threadId ?? newThreadId();
-  const config = { configurable: { thread_id: threadId }, signal: opts.signal };
+  const config = threadConfig(threadId, opts.signal);
   const existing = (await graph.getState(config)).values as Partial<AgentStateType>;
   const resumed = (existing.turns?.length ?? 0) > 0;
   let input: Record<string, unknown> | Command;
@@ -95,16 +85,8 @@ export async function runAgent(opts: RunOptions, onEvent: (e: RunEvent) => void 
       if (answer === undefined) break;
       input = new Command({ resume: answer });
     }
-    for await (const [mode, chunk] of await graph.stream(input as Parameters<typeof graph.stream>[0], { ...config, streamMode: ["updates", "custom"] })) {
-      if (mode === "custom") {
-        if ((chunk as ElisionEvent).kind === "elision") onEvent(chunk as ElisionEvent);
-        continue;
-      }
-      for (const [node, update] of Object.entries(chunk as Record<string, { turns?: Turn[] } | undefined>)) {
-        for (const turn of update?.turns ?? []) onEvent({ kind: "turn", turn, node });
-      }
-    }
-    waiting = pendingInterrupt(await graph.getState(config));
+    const snap = await driveThread(graph, threadId, input as Parameters<typeof graph.stream>[0], { signal: opts.signal, onTurn: (turn, node) => onEvent({ kind: "turn", turn, node }), onElision: onEvent });
+    waiting = pendingInterrupt(snap);
     if (!waiting) break;
   }
   return { threadId, state: (await graph.getState(config)).values as AgentStateType };

@@ -14,7 +14,7 @@ import {
   type GlpftOptions,
   type GlpftSummary,
 } from "../glpft/index.js";
-import { TEMPLATE_VARIANTS } from "../protocol/index.js";
+import { DEFAULT_TEMPLATES, TEMPLATE_VARIANTS } from "../protocol/index.js";
 import { RUN_STATUSES } from "../state.js";
 import { UserError } from "../errors.js";
 import { checkpointsLocation } from "./options.js";
@@ -80,7 +80,7 @@ interface DatasetFlags {
 
 function withDatasetOptions(cmd: Command): Command {
   return cmd
-    .option("--templates <variant>", `prompt templates (${TEMPLATE_VARIANTS.join(", ")})`, "toolbench")
+    .option("--templates <variant>", `prompt templates (${TEMPLATE_VARIANTS.join(", ")})`, DEFAULT_TEMPLATES)
     .option("--format <format>", "reference: train_ROLE.json as the reference scripts write them; jsonl: also train_ROLE.jsonl {prompt, completion} lines", "reference");
 }
 

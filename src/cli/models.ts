@@ -3,7 +3,7 @@ import type { Command } from "commander";
 import { checkModels, createLoraRoleModels, createRoleModels, SETUP_ROLES, type CheckTarget, type SetupRole } from "../models/modelfiles.js";
 import { ollamaHost } from "../models/ollama.js";
 import { parseModelSpec } from "../models/spec.js";
-import { isTemplates, TEMPLATES } from "../protocol/index.js";
+import { DEFAULT_TEMPLATES, isTemplates, TEMPLATES } from "../protocol/index.js";
 import { UserError } from "../errors.js";
 import { SERVER_ROLES, startLlamaServer } from "../models/llamaServer.js";
 import { positiveInt } from "./options.js";
@@ -105,7 +105,7 @@ export function registerModels(program: Command): void {
     .option("--summarizer <spec>", "summarizer model (default ollama:PREFIX-summarizer)")
     .option("--prefix <name>", "model name prefix", "alpha-umi")
     .option("--host <url>", "Ollama URL (default OLLAMA_HOST, else http://127.0.0.1:11434)")
-    .option("--templates <templates>", `the templates the models will read: ${TEMPLATES.join(", ")} (instruct: off-the-shelf chat models)`, "toolbench")
+    .option("--templates <templates>", `the templates the models will read: ${TEMPLATES.join(", ")} (instruct: off-the-shelf chat models)`, DEFAULT_TEMPLATES)
     .option("--num-ctx <n>", "the context the prompts need (default 4096)")
     .action((flags: CheckFlags) => checkCommand(flags));
   models

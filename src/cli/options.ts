@@ -6,7 +6,8 @@ import { UsageError, UserError } from "../errors.js";
 import { modelFromSpec } from "../models/spec.js";
 import type { MissPolicy } from "../tools/toolbench.js";
 import { ROLES, type Role } from "../models/generate.js";
-import { isTemplates, TEMPLATES, type Templates } from "../protocol/index.js";
+import { DEFAULT_TEMPLATES, isTemplates, TEMPLATES, type Templates } from "../protocol/index.js";
+import { settingDefault } from "../settings.js";
 
 /** A commander parser for a positive integer option that fails with one clear line (exit 2). */
 export function positiveInt(name: string) {
@@ -30,7 +31,7 @@ export function roleModelOptions(cmd: Command, what: string): Command {
 
 /** `--templates` for every role and `--ROLE-templates` for one. */
 export function templateOptions(cmd: Command): Command {
-  cmd.option("--templates <templates>", `prompt templates: ${TEMPLATES.join(", ")} (instruct: off-the-shelf chat models)`, "toolbench");
+  cmd.option("--templates <templates>", `prompt templates: ${TEMPLATES.join(", ")} (instruct: off-the-shelf chat models)`, DEFAULT_TEMPLATES);
   for (const role of ROLES) cmd.option(`--${role}-templates <templates>`, `override --templates for the ${role}`);
   return cmd;
 }
@@ -40,7 +41,7 @@ export function templateChoice(o: Record<string, unknown>): { templates: Templat
     if (typeof v !== "string" || !isTemplates(v)) throw new UserError(`${flag}: unknown templates "${String(v)}" (${TEMPLATES.join(", ")})`);
     return v;
   };
-  const templates = check("--templates", o.templates ?? "toolbench");
+  const templates = check("--templates", o.templates ?? DEFAULT_TEMPLATES);
   const roleTemplates: Partial<Record<Role, Templates>> = {};
   for (const role of ROLES) if (o[`${role}Templates`] !== undefined) roleTemplates[role] = check(`--${role}-templates`, o[`${role}Templates`]);
   return { templates, roleTemplates };
@@ -54,7 +55,7 @@ export function contextOptions(cmd: Command): Command {
       return v;
     })
     .option("--num-ctx <n>", "context window of every role model in tokens (Ollama num_ctx, llama.cpp context size; bounds a replay too)", positiveInt("--num-ctx"))
-    .option("--model-timeout-ms <n>", "per model call (default 600000)", positiveInt("--model-timeout-ms"));
+    .option("--model-timeout-ms <n>", `per model call (default ${settingDefault("modelTimeoutMs")})`, positiveInt("--model-timeout-ms"));
 }
 
 /**

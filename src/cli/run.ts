@@ -1,7 +1,7 @@
 import { SUMMARIES } from "./summaries.js";
 import type { Command } from "commander";
 import { checkpointerFrom, DEFAULT_CHECKPOINTS } from "../checkpoint.js";
-import { demoCassettePath } from "../configuration.js";
+import { demoCassettePath, settingDefault } from "../settings.js";
 import { runAgent, type RunOptions } from "../run.js";
 import { loadToolSources } from "../tools/sources.js";
 import { DEMO_INSTRUCTION, demoTools } from "../../tools/demo/index.js";
@@ -51,10 +51,10 @@ export function registerRun(program: Command): void {
     .description(SUMMARIES.run)
     .argument("[instruction]", "the task; omit it to resume --thread")
     .option("--tools <sources...>", "tool sources: demo, python, toolbench:FILE, toolenv:DIR[@URL|+cache:DIR], module:PATH, mcp:CONFIG.json, openapi:SPEC.json[@BASE_URL], langchain:MODULE#Export")
-    .option("--planner <spec>", "planner model: ollama:MODEL[@URL], openai:MODEL@BASE_URL[#lora=ID], llama:PATH.gguf[+ADAPTER.gguf] or replay:PATH", "ollama:alpha-umi-planner")
-    .option("--caller <spec>", "caller model", "ollama:alpha-umi-caller")
-    .option("--summarizer <spec>", "summarizer model", "ollama:alpha-umi-summarizer")
-    .option("--backbone <spec>", "single-LLM model (with --single-llm)", "ollama:alpha-umi-backbone")
+    .option("--planner <spec>", "planner model: ollama:MODEL[@URL], openai:MODEL@BASE_URL[#lora=ID], llama:PATH.gguf[+ADAPTER.gguf] or replay:PATH (default, as in the library: the demo's replay cassette)")
+    .option("--caller <spec>", "caller model")
+    .option("--summarizer <spec>", "summarizer model")
+    .option("--backbone <spec>", "single-LLM model (with --single-llm)")
     .option("--single-llm", "run the paper's single-LLM baseline instead of α-UMi")
     .option("--thread <id>", "thread id: resumes the thread if it has a checkpoint")
     .option("--checkpoints <location>", "SQLite checkpoint file, postgres://…[?schema=NAME], or 'memory'", checkpointsLocation, DEFAULT_CHECKPOINTS)
@@ -62,8 +62,9 @@ export function registerRun(program: Command): void {
     .option("--miss <policy>", "a toolbench: or toolenv: call with no recorded or cached answer: error, or simulate:SPEC (a model simulates the API)", "error")
     .option("--cache <dir>", "simulated API answers are cached here (a rerun makes no model call for them)")
     .option("--record <path>", "also record every prompt and output to a replay cassette (JSONL)")
-    .option("--max-steps <n>", "planner step budget", positiveInt("--max-steps"))
-    .option("--tool-timeout-ms <n>", "per-call tool timeout", positiveInt("--tool-timeout-ms"))
+    .option("--max-steps <n>", `planner step budget (default ${settingDefault("maxSteps")})`, positiveInt("--max-steps"))
+    .option("--tool-timeout-ms <n>", `per-call tool timeout (default ${settingDefault("toolTimeoutMs")})`, positiveInt("--tool-timeout-ms"))
+    .option("--max-observation-chars <n>", `observations are cut to this many characters (default ${settingDefault("maxObservationChars")})`, positiveInt("--max-observation-chars"))
     .option("--search <kind>", "react (one chain) or dfsdt (ToolBench's depth-first tree search over checkpoints)", "react")
     .option("--beam <n>", "dfsdt: children per node", positiveInt("--beam"))
     .option("--chain-steps <n>", "dfsdt: planner steps per chain", positiveInt("--chain-steps"))
@@ -99,6 +100,7 @@ export function registerRun(program: Command): void {
         ...(await codecSettings(o)),
         maxSteps: o.maxSteps,
         toolTimeoutMs: o.toolTimeoutMs,
+        maxObservationChars: o.maxObservationChars,
         signal: interruptSignal(),
         search: searchOption(o),
       }, hint, () => asked).finally(() => (terminal.close(), close()));

@@ -8,6 +8,7 @@ import {
   cutAtEos,
   DEFAULT_BUDGET,
   decisionTurn,
+  DEFAULT_TEMPLATES,
   fitHistory,
   formatCall,
   instructFormat,
@@ -130,7 +131,7 @@ export class RoleCodec {
     readonly role: Role,
     opts: CodecOptions = {},
   ) {
-    this.templates = opts.templates ?? "toolbench";
+    this.templates = opts.templates ?? DEFAULT_TEMPLATES;
     this.window = opts.window;
     this.policy = opts.policy ?? (opts.window ? "elide" : "none");
     if (this.policy !== "none" && !this.window) this.window = DEFAULT_BUDGET;
@@ -211,15 +212,4 @@ export interface CodecSettings {
   numCtx?: number;
   /** Per model call; past it the run ends as failed, resumable. */
   modelTimeoutMs?: number;
-}
-
-/** The settings as graph configuration keys (`configurable`), leaving out what is unset. */
-export function codecConfigurable(s: CodecSettings): Record<string, unknown> {
-  const c: Record<string, unknown> = {};
-  if (s.templates !== undefined) c.templates = s.templates;
-  for (const [role, templates] of Object.entries(s.roleTemplates ?? {})) c[`${role}Templates`] = templates;
-  if (s.contextPolicy !== undefined) c.contextPolicy = s.contextPolicy;
-  if (s.numCtx !== undefined) c.numCtx = s.numCtx;
-  if (s.modelTimeoutMs !== undefined) c.modelTimeoutMs = s.modelTimeoutMs;
-  return c;
 }

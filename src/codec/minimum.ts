@@ -3,7 +3,7 @@
  * below it no prompt fits whatever the context policy, since the tool documents, the instruction and the template's
  * own text always stay.
  */
-import { DEFAULT_BUDGET } from "../protocol/index.js";
+import { DEFAULT_BUDGET, DEFAULT_TEMPLATES } from "../protocol/index.js";
 import type { Role } from "../models/generate.js";
 import { countTokens } from "../protocol/tokens.js";
 import type { Turn } from "../state.js";
@@ -29,7 +29,7 @@ export interface MinimumWindow {
 export async function minimumWindow(s: CodecSettings, roles: readonly Role[], numPredict = DEFAULT_BUDGET.numPredict): Promise<MinimumWindow> {
   let best: MinimumWindow | undefined;
   for (const role of roles) {
-    const templates = s.roleTemplates?.[role] ?? s.templates ?? "toolbench";
+    const templates = s.roleTemplates?.[role] ?? s.templates ?? DEFAULT_TEMPLATES;
     // The caller and summarizer act on a planner turn: the shortest history they take has an empty one.
     const history: Turn[] = role === "caller" || role === "summarizer" ? [{ from: "user", value: "" }, { from: "assistant", value: "" }] : [{ from: "user", value: "" }];
     const promptTokens = await countTokens(new RoleCodec(role, { templates }).prompt([], history));

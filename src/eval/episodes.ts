@@ -9,7 +9,7 @@ import { createHash } from "node:crypto";
 import type { BaseCheckpointSaver } from "@langchain/langgraph";
 import { UserError } from "../errors.js";
 import { runOnQueue, type EpisodeJob } from "../queue.js";
-import { createAlphaUmiGraph, createSingleLlmGraph } from "../graph.js";
+import { driveThread, threadConfig, threadGraph } from "../driver.js";
 import { DEFAULTS } from "../configuration.js";
 import type { Role, RoleModel } from "../models/index.js";
 import { tokenCounter, type TokenCounter } from "../protocol/tokens.js";
@@ -46,22 +46,20 @@ function outcome(s: RunStatus | undefined): { status: EpisodeStatus; reason: str
 
 /** One episode. Never throws: an error escaping the graph makes the episode `failed` with that error as its reason. */
 export async function runEpisode(dialog: ToolBenchDialog, index: number, o: EpisodeRunOptions): Promise<EpisodeRow> {
-  const create = o.singleLlm ? createSingleLlmGraph : createAlphaUmiGraph;
-  const graph = create({ tools: toolbenchReplayTools([dialog], `${o.source} record ${index}`, { inOrder: true }), models: o.models, ...o.settings, maxSteps: o.maxSteps, checkpointer: o.checkpointer });
+  const tools = toolbenchReplayTools([dialog], `${o.source} record ${index}`, { inOrder: true });
+  const graph = threadGraph({ ...o.settings, tools, models: o.models, singleLlm: o.singleLlm, maxSteps: o.maxSteps, checkpointer: o.checkpointer });
   const usage = new UsageCounter(o.tokens);
-  const config = { configurable: { thread_id: o.threadId ?? `episode-${index}` } };
+  const threadId = o.threadId ?? `episode-${index}`;
   const t0 = performance.now();
   let error: string | null = null;
   let elided = 0;
   try {
-    // The custom stream carries the nodes' elision events (a prompt cut to fit the context window).
-    for await (const event of await graph.stream({ instruction: dialog.instruction }, { ...config, callbacks: [usage], streamMode: "custom" }))
-      if ((event as { kind?: string }).kind === "elision") elided++;
+    await driveThread(graph, threadId, { instruction: dialog.instruction }, { callbacks: [usage], onElision: () => elided++ });
   } catch (err) {
     error = `run error: ${err instanceof Error ? err.message : String(err)}`;
   }
   const ms = performance.now() - t0;
-  const state = (await graph.getState(config)).values as Partial<AgentStateType>;
+  const state = (await graph.getState(threadConfig(threadId))).values as Partial<AgentStateType>;
   return {
     index,
     ...(error ? { status: "failed" as const, reason: error } : outcome(state.status)),

@@ -8,7 +8,7 @@ import { join, resolve } from "node:path";
 import type { CodecSettings } from "../codec/index.js";
 import { goldNumber, predictedNumber, sameNumber } from "../protocol/index.js";
 import { DEFAULTS } from "../configuration.js";
-import { createAlphaUmiGraph, createSingleLlmGraph } from "../graph.js";
+import { driveThread, threadConfig, threadGraph } from "../driver.js";
 import type { Role, RoleModel } from "../models/index.js";
 import { roleModels, runRoles } from "../models/spec.js";
 import type { AgentStateType, Turn } from "../state.js";
@@ -136,17 +136,16 @@ export async function evalMath(o: EvalMathOptions): Promise<EvalMathResult> {
 
 /** One question. Never throws: an error escaping the graph makes the row `failed` (and wrong). */
 async function solve(item: MathItem, index: number, o: { models: Partial<Record<Role, RoleModel>>; singleLlm: boolean; codec: CodecSettings; maxSteps: number; sandbox: PythonSandbox }): Promise<MathRow> {
-  const create = o.singleLlm ? createSingleLlmGraph : createAlphaUmiGraph;
-  const graph = create({ tools: [pythonTool(o.sandbox)], models: o.models, ...o.codec, maxSteps: o.maxSteps });
-  const config = { configurable: { thread_id: `math-${index}` } };
+  const graph = threadGraph({ ...o.codec, tools: [pythonTool(o.sandbox)], models: o.models, singleLlm: o.singleLlm, maxSteps: o.maxSteps });
+  const threadId = `math-${index}`;
   const t0 = performance.now();
   let error: string | null = null;
   try {
-    await graph.invoke({ instruction: item.question }, config);
+    await driveThread(graph, threadId, { instruction: item.question });
   } catch (e) {
     error = `run error: ${e instanceof Error ? e.message : String(e)}`;
   }
-  const state = (await graph.getState(config)).values as Partial<AgentStateType>;
+  const state = (await graph.getState(threadConfig(threadId))).values as Partial<AgentStateType>;
   const s = state.status;
   const status = error ? "failed" : s?.status === "finished" || s?.status === "gave_up" ? s.status : "failed";
   const gold = goldNumber(item.answer)!;

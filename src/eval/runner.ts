@@ -5,7 +5,8 @@
 import type { LangGraphRunnableConfig } from "@langchain/langgraph";
 import { callerNode, plannerNode, summarizerNode, backboneNode } from "../nodes/index.js";
 import { failedStepPrediction, parseStepOutput, renderStepPrediction } from "../protocol/index.js";
-import { codecConfigurable, type CodecSettings } from "../codec/index.js";
+import type { CodecSettings } from "../codec/index.js";
+import { settingsConfigurable } from "../settings.js";
 import type { PromptEvent } from "../nodes/common.js";
 import type { RoleModel } from "../models/index.js";
 import type { AgentStateType, AgentUpdate, RunStatus, Turn } from "../state.js";
@@ -48,11 +49,7 @@ export async function predictStep(step: EvalStep, opts: StepRunOptions): Promise
       if (kind === "prompt") modelInput ??= (event as PromptEvent).prompt;
     },
     configurable: {
-      plannerModel: opts.models.planner,
-      callerModel: opts.models.caller,
-      summarizerModel: opts.models.summarizer,
-      backboneModel: opts.models.backbone,
-      ...codecConfigurable(opts.settings),
+      ...settingsConfigurable({ ...opts.settings, models: opts.models }),
     },
   };
   const miss = (error: string, calls: number) => ({

@@ -1,6 +1,6 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import type { TemplateVariant } from "../protocol/index.js";
+import { DEFAULT_TEMPLATES, type TemplateVariant } from "../protocol/index.js";
 import { JsonlWriter, PyJsonArrayWriter, readJsonFile, SkipLog, type RecordSink } from "./io.js";
 import { checkArray, checkRecord, Stage2RecordSchema, type RoleRecord, type Stage2Record } from "./records.js";
 import { DATASETS, glpftRecords, type Dataset } from "./roles.js";
@@ -37,7 +37,7 @@ export function* readStage2File(path: string): Generator<Stage2Record> {
  */
 export function writeGlpft(dialogs: Iterable<Stage2Record>, outDir: string, opts: GlpftOptions = {}): GlpftSummary {
   mkdirSync(outDir, { recursive: true });
-  const variant = opts.variant ?? "toolbench";
+  const variant = opts.variant ?? DEFAULT_TEMPLATES;
   const sinks = {} as Record<Dataset, RecordSink<RoleRecord>[]>;
   for (const d of DATASETS) {
     sinks[d] = [new PyJsonArrayWriter<RoleRecord>(join(outDir, `train_${d}.json`))];

@@ -1,6 +1,7 @@
 import { HumanMessage, RemoveMessage, type BaseMessage } from "@langchain/core/messages";
 import type { RunnableConfig } from "@langchain/core/runnables";
-import { ensureConfiguration, toolsOf } from "../configuration.js";
+import { ensureConfiguration } from "../configuration.js";
+import { toolsOf } from "../runtime.js";
 import { contentText } from "../models/generate.js";
 import { toolDocs } from "../tools/spec.js";
 import type { AgentStateType, AgentUpdate } from "../state.js";

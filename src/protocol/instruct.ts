@@ -4,28 +4,17 @@
  * a JSON schema (Ollama's `format`), and the replies are converted back into α-UMi τ text, so a run recorded with
  * instruct models is still a trajectory in training format.
  */
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
-import { packageRoot } from "../paths.js";
 import type { Decision, ToolDoc, Turn } from "../state.js";
 import { decisionTurn, formatCall } from "./parse.js";
-import { backbonePrompt, callerPrompt, plannerPrompt, renderToolDocs, renderToolNames, summarizerPrompt, type PromptInput } from "./render.js";
-import { isTemplateVariant, type PromptRole, type Templates, type TemplateVariant } from "./templates.js";
+import { backbonePrompt, callerPrompt, fillParts, plannerPrompt, renderToolDocs, renderToolNames, summarizerPrompt, type PromptInput } from "./render.js";
+import { DEFAULT_TEMPLATES, isTemplateVariant, loadPrompt, type PromptRole, type Templates, type TemplateVariant } from "./templates.js";
 
 export const INSTRUCT_ROLES = ["planner", "caller", "summarizer"] as const;
 export type InstructRole = (typeof INSTRUCT_ROLES)[number];
 
-const cache = new Map<InstructRole, string>();
-
-/** `prompts/instruct_{role}.txt`, without the file's final newline. */
+/** `prompts/instruct_{role}.txt`. */
 export function loadInstructTemplate(role: InstructRole): string {
-  let text = cache.get(role);
-  if (text === undefined) {
-    const raw = readFileSync(join(packageRoot(), "prompts", `instruct_${role}.txt`), "utf8");
-    text = raw.endsWith("\n") ? raw.slice(0, -1) : raw;
-    cache.set(role, text);
-  }
-  return text;
+  return loadPrompt(`instruct_${role}`);
 }
 
 const SPEAKER: Record<Turn["from"], string> = {
@@ -41,13 +30,6 @@ export function renderInstructHistory(turns: readonly Turn[]): string {
   return turns.map((t) => `${SPEAKER[t.from]}: ${t.value}\n`).join("");
 }
 
-function fill(template: string, values: { doc: string; toolNames: string; history: string; thought?: string }): string {
-  // Same literal replacement order as the α-UMi templates.
-  let s = template.split("{doc}").join(values.doc).split("{tool_names}").join(values.toolNames);
-  s = s.split("{history}").join(values.history);
-  return values.thought === undefined ? s : s.split("{thought}").join(values.thought);
-}
-
 function isInstructRole(role: PromptRole): role is InstructRole {
   return (INSTRUCT_ROLES as readonly string[]).includes(role);
 }
@@ -59,7 +41,7 @@ export function instructPrompt(role: PromptRole, input: PromptInput): string {
   if (role !== "planner" && last?.from !== "assistant")
     throw new Error(`instruct ${role} prompt: the history must end with the planner's assistant turn`);
   const history = role === "summarizer" ? input.history.filter((t) => !(t.from === "conclusion" && t.value === "none")) : input.history;
-  return fill(loadInstructTemplate(role), {
+  return fillParts(loadInstructTemplate(role), {
     doc: input.doc ?? renderToolDocs(input.tools),
     toolNames: renderToolNames(input.tools),
     history: renderInstructHistory(history),
@@ -68,7 +50,7 @@ export function instructPrompt(role: PromptRole, input: PromptInput): string {
 }
 
 /** A role's prompt in the chosen templates: the one entry point for prompt text of a model step. */
-export function renderRolePrompt(role: PromptRole, input: PromptInput, templates: Templates = input.variant ?? "toolbench"): string {
+export function renderRolePrompt(role: PromptRole, input: PromptInput, templates: Templates = input.variant ?? DEFAULT_TEMPLATES): string {
   if (!isTemplateVariant(templates)) return instructPrompt(role, input);
   input = { ...input, variant: templates };
   switch (role) {
@@ -87,11 +69,11 @@ export function renderRolePrompt(role: PromptRole, input: PromptInput, templates
 export type JsonSchema = Record<string, unknown>;
 
 /** The decisions a planner may take: ToolAlpaca prompts have no give up. */
-export function plannerDecisions(variant: TemplateVariant = "toolbench"): Decision[] {
+export function plannerDecisions(variant: TemplateVariant = DEFAULT_TEMPLATES): Decision[] {
   return variant === "toolalpaca" ? ["caller", "conclusion"] : ["caller", "conclusion", "give up"];
 }
 
-export function plannerFormat(variant: TemplateVariant = "toolbench"): JsonSchema {
+export function plannerFormat(variant: TemplateVariant = DEFAULT_TEMPLATES): JsonSchema {
   return {
     type: "object",
     properties: { thought: { type: "string" }, next: { type: "string", enum: plannerDecisions(variant) } },
@@ -143,7 +125,7 @@ export function callerFormat(tools: readonly ToolDoc[]): JsonSchema | undefined 
 }
 
 /** The `format` to send with an instruct-pack call of this role (the summarizer writes free text). */
-export function instructFormat(role: PromptRole, tools: readonly ToolDoc[], variant: TemplateVariant = "toolbench"): JsonSchema | undefined {
+export function instructFormat(role: PromptRole, tools: readonly ToolDoc[], variant: TemplateVariant = DEFAULT_TEMPLATES): JsonSchema | undefined {
   if (role === "planner") return plannerFormat(variant);
   if (role === "caller") return callerFormat(tools);
   return undefined;
@@ -163,7 +145,7 @@ function parseObject(text: string): Record<string, unknown> | null {
  * `{action, action_input}` becomes `Action: NAME\nAction Input: JSON`. A reply that is not the expected JSON is
  * returned as is, so the α-UMi parsers handle it like any free-text output.
  */
-export function instructOutputToText(role: PromptRole, output: string, variant: TemplateVariant = "toolbench"): string {
+export function instructOutputToText(role: PromptRole, output: string, variant: TemplateVariant = DEFAULT_TEMPLATES): string {
   const obj = role === "planner" || role === "caller" ? parseObject(output.trim()) : null;
   if (!obj) return output;
   if (role === "planner") {

@@ -11,6 +11,8 @@ export type TemplateVariant = (typeof TEMPLATE_VARIANTS)[number];
  */
 export const TEMPLATES = [...TEMPLATE_VARIANTS, "instruct"] as const;
 export type Templates = (typeof TEMPLATES)[number];
+/** What every role reads unless told otherwise: the ToolBench prompts the released α-UMi checkpoints were trained on. */
+export const DEFAULT_TEMPLATES = "toolbench" satisfies TemplateVariant;
 export const PROMPT_ROLES = ["planner", "caller", "summarizer", "backbone"] as const;
 export type PromptRole = (typeof PROMPT_ROLES)[number];
 
@@ -22,6 +24,7 @@ export const ROLE_SUFFIX: Record<PromptRole, string> = {
   backbone: " assistant: ",
 };
 
+// Every prompt file (α-UMi, instruct and real-time templates), read once.
 const cache = new Map<string, string>();
 
 export function isTemplateVariant(v: string): v is TemplateVariant {
@@ -32,14 +35,23 @@ export function isTemplates(v: string): v is Templates {
   return (TEMPLATES as readonly string[]).includes(v);
 }
 
-/** The template text of `prompts/{variant}_{role}.txt`; the file's final newline is a file convention, not template text. */
-export function loadTemplate(variant: TemplateVariant, role: PromptRole): string {
-  const key = `${variant}_${role}`;
-  let text = cache.get(key);
+/**
+ * The one template loader: the text of `prompts/{name}.txt`, read once; the file's final newline is a file
+ * convention, not template text.
+ *
+ * @example loadPrompt("judge_answer") // the answer judge's template, placeholders unfilled
+ */
+export function loadPrompt(name: string): string {
+  let text = cache.get(name);
   if (text === undefined) {
-    const raw = readFileSync(join(packageRoot(), "prompts", `${key}.txt`), "utf8");
+    const raw = readFileSync(join(packageRoot(), "prompts", `${name}.txt`), "utf8");
     text = raw.endsWith("\n") ? raw.slice(0, -1) : raw;
-    cache.set(key, text);
+    cache.set(name, text);
   }
   return text;
+}
+
+/** The template text of `prompts/{variant}_{role}.txt`. */
+export function loadTemplate(variant: TemplateVariant, role: PromptRole): string {
+  return loadPrompt(`${variant}_${role}`);
 }

@@ -9,9 +9,10 @@
  * only what is missing. The walk is deterministic given the checkpoints, so a killed search ends with the same tree.
  */
 import type { BaseCheckpointSaver, StateSnapshot } from "@langchain/langgraph";
-import { createAlphaUmiGraph, createSingleLlmGraph, type GraphOptions } from "../graph.js";
+import { threadGraph } from "../driver.js";
+import type { AlphaUmiGraph, GraphOptions } from "../graph.js";
 import type { Role, RoleModel } from "../models/generate.js";
-import { modelFromSpec, roleModels } from "../models/spec.js";
+import { modelFromSpec } from "../models/spec.js";
 import {
   cutObservation,
   GIVE_UP_CANDIDATE,
@@ -155,11 +156,12 @@ export async function searchAgent(
   const { instruction, tools, models, singleLlm, record, threadId, signal, search: _search, ...graphOpts } = opts;
   // The search planner samples (temperature 0.5) where its provider takes a temperature.
   const planner = typeof models.planner === "string" ? modelFromSpec(models.planner, "planner", { numCtx: opts.numCtx, temperature: o.plannerTemperature }) : models.planner;
-  const create = singleLlm ? createSingleLlmGraph : createAlphaUmiGraph;
-  const graph = create({
+  const graph = threadGraph({
     ...graphOpts,
+    singleLlm,
+    record,
     tools: cuttingTools(tools, o.observationChars),
-    models: roleModels({ ...models, ...(planner ? { planner } : {}) }, !!singleLlm, { record, options: { numCtx: opts.numCtx } }),
+    models: { ...models, ...(planner ? { planner } : {}) },
     // Depth is the driver's to limit; the planner's own budget must never give up first.
     maxSteps: o.chainSteps + 1,
     maxObservationChars: Math.max(4096, o.observationChars + 3),
@@ -171,7 +173,7 @@ function definedOnly<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
-type Graph = Pick<ReturnType<typeof createAlphaUmiGraph>, "invoke" | "getState" | "getStateHistory" | "updateState">;
+type Graph = Pick<AlphaUmiGraph, "invoke" | "getState" | "getStateHistory" | "updateState">;
 
 class Dfsdt {
   private readonly byId = new Map<string, StateSnapshot>();

@@ -9,29 +9,24 @@
 import { randomUUID } from "node:crypto";
 import { AsyncLocalStorageProviderSingleton } from "@langchain/core/singletons";
 import { Annotation, END, MemorySaver, START, StateGraph, type BaseCheckpointSaver, type LangGraphRunnableConfig } from "@langchain/langgraph";
-import { ConfigurationSchema, ensureConfiguration, toolsOf } from "../configuration.js";
+import { z } from "zod";
+import { ensureConfiguration } from "../configuration.js";
+import { toolsOf } from "../runtime.js";
+import { configurationSchema } from "../settings.js";
 import type { Role, RoleModel } from "../models/generate.js";
 import type { Turn } from "../state.js";
 import type { ToolSpec } from "../tools/spec.js";
 import { searchAgent, SEARCH_DEFAULTS, type SearchNode, type SearchStop } from "./dfsdt.js";
 
 /** The α-UMi graph's configuration plus the search's settings (ToolBench's defaults when unset). */
-export const SearchConfigurationSchema = Annotation.Root({
-  ...ConfigurationSchema.spec,
-  /** Children per node (`tree_beam_size`, 2). */
-  beam: Annotation<number>,
-  /** Planner steps per chain (4: ToolBench's 12 tree nodes). */
-  chainSteps: Annotation<number>,
-  /** Model queries for the whole search (`max_query_count`, 200). */
-  maxQueries: Annotation<number>,
-  /** Observations cut to this many characters plus `...` (1024). */
-  observationChars: Annotation<number>,
-  /** Show the diversity turn to its own step only (ToolBench) instead of keeping it in τ (α-UMi). */
-  hideDiversity: Annotation<boolean>,
-  /** Planner temperature where its provider takes one (0.5). */
-  plannerTemperature: Annotation<number>,
-  /** Search with the single-LLM baseline instead of α-UMi. */
-  singleLlm: Annotation<boolean>,
+export const SearchConfigurationSchema = configurationSchema({
+  beam: z.number().int().positive().default(SEARCH_DEFAULTS.beam).describe("Children per node (`tree_beam_size`)."),
+  chainSteps: z.number().int().positive().default(SEARCH_DEFAULTS.chainSteps).describe("Planner steps per chain (ToolBench's 12 tree nodes)."),
+  maxQueries: z.number().int().positive().default(SEARCH_DEFAULTS.maxQueries).describe("Model queries for the whole search (`max_query_count`)."),
+  observationChars: z.number().int().positive().default(SEARCH_DEFAULTS.observationChars).describe("Observations cut to this many characters plus `...`."),
+  hideDiversity: z.boolean().default(false).describe("Show the diversity turn to its own step only (ToolBench) instead of keeping it in τ (α-UMi)."),
+  plannerTemperature: z.number().positive().default(SEARCH_DEFAULTS.plannerTemperature).describe("Planner temperature where its provider takes one."),
+  singleLlm: z.boolean().default(false).describe("Search with the single-LLM baseline instead of α-UMi."),
 });
 
 const last = <T>(fallback: T) => Annotation<T>({ reducer: (_a, b) => b, default: () => fallback });

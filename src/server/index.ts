@@ -12,11 +12,13 @@ import { UserError } from "../errors.js";
 import { createAlphaUmiGraph, createSingleLlmGraph } from "../graph.js";
 import { createSearchGraph } from "../search/graph.js";
 import type { ToolSpec } from "../tools/spec.js";
+import type { Settings } from "../settings.js";
 import { withThreadApi } from "./api.js";
 import { withSubgraphMessages } from "./stream.js";
 import { PostgresThreads, ThreadNotFound } from "./threads.js";
 
-export interface ServeOptions {
+/** Any setting of src/settings.ts is the served graphs' default; a run's `config.configurable` overrides it. */
+export interface ServeOptions extends Settings {
   /** `postgres://…[?schema=NAME]`: checkpoints and the thread registry, shared by every server on it. */
   checkpoints: string;
   tools: ToolSpec[];
@@ -54,7 +56,7 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
   // Leases: one connection per running run, for the lock that makes its thread busy on every server.
   const threads = new PostgresThreads(checkpointer.pgPool, checkpointer, postgresPool(o.checkpoints, MAX_RUNNING));
   await threads.setup();
-  const graphOptions = { tools: o.tools, approve: o.approve, checkpointer: false as const };
+  const graphOptions = { ...o, tools: o.tools, checkpointer: false as const };
   // langgraph-api (>= 1.5) passes the request's `config.configurable` (models, templates, approve…) to the run itself.
   const graphs = {
     alphaUmi: withSubgraphMessages(createAlphaUmiGraph(graphOptions)),

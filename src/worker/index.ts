@@ -10,7 +10,7 @@ import type { BaseCheckpointSaver } from "@langchain/langgraph";
 import { checkpointerFrom, closeCheckpointer, isPostgresLocation, reachPostgres, redact, type AutoSetupPostgresSaver } from "../checkpoint.js";
 import { runEpisode } from "../eval/episodes.js";
 import type { EpisodeRow } from "../eval/episodeMetrics.js";
-import { createAlphaUmiGraph, createSingleLlmGraph } from "../graph.js";
+import { driveThread, threadGraph, threadStarted } from "../driver.js";
 import type { Role, RoleModel } from "../models/generate.js";
 import { roleModels } from "../models/spec.js";
 import { tokenCounter } from "../protocol/tokens.js";
@@ -69,15 +69,18 @@ class Cache {
 
 async function runJob(data: RunJob, checkpointer: BaseCheckpointSaver, cache: Cache, o: WorkerOptions): Promise<RunJobResult> {
   const { tools } = await cache.toolSet(data.tools);
-  const create = data.singleLlm ? createSingleLlmGraph : createAlphaUmiGraph;
-  const graph = create({ tools, models: o.modelsFor ? o.modelsFor(data.models) : data.models, checkpointer, maxSteps: data.maxSteps });
-  const thread = { configurable: { thread_id: data.threadId } };
-  const existing = (await graph.getState(thread)).values as Partial<AgentStateType>;
-  const started = (existing.turns?.length ?? 0) > 0;
+  const graph = threadGraph({
+    ...data.settings,
+    ...(data.maxSteps !== undefined ? { maxSteps: data.maxSteps } : {}),
+    tools,
+    models: o.modelsFor ? o.modelsFor(data.models) : data.models,
+    singleLlm: data.singleLlm,
+    checkpointer,
+  });
   // A thread that has a checkpoint resumes from it; the instruction only starts a new one. A call that was in flight
   // when a previous worker died is found settled in the checkpoint and handled by the crash policy (nodes/inFlight.ts).
-  await graph.invoke(started ? {} : { instruction: data.instruction }, thread);
-  const snap = await graph.getState(thread);
+  const started = await threadStarted(graph, data.threadId);
+  const snap = await driveThread(graph, data.threadId, started ? {} : { instruction: data.instruction });
   const state = snap.values as AgentStateType;
   return {
     threadId: data.threadId,

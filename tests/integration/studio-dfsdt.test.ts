@@ -20,10 +20,12 @@ describe("LangGraph Studio: the dfsdt search graph", () => {
     const [assistant] = await studio.client.assistants.search({ graphId: "dfsdt" });
     expect(assistant?.graph_id).toBe("dfsdt");
     const schemas = await studio.client.assistants.getSchemas(assistant!.assistant_id);
-    const props = (schemas.config_schema as { properties?: Record<string, { type?: string }> } | null)?.properties ?? {};
-    expect(Object.keys(props).sort()).toEqual(Object.keys(SearchConfigurationSchema.spec).sort());
-    expect(props.beam!.type).toBe("number");
-    expect(props.hideDiversity!.type).toBe("boolean");
+    const props = (schemas.config_schema as { properties?: Record<string, { type?: string; default?: unknown; enum?: string[] }> } | null)?.properties ?? {};
+    expect(Object.keys(props).sort()).toEqual(Object.keys(SearchConfigurationSchema.shape).sort());
+    // Studio's form shows each setting's default and choices.
+    expect(props.beam).toMatchObject({ type: "integer", default: 2 });
+    expect(props.hideDiversity).toMatchObject({ type: "boolean", default: false });
+    expect(props.templates).toMatchObject({ default: "toolbench", enum: ["toolbench", "toolalpaca", "math", "instruct"] });
   }, STUDIO_SCHEMA_MS);
 
   it("a run finishes with an answer, its tree streamed node by node", async () => {

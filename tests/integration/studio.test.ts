@@ -144,12 +144,15 @@ describe("LangGraph Studio: langgraphjs dev serves both graphs over HTTP", () =>
     const [assistant] = await client.assistants.search({ graphId });
     expect(assistant?.graph_id).toBe(graphId);
     const schemas = await client.assistants.getSchemas(assistant!.assistant_id);
-    const props = (schemas.config_schema as { properties?: Record<string, { type?: string }> } | null)?.properties ?? {};
+    const props = (schemas.config_schema as { properties?: Record<string, { type?: string; default?: unknown; enum?: string[] }> } | null)?.properties ?? {};
     // Studio shows exactly the configuration schema's keys, the required ones among them.
-    expect(Object.keys(props).sort()).toEqual(Object.keys(ConfigurationSchema.spec).sort());
+    expect(Object.keys(props).sort()).toEqual(Object.keys(ConfigurationSchema.shape).sort());
     expect(Object.keys(props)).toEqual(expect.arrayContaining(REQUIRED_KEYS));
     expect(props.plannerModel!.type).toBe("string");
-    expect(props.maxSteps!.type).toBe("number");
+    // With their defaults and choices, as Studio's form shows them.
+    expect(props.maxSteps).toMatchObject({ type: "integer", default: 12 });
+    expect(props.templates).toMatchObject({ type: "string", default: "toolbench", enum: ["toolbench", "toolalpaca", "math", "instruct"] });
+    expect(props.contextPolicy).toMatchObject({ enum: ["elide", "reference", "none"] });
   }, SCHEMA_TIMEOUT_MS);
 
   it("alphaUmi completes the demo instruction with the default replay models and the real demo tools", async () => {
