@@ -2,23 +2,16 @@
  * Prompts and replies of real-time evaluation's helper models: the simulated API (StableToolBench's virtual server)
  * and the judges (ToolEval's criteria). Templates live in `prompts/simulate_api.txt` and `prompts/judge_*.txt`.
  */
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
-import { packageRoot } from "../paths.js";
 import type { ToolDoc } from "../state.js";
 import { pyJsonDumps } from "./pyjson.js";
+import { loadPrompt } from "./templates.js";
 
-const files = new Map<string, string>();
-
-function template(name: string): string {
-  let text = files.get(name);
-  if (text === undefined) files.set(name, (text = readFileSync(join(packageRoot(), "prompts", `${name}.txt`), "utf8").replace(/\n$/, "")));
-  return text;
-}
-
-/** Fill `{name}` placeholders in one pass, so a value that contains a placeholder is never filled again. */
+/**
+ * Fill `{name}` placeholders in one pass, so a value that contains a placeholder is never filled again (a simulated
+ * response or an answer may quote one); the role templates' fill is sequential because the training data's is.
+ */
 function fill(name: string, values: Record<string, string>): string {
-  return template(name).replace(/\{(\w+)\}/g, (m, k: string) => (k in values ? values[k]! : m));
+  return loadPrompt(name).replace(/\{(\w+)\}/g, (m, k: string) => (k in values ? values[k]! : m));
 }
 
 /** ToolBench names an API `{api}_for_{tool}`: the two halves, the cache's keys. */
