@@ -7,7 +7,7 @@
 import type { Decision, ToolDoc, Turn } from "../state.js";
 import { decisionTurn, formatCall } from "./parse.js";
 import { backbonePrompt, callerPrompt, fillParts, plannerPrompt, renderToolDocs, renderToolNames, summarizerPrompt, type PromptInput } from "./render.js";
-import { isTemplateVariant, loadPrompt, type PromptRole, type Templates, type TemplateVariant } from "./templates.js";
+import { DEFAULT_TEMPLATES, isTemplateVariant, loadPrompt, type PromptRole, type Templates, type TemplateVariant } from "./templates.js";
 
 export const INSTRUCT_ROLES = ["planner", "caller", "summarizer"] as const;
 export type InstructRole = (typeof INSTRUCT_ROLES)[number];
@@ -50,7 +50,7 @@ export function instructPrompt(role: PromptRole, input: PromptInput): string {
 }
 
 /** A role's prompt in the chosen templates: the one entry point for prompt text of a model step. */
-export function renderRolePrompt(role: PromptRole, input: PromptInput, templates: Templates = input.variant ?? "toolbench"): string {
+export function renderRolePrompt(role: PromptRole, input: PromptInput, templates: Templates = input.variant ?? DEFAULT_TEMPLATES): string {
   if (!isTemplateVariant(templates)) return instructPrompt(role, input);
   input = { ...input, variant: templates };
   switch (role) {
@@ -69,11 +69,11 @@ export function renderRolePrompt(role: PromptRole, input: PromptInput, templates
 export type JsonSchema = Record<string, unknown>;
 
 /** The decisions a planner may take: ToolAlpaca prompts have no give up. */
-export function plannerDecisions(variant: TemplateVariant = "toolbench"): Decision[] {
+export function plannerDecisions(variant: TemplateVariant = DEFAULT_TEMPLATES): Decision[] {
   return variant === "toolalpaca" ? ["caller", "conclusion"] : ["caller", "conclusion", "give up"];
 }
 
-export function plannerFormat(variant: TemplateVariant = "toolbench"): JsonSchema {
+export function plannerFormat(variant: TemplateVariant = DEFAULT_TEMPLATES): JsonSchema {
   return {
     type: "object",
     properties: { thought: { type: "string" }, next: { type: "string", enum: plannerDecisions(variant) } },
@@ -125,7 +125,7 @@ export function callerFormat(tools: readonly ToolDoc[]): JsonSchema | undefined 
 }
 
 /** The `format` to send with an instruct-pack call of this role (the summarizer writes free text). */
-export function instructFormat(role: PromptRole, tools: readonly ToolDoc[], variant: TemplateVariant = "toolbench"): JsonSchema | undefined {
+export function instructFormat(role: PromptRole, tools: readonly ToolDoc[], variant: TemplateVariant = DEFAULT_TEMPLATES): JsonSchema | undefined {
   if (role === "planner") return plannerFormat(variant);
   if (role === "caller") return callerFormat(tools);
   return undefined;
@@ -145,7 +145,7 @@ function parseObject(text: string): Record<string, unknown> | null {
  * `{action, action_input}` becomes `Action: NAME\nAction Input: JSON`. A reply that is not the expected JSON is
  * returned as is, so the α-UMi parsers handle it like any free-text output.
  */
-export function instructOutputToText(role: PromptRole, output: string, variant: TemplateVariant = "toolbench"): string {
+export function instructOutputToText(role: PromptRole, output: string, variant: TemplateVariant = DEFAULT_TEMPLATES): string {
   const obj = role === "planner" || role === "caller" ? parseObject(output.trim()) : null;
   if (!obj) return output;
   if (role === "planner") {

@@ -1,7 +1,7 @@
 import type { ToolDoc, Turn } from "../state.js";
 import { decisionMarker, hasDecision } from "./parse.js";
 import { pyJsonDumps } from "./pyjson.js";
-import { loadTemplate, ROLE_SUFFIX, type PromptRole, type TemplateVariant } from "./templates.js";
+import { DEFAULT_TEMPLATES, loadTemplate, ROLE_SUFFIX, type PromptRole, type TemplateVariant } from "./templates.js";
 
 /** `{doc}`: every tool as Python json.dumps, each followed by a newline. */
 export function renderToolDocs(tools: readonly ToolDoc[]): string {
@@ -75,20 +75,20 @@ function parts(input: PromptInput, history: readonly Turn[]): PromptParts {
 }
 
 export function plannerPrompt(input: PromptInput): string {
-  return fillTemplate(loadTemplate(input.variant ?? "toolbench", "planner"), "planner", parts(input, input.history));
+  return fillTemplate(loadTemplate(input.variant ?? DEFAULT_TEMPLATES, "planner"), "planner", parts(input, input.history));
 }
 
 /** The caller sees the planner's turn in the history and again as `{thought}`. */
 export function callerPrompt(input: PromptInput): string {
   const last = input.history[input.history.length - 1];
   if (!last || last.from !== "assistant") throw new Error("callerPrompt: the history must end with the planner's assistant turn");
-  return fillTemplate(loadTemplate(input.variant ?? "toolbench", "caller"), "caller", { ...parts(input, input.history), thought: last.value });
+  return fillTemplate(loadTemplate(input.variant ?? DEFAULT_TEMPLATES, "caller"), "caller", { ...parts(input, input.history), thought: last.value });
 }
 
 /** The summarizer's history leaves out earlier `conclusion` turns whose value is `none`. */
 export function summarizerPrompt(input: PromptInput): string {
   const history = input.history.filter((t) => !(t.from === "conclusion" && t.value === "none"));
-  return fillTemplate(loadTemplate(input.variant ?? "toolbench", "summarizer"), "summarizer", parts(input, history));
+  return fillTemplate(loadTemplate(input.variant ?? DEFAULT_TEMPLATES, "summarizer"), "summarizer", parts(input, history));
 }
 
 /**
@@ -96,7 +96,7 @@ export function summarizerPrompt(input: PromptInput): string {
  * holds the merged plan + action (see `mergeBackboneTurns`).
  */
 export function backbonePrompt(input: PromptInput): string {
-  return fillTemplate(loadTemplate(input.variant ?? "toolbench", "backbone"), "backbone", parts(input, mergeBackboneTurns(input.history)));
+  return fillTemplate(loadTemplate(input.variant ?? DEFAULT_TEMPLATES, "backbone"), "backbone", parts(input, mergeBackboneTurns(input.history)));
 }
 
 

@@ -11,6 +11,8 @@ export type TemplateVariant = (typeof TEMPLATE_VARIANTS)[number];
  */
 export const TEMPLATES = [...TEMPLATE_VARIANTS, "instruct"] as const;
 export type Templates = (typeof TEMPLATES)[number];
+/** What every role reads unless told otherwise: the ToolBench prompts the released α-UMi checkpoints were trained on. */
+export const DEFAULT_TEMPLATES = "toolbench" satisfies TemplateVariant;
 export const PROMPT_ROLES = ["planner", "caller", "summarizer", "backbone"] as const;
 export type PromptRole = (typeof PROMPT_ROLES)[number];
 
