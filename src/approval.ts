@@ -9,6 +9,7 @@
  * it, and the planner reads the reason as the call's observation. Anything else is asked again likewise.
  */
 import { interrupt, type StateSnapshot } from "@langchain/langgraph";
+import { UserError } from "./errors.js";
 import type { Turn } from "./state.js";
 import type { ToolSpec } from "./tools/spec.js";
 
@@ -39,9 +40,9 @@ export function parseApprovePolicy(value: unknown, toolNames?: readonly string[]
   if (value === "all" || value === true) return "all";
   const names = typeof value === "string" ? value.split(",").map((s) => s.trim()).filter(Boolean) : value;
   if (!Array.isArray(names) || names.some((n) => typeof n !== "string"))
-    throw new Error(`configuration approve: expected none, all or tool names, got ${JSON.stringify(value)}`);
+    throw new UserError(`configuration approve: expected none, all or tool names, got ${JSON.stringify(value)}`);
   const unknown = toolNames ? (names as string[]).filter((n) => !toolNames.includes(n)) : [];
-  if (unknown.length) throw new Error(`configuration approve: no tool named ${unknown.map((n) => `"${n}"`).join(", ")} (tools: ${toolNames!.join(", ") || "none"})`);
+  if (unknown.length) throw new UserError(`configuration approve: no tool named ${unknown.map((n) => `"${n}"`).join(", ")} (tools: ${toolNames!.join(", ") || "none"})`);
   return names.length ? (names as string[]) : "none";
 }
 

@@ -64,7 +64,7 @@ export async function runAgent(opts: RunOptions, onEvent: (e: RunEvent) => void 
   const resumed = (existing.turns?.length ?? 0) > 0;
   let input: Record<string, unknown> | Command;
   if (!resumed) {
-    if (!opts.instruction) throw new Error(`thread ${threadId} has no checkpoint: give an INSTRUCTION to start it`);
+    if (!opts.instruction) throw new UserError(`thread ${threadId} has no checkpoint: give an INSTRUCTION to start it`);
     input = { instruction: opts.instruction };
   } else if (opts.instruction && takesNewQuestion(existing.status!.status)) {
     input = { messages: [new HumanMessage(opts.instruction)] };

@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { UserError } from "./errors.js";
 import { z } from "zod";
 import { parseJsonFile } from "./protocol/index.js";
 import { ToolDocSchema, TurnSchema } from "./state.js";
@@ -18,15 +19,15 @@ export function readToolBenchFile(path: string): ToolBenchDialog[] {
     text = readFileSync(path, "utf8");
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new Error(`${path}: ${code === "ENOENT" ? "no such file" : `cannot read (${code ?? (err as Error).message})`}`);
+    throw new UserError(`${path}: ${code === "ENOENT" ? "no such file" : `cannot read (${code ?? (err as Error).message})`}`);
   }
   const data = parseJsonFile(path, text);
-  if (!Array.isArray(data)) throw new Error(`${path}: expected a JSON array of {tools, instruction, conversations} dialogs`);
+  if (!Array.isArray(data)) throw new UserError(`${path}: expected a JSON array of {tools, instruction, conversations} dialogs`);
   return data.map((d, i) => {
     const r = ToolBenchDialogSchema.safeParse(d);
     if (!r.success) {
       const issue = r.error.issues[0]!;
-      throw new Error(`${path}: record ${i}, field ${issue.path.join(".") || "(record)"}: ${issue.message}`);
+      throw new UserError(`${path}: record ${i}, field ${issue.path.join(".") || "(record)"}: ${issue.message}`);
     }
     return r.data;
   });

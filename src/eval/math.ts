@@ -4,6 +4,7 @@
  * answer is compared with the reference number. Resumable like the other evals: one SQLite row per finished question.
  */
 import { readFileSync, mkdirSync, writeFileSync } from "node:fs";
+import { UserError } from "../errors.js";
 import { join, resolve } from "node:path";
 import type { CodecSettings } from "../codec/index.js";
 import { goldNumber, predictedNumber, sameNumber } from "../protocol/index.js";
@@ -30,7 +31,7 @@ export function readMathFile(path: string): MathItem[] {
   try {
     text = readFileSync(path, "utf8");
   } catch (e) {
-    throw new Error(`${path}: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (e as Error).message}`);
+    throw new UserError(`${path}: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (e as Error).message}`);
   }
   const items: MathItem[] = [];
   text.split("\n").forEach((line, i) => {
@@ -39,13 +40,13 @@ export function readMathFile(path: string): MathItem[] {
     try {
       v = JSON.parse(line) as Partial<MathItem>;
     } catch {
-      throw new Error(`${path}:${i + 1}: not a JSON line`);
+      throw new UserError(`${path}:${i + 1}: not a JSON line`);
     }
-    if (typeof v.question !== "string" || typeof v.answer !== "string") throw new Error(`${path}:${i + 1}: expected {"question": string, "answer": string}`);
-    if (goldNumber(v.answer) === null) throw new Error(`${path}:${i + 1}: the answer has no number after "####" (GSM8K format)`);
+    if (typeof v.question !== "string" || typeof v.answer !== "string") throw new UserError(`${path}:${i + 1}: expected {"question": string, "answer": string}`);
+    if (goldNumber(v.answer) === null) throw new UserError(`${path}:${i + 1}: the answer has no number after "####" (GSM8K format)`);
     items.push({ question: v.question, answer: v.answer });
   });
-  if (items.length === 0) throw new Error(`${path}: no questions`);
+  if (items.length === 0) throw new UserError(`${path}: no questions`);
   return items;
 }
 

@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { UserError } from "../errors.js";
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { z } from "zod";
@@ -19,7 +20,7 @@ export type CassetteLine = z.infer<typeof CassetteLineSchema>;
 
 /** Read a JSONL cassette; a bad line is an error naming the file, the line and the field. */
 export function readCassette(path: string): Map<string, string[]> {
-  if (!existsSync(path)) throw new Error(`cassette ${path}: no such file`);
+  if (!existsSync(path)) throw new UserError(`cassette ${path}: no such file`);
   const byHash = new Map<string, string[]>();
   readFileSync(path, "utf8")
     .split("\n")
@@ -29,12 +30,12 @@ export function readCassette(path: string): Map<string, string[]> {
       try {
         json = JSON.parse(raw);
       } catch (e) {
-        throw new Error(`cassette ${path}, line ${i + 1}: not JSON (${(e as Error).message})`);
+        throw new UserError(`cassette ${path}, line ${i + 1}: not JSON (${(e as Error).message})`);
       }
       const parsed = CassetteLineSchema.safeParse(json);
       if (!parsed.success) {
         const issue = parsed.error.issues[0]!;
-        throw new Error(`cassette ${path}, line ${i + 1}, field ${issue.path.join(".") || "(line)"}: ${issue.message}`);
+        throw new UserError(`cassette ${path}, line ${i + 1}, field ${issue.path.join(".") || "(line)"}: ${issue.message}`);
       }
       const list = byHash.get(parsed.data.prompt_sha256) ?? [];
       list.push(parsed.data.output);

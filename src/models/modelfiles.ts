@@ -4,6 +4,7 @@
  * create from local files), so this also works against a remote OLLAMA_HOST.
  */
 import { createHash } from "node:crypto";
+import { UserError } from "../errors.js";
 import { createReadStream, existsSync, readFileSync, statSync } from "node:fs";
 import { basename, join } from "node:path";
 import { Readable } from "node:stream";
@@ -34,7 +35,7 @@ export function parseModelfile(text: string, where: string): Modelfile {
       // A """ block may span lines.
       let block = arg.slice(3);
       while (!block.includes('"""') && i + 1 < lines.length) block += "\n" + lines[++i];
-      if (!block.includes('"""')) throw new Error(`${where}, line ${i + 1}: unterminated """ block`);
+      if (!block.includes('"""')) throw new UserError(`${where}, line ${i + 1}: unterminated """ block`);
       arg = block.slice(0, block.indexOf('"""'));
     }
     switch (cmd!.toUpperCase()) {
@@ -49,7 +50,7 @@ export function parseModelfile(text: string, where: string): Modelfile {
         break;
       case "PARAMETER": {
         const [key, ...value] = rest;
-        if (!key || value.length === 0) throw new Error(`${where}, line ${i + 1}: PARAMETER needs a name and a value`);
+        if (!key || value.length === 0) throw new UserError(`${where}, line ${i + 1}: PARAMETER needs a name and a value`);
         const raw = value.join(" ").replace(/^"(.*)"$/, "$1");
         const v: unknown = /^-?\d+(\.\d+)?$/.test(raw) ? Number(raw) : raw;
         if (key === "stop") out.parameters.stop = [...((out.parameters.stop as unknown[]) ?? []), v];
@@ -57,7 +58,7 @@ export function parseModelfile(text: string, where: string): Modelfile {
         break;
       }
       default:
-        throw new Error(`${where}, line ${i + 1}: unsupported Modelfile command ${cmd}`);
+        throw new UserError(`${where}, line ${i + 1}: unsupported Modelfile command ${cmd}`);
     }
   }
   return out;
@@ -84,7 +85,7 @@ export interface SetupOptions {
 
 /** Send a local file to the server as a blob unless it already has it; returns its digest. */
 export async function pushBlob(path: string, opts: SetupOptions): Promise<string> {
-  if (!existsSync(path) || !statSync(path).isFile()) throw new Error(`${path}: no such file`);
+  if (!existsSync(path) || !statSync(path).isFile()) throw new UserError(`${path}: no such file`);
   const f = opts.fetch ?? fetch;
   const digest = await sha256File(path);
   const url = `${opts.host}/api/blobs/${digest}`;
@@ -93,7 +94,7 @@ export async function pushBlob(path: string, opts: SetupOptions): Promise<string
   opts.log?.(`uploading ${path} (${statSync(path).size} bytes) to ${opts.host}`);
   const body = Readable.toWeb(createReadStream(path)) as unknown as RequestInit["body"];
   const res = await f(url, { method: "POST", body, duplex: "half" } as RequestInit);
-  if (!res.ok) throw new Error(`Ollama at ${opts.host}: uploading ${path} failed (${res.status} ${await res.text()})`);
+  if (!res.ok) throw new UserError(`Ollama at ${opts.host}: uploading ${path} failed (${res.status} ${await res.text()})`);
   return digest;
 }
 

@@ -1,4 +1,5 @@
 import { resolve } from "node:path";
+import { UserError } from "../errors.js";
 import { CassetteWriter } from "./cassette.js";
 import { ModelCallError, type Role, type RoleModel } from "./generate.js";
 import { llamaModelFromSpec, type LlamaRoleOptions } from "./llama.js";
@@ -18,7 +19,7 @@ export type ModelSpec = string;
 
 export function parseModelSpec(spec: string): { provider: string; rest: string } {
   const at = spec.indexOf(":");
-  if (at <= 0) throw new Error(`model spec "${spec}": expected PROVIDER:VALUE, e.g. ollama:alpha-umi-planner, openai:planner@http://127.0.0.1:8000/v1 or replay:cassette.jsonl`);
+  if (at <= 0) throw new UserError(`model spec "${spec}": expected PROVIDER:VALUE, e.g. ollama:alpha-umi-planner, openai:planner@http://127.0.0.1:8000/v1 or replay:cassette.jsonl`);
   return { provider: spec.slice(0, at), rest: spec.slice(at + 1) };
 }
 
@@ -33,11 +34,11 @@ export function modelFromSpec(spec: ModelSpec, role: Role, options: RoleModelOpt
       const at = rest.lastIndexOf("@");
       const model = at > 0 ? rest.slice(0, at) : rest;
       const host = at > 0 ? rest.slice(at + 1) : undefined;
-      if (!model) throw new Error(`model spec "${spec}": no model name after ollama:`);
+      if (!model) throw new UserError(`model spec "${spec}": no model name after ollama:`);
       return new OllamaRawModel({ ...options, model, host, role });
     }
     case "replay":
-      if (!rest) throw new Error(`model spec "${spec}": no cassette path after replay:`);
+      if (!rest) throw new UserError(`model spec "${spec}": no cassette path after replay:`);
       try {
         return new ReplayModel(resolve(rest), role);
       } catch (err) {
@@ -48,7 +49,7 @@ export function modelFromSpec(spec: ModelSpec, role: Role, options: RoleModelOpt
     case "openai":
       return openaiModelFromSpec(rest, role, options as Record<string, unknown>);
     default:
-      throw new Error(`model spec "${spec}": unknown provider "${provider}" (known: ollama, replay, llama, openai)`);
+      throw new UserError(`model spec "${spec}": unknown provider "${provider}" (known: ollama, replay, llama, openai)`);
   }
 }
 
@@ -70,7 +71,7 @@ export function roleModels(
   const models: Partial<Record<Role, RoleModel>> = {};
   for (const role of runRoles(singleLlm)) {
     const spec = specs[role];
-    if (!spec) throw new Error(`no ${role} model: pass --${role} SPEC`);
+    if (!spec) throw new UserError(`no ${role} model: pass --${role} SPEC`);
     const model = typeof spec === "string" ? modelFromSpec(spec, role, opts.options) : spec;
     models[role] = writer ? new RecordingModel(model, role, writer) : model;
   }

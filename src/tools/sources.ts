@@ -1,4 +1,5 @@
 import { existsSync } from "node:fs";
+import { UserError } from "../errors.js";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { demoTools } from "../../tools/demo/index.js";
@@ -42,19 +43,19 @@ export async function loadToolSource(source: string, opts: ToolSourceOptions = {
   if (kind === "mcp") return (await import("./mcp.js")).openMcpTools(value);
   if (kind === "openapi") return (await import("./openapi.js")).openOpenApiTools(value);
   if (kind === "langchain") return fixed(await openLangChainTools(value));
-  throw new Error(`tool source "${source}": expected ${SOURCES}`);
+  throw new UserError(`tool source "${source}": expected ${SOURCES}`);
 }
 
 async function loadModuleTools(path: string): Promise<ToolSpec[]> {
   const abs = resolve(path);
-  if (!existsSync(abs)) throw new Error(`tool source module:${path}: no such file`);
+  if (!existsSync(abs)) throw new UserError(`tool source module:${path}: no such file`);
   const mod = (await import(pathToFileURL(abs).href)) as Record<string, unknown>;
   const found: ToolSpec[] = [];
   for (const value of Object.values(mod).flatMap((v) => (Array.isArray(v) ? v : [v]))) {
     if (isToolSpec(value)) found.push(value);
     else if (isLangChainTool(value)) found.push(fromLangChainTool(value));
   }
-  if (found.length === 0) throw new Error(`tool source module:${path}: exports no LangChain tools or tool specs`);
+  if (found.length === 0) throw new UserError(`tool source module:${path}: exports no LangChain tools or tool specs`);
   return found;
 }
 
