@@ -177,6 +177,20 @@ describe("workers on BullMQ: a worker killed mid-run loses nothing", () => {
     expect(lines(tools.log)).toEqual([]);
   }, 60_000);
 
+  it("a run job carries the settings of the schema (here approve, which RunJob lacked): the call waits for approval, unrun", async () => {
+    const tools = countingTools("job-settings", false);
+    const threadId = `job-settings-${ID}`;
+    const w = await worker();
+    const [out] = await runOnQueue<RunJobResult>(QUEUE, [
+      { kind: "run", threadId, instruction: DEMO_INSTRUCTION, tools: [tools.source], models: MODELS, settings: { approve: "all" } },
+    ]);
+    w.kill("SIGTERM");
+    await new Promise((r) => w.once("exit", r));
+    expect(out!.status).toBe("running");
+    expect(out!.waiting).toMatchObject([{ kind: "tool_approval", tool: "country_facts_for_atlas", args: { country: "Japan" } }]);
+    expect(lines(tools.log)).toEqual([]);
+  }, 60_000);
+
   it("a call in flight whose tool is not idempotent is not run again: the planner reads that it may or may not have run", async () => {
     const { out, log, a, threadId } = await killedMidCall("plain", false);
     expect(log).toEqual([`start country_facts_for_atlas ${a}`, `done country_facts_for_atlas ${a}`, `start exchange_rate_for_fx ${a}`]);
