@@ -1,4 +1,11 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { MemorySaver } from "@langchain/langgraph";
 import { getConfigTypeSchema } from "@langchain/langgraph/zod/schema";
+import { runAgent } from "../../src/run.js";
+import { DEMO_INSTRUCTION, demoTools } from "../../tools/demo/index.js";
+import { cliInProcess } from "../helpers/inProcessCli.js";
 import { ensureConfiguration } from "../../src/configuration.js";
 import { createAlphaUmiGraph, createSingleLlmGraph } from "../../src/graph.js";
 import { TEMPLATES } from "../../src/protocol/index.js";
@@ -51,4 +58,17 @@ describe("one settings schema", () => {
   it("LangGraph does not refuse a bad value before the run reads it (the run fails with the one line)", async () => {
     await expect(createAlphaUmiGraph().invoke({ instruction: "q" }, { configurable: { thread_id: "bad", maxSteps: 0 } })).rejects.toThrow(/^configuration maxSteps: expected a positive integer, got 0$/);
   });
+
+  it("one default role model for the library and the CLI: runAgent and `alpha-umi run` with no model answer the demo question offline", async () => {
+    const lib = await runAgent({ instruction: DEMO_INSTRUCTION, tools: demoTools(), models: {}, checkpointer: new MemorySaver() });
+    expect(lib.state.status).toEqual({ status: "finished" });
+    const dir = mkdtempSync(join(tmpdir(), "settings-"));
+    try {
+      const cli = await cliInProcess(["run", DEMO_INSTRUCTION, "--tools", "demo", "--checkpoints", join(dir, "c.sqlite")]);
+      expect(cli.code).toBe(0);
+      expect(cli.stdout).toContain(lib.state.answer!);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
