@@ -23,7 +23,12 @@ import type { BenchRow } from "./index.js";
 const STEPS = 8; // tool calls per run
 const WARMUP_RUNS = 20;
 const RUNS = 60;
-const TARGET = 1.5;
+// Issue 18's target: an α-UMi tool step (three nodes) costs no more than a ReAct step (two nodes).
+const TARGET = 1.0;
+// τ growth: a 64-step run's per-step cost within 1.2× of an 8-step run's (what each checkpoint copies must not grow with τ).
+const GROWTH_STEPS = [8, 32, 64] as const;
+const GROWTH_RUNS = 12;
+const GROWTH_TARGET = 1.2;
 const DURABILITY_TARGET = 1.5;
 
 const echo = tool(({ n }: { n: number }) => JSON.stringify({ n, ok: true }), {
@@ -50,19 +55,25 @@ class StepChatModel extends BaseChatModel {
   }
 }
 
-/** α-UMi runs of STEPS tool calls; `durability` overrides the graph's own ("sync") per call. */
-function alphaUmiRunner(checkpointer: BaseCheckpointSaver = new MemorySaver(), durability?: "async") {
+/** α-UMi runs of `steps` tool calls; `durability` overrides the graph's own ("sync") per call. */
+function alphaUmiRunner(checkpointer: BaseCheckpointSaver = new MemorySaver(), durability?: "async", steps = STEPS) {
   const graph = createAlphaUmiGraph({ tools: [echo], checkpointer });
-  const planner = [...Array.from({ length: STEPS }, (_, i) => `Step ${i}.\n Next: caller.`), "Enough.\n Next: conclusion."];
-  const caller = Array.from({ length: STEPS }, (_, i) => `Action: ${echo.name}\nAction Input: {"n": ${i}}`);
+  const planner = [...Array.from({ length: steps }, (_, i) => `Step ${i}.\n Next: caller.`), "Enough.\n Next: conclusion."];
+  const caller = Array.from({ length: steps }, (_, i) => `Action: ${echo.name}\nAction Input: {"n": ${i}}`);
   let thread = 0;
   return async () => {
     const m = scriptedRoles({ planner, caller, summarizer: ["done"] });
-    const configurable = { thread_id: `a-${durability ?? "sync"}-${thread++}`, plannerModel: m.planner, callerModel: m.caller, summarizerModel: m.summarizer };
+    const configurable = {
+      thread_id: `a-${durability ?? "sync"}-${steps}-${thread++}`,
+      plannerModel: m.planner,
+      callerModel: m.caller,
+      summarizerModel: m.summarizer,
+      maxSteps: steps + 1,
+    };
     const t0 = performance.now();
     const out = await graph.invoke({ instruction: "Echo." }, { configurable, ...(durability ? { durability } : {}) });
     const ms = performance.now() - t0;
-    if (out.status.status !== "finished" || out.turns.length !== 3 * STEPS + 3) throw new Error(`bench alphaUmi run ended ${JSON.stringify(out.status)} with ${out.turns.length} turns`);
+    if (out.status.status !== "finished" || out.turns.length !== 3 * steps + 3) throw new Error(`bench alphaUmi run ended ${JSON.stringify(out.status)} with ${out.turns.length} turns`);
     return ms;
   };
 }
@@ -125,6 +136,30 @@ async function durabilityRow(): Promise<BenchRow> {
   }
 }
 
+/** Per-step cost as τ grows: runs of 8, 32 and 64 steps interleaved, each step's cost against the 8-step run's. */
+async function growthRows(): Promise<BenchRow[]> {
+  const runners = Object.fromEntries(GROWTH_STEPS.map((n) => [`s${n}`, alphaUmiRunner(new MemorySaver(), undefined, n)])) as Record<string, () => Promise<number>>;
+  const times = Object.fromEntries(GROWTH_STEPS.map((n) => [`s${n}`, [] as number[]]));
+  for (let i = 0; i < 3 + GROWTH_RUNS; i++)
+    for (const [k, run] of Object.entries(runners)) {
+      const ms = await run();
+      if (i >= 3) times[k]!.push(ms);
+    }
+  const perStep = (n: number) => median(times[`s${n}`]!) / n;
+  const base = perStep(GROWTH_STEPS[0]);
+  return GROWTH_STEPS.slice(1).map((n) => ({
+    section: "engine",
+    name: `ms per tool step as τ grows, ${n}-step runs vs ${GROWTH_STEPS[0]}-step runs`,
+    ours: perStep(n),
+    peer: base,
+    unit: "ms/step",
+    ratio: perStep(n) / base,
+    target: `≤ ${GROWTH_TARGET}`,
+    pass: perStep(n) / base <= GROWTH_TARGET,
+    note: `median of ${GROWTH_RUNS} runs each after 3 warm-up runs, interleaved; MemorySaver, durability sync`,
+  }));
+}
+
 export async function runEngineBench(): Promise<BenchRow[]> {
   const times = await interleaved({
     alphaUmi: alphaUmiRunner(),
@@ -146,5 +181,5 @@ export async function runEngineBench(): Promise<BenchRow[]> {
       note: i > 0 ? undefined : `median of ${RUNS} runs of ${STEPS} steps after ${WARMUP_RUNS} warm-up runs; zero-latency models, MemorySaver; an alphaUmi step is 3 graph nodes and 2 model calls (planner, caller) with durability sync, a prebuilt agent's step 2 nodes and 1 model call with LangGraph's default async`,
     };
   });
-  return [...peers, await durabilityRow()];
+  return [...peers, await durabilityRow(), ...(await growthRows())];
 }
