@@ -99,14 +99,19 @@ function median(xs: number[]): number {
 }
 
 /** Warm all up, then interleave their runs so drift (GC, JIT, other load) hits each alike. */
-async function interleaved<K extends string>(runners: Record<K, () => Promise<number>>): Promise<Record<K, number[]>> {
+async function interleaved<K extends string>(runners: Record<K, () => Promise<number>>, warmup = WARMUP_RUNS, runs = RUNS): Promise<Record<K, number[]>> {
   const times = Object.fromEntries(Object.keys(runners).map((k) => [k, [] as number[]])) as unknown as Record<K, number[]>;
-  for (let i = 0; i < WARMUP_RUNS + RUNS; i++)
+  for (let i = 0; i < warmup + runs; i++)
     for (const [name, run] of Object.entries(runners) as Array<[K, () => Promise<number>]>) {
       const ms = await run();
-      if (i >= WARMUP_RUNS) times[name].push(ms);
+      if (i >= warmup) times[name].push(ms);
     }
   return times;
+}
+
+/** A ms-per-step row of this section: ours against its peer, passing at `ratio ≤ target`. */
+function stepRow(name: string, ours: number, peer: number, target: number, note?: string): BenchRow {
+  return { section: "engine", name, ours, peer, unit: "ms/step", ratio: ours / peer, target: `≤ ${target}`, pass: ours / peer <= target, note };
 }
 
 /**
@@ -118,19 +123,13 @@ async function durabilityRow(): Promise<BenchRow> {
   const saver = SqliteSaver.fromConnString(join(dir, "bench.sqlite"));
   try {
     const times = await interleaved({ sync: alphaUmiRunner(saver), async: alphaUmiRunner(saver, "async") });
-    const ours = median(times.sync) / STEPS;
-    const peer = median(times.async) / STEPS;
-    return {
-      section: "engine",
-      name: "ms per tool step on SQLite, durability sync (default) vs async",
-      ours,
-      peer,
-      unit: "ms/step",
-      ratio: ours / peer,
-      target: `≤ ${DURABILITY_TARGET}`,
-      pass: ours / peer <= DURABILITY_TARGET,
-      note: `median of ${RUNS} runs of ${STEPS} steps after ${WARMUP_RUNS} warm-up runs, interleaved, one SQLite file; sync is what keeps a completed call from running again after a crash`,
-    };
+    return stepRow(
+      "ms per tool step on SQLite, durability sync (default) vs async",
+      median(times.sync) / STEPS,
+      median(times.async) / STEPS,
+      DURABILITY_TARGET,
+      `median of ${RUNS} runs of ${STEPS} steps after ${WARMUP_RUNS} warm-up runs, interleaved, one SQLite file; sync is what keeps a completed call from running again after a crash`,
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -138,26 +137,19 @@ async function durabilityRow(): Promise<BenchRow> {
 
 /** Per-step cost as τ grows: runs of 8, 32 and 64 steps interleaved, each step's cost against the 8-step run's. */
 async function growthRows(): Promise<BenchRow[]> {
-  const runners = Object.fromEntries(GROWTH_STEPS.map((n) => [`s${n}`, alphaUmiRunner(new MemorySaver(), undefined, n)])) as Record<string, () => Promise<number>>;
-  const times = Object.fromEntries(GROWTH_STEPS.map((n) => [`s${n}`, [] as number[]]));
-  for (let i = 0; i < 3 + GROWTH_RUNS; i++)
-    for (const [k, run] of Object.entries(runners)) {
-      const ms = await run();
-      if (i >= 3) times[k]!.push(ms);
-    }
+  const runners = Object.fromEntries(GROWTH_STEPS.map((n) => [`s${n}`, alphaUmiRunner(new MemorySaver(), undefined, n)]));
+  const times = await interleaved(runners, 3, GROWTH_RUNS);
   const perStep = (n: number) => median(times[`s${n}`]!) / n;
   const base = perStep(GROWTH_STEPS[0]);
-  return GROWTH_STEPS.slice(1).map((n) => ({
-    section: "engine",
-    name: `ms per tool step as τ grows, ${n}-step runs vs ${GROWTH_STEPS[0]}-step runs`,
-    ours: perStep(n),
-    peer: base,
-    unit: "ms/step",
-    ratio: perStep(n) / base,
-    target: `≤ ${GROWTH_TARGET}`,
-    pass: perStep(n) / base <= GROWTH_TARGET,
-    note: `median of ${GROWTH_RUNS} runs each after 3 warm-up runs, interleaved; MemorySaver, durability sync`,
-  }));
+  return GROWTH_STEPS.slice(1).map((n) =>
+    stepRow(
+      `ms per tool step as τ grows, ${n}-step runs vs ${GROWTH_STEPS[0]}-step runs`,
+      perStep(n),
+      base,
+      GROWTH_TARGET,
+      `median of ${GROWTH_RUNS} runs each after 3 warm-up runs, interleaved; MemorySaver, durability sync`,
+    ),
+  );
 }
 
 export async function runEngineBench(): Promise<BenchRow[]> {
@@ -167,19 +159,14 @@ export async function runEngineBench(): Promise<BenchRow[]> {
     createAgent: peerRunner("createAgent", createAgent({ model: new StepChatModel({}), tools: [echo], checkpointer: new MemorySaver() })),
   });
   const ours = median(times.alphaUmi) / STEPS;
-  const peers = (["createReactAgent", "createAgent"] as const).map((peerName, i): BenchRow => {
-    const peer = median(times[peerName]) / STEPS;
-    return {
-      section: "engine",
-      name: `ms per tool step, alphaUmi vs ${peerName}`,
+  const peers = (["createReactAgent", "createAgent"] as const).map((peerName, i) =>
+    stepRow(
+      `ms per tool step, alphaUmi vs ${peerName}`,
       ours,
-      peer,
-      unit: "ms/step",
-      ratio: ours / peer,
-      target: `≤ ${TARGET}`,
-      pass: ours / peer <= TARGET,
-      note: i > 0 ? undefined : `median of ${RUNS} runs of ${STEPS} steps after ${WARMUP_RUNS} warm-up runs; zero-latency models, MemorySaver; an alphaUmi step is 3 graph nodes and 2 model calls (planner, caller) with durability sync, a prebuilt agent's step 2 nodes and 1 model call with LangGraph's default async`,
-    };
-  });
+      median(times[peerName]) / STEPS,
+      TARGET,
+      i > 0 ? undefined : `median of ${RUNS} runs of ${STEPS} steps after ${WARMUP_RUNS} warm-up runs; zero-latency models, MemorySaver; an alphaUmi step is 3 graph nodes and 2 model calls (planner, caller) with durability sync, a prebuilt agent's step 2 nodes and 1 model call with LangGraph's default async`,
+    ),
+  );
   return [...peers, await durabilityRow(), ...(await growthRows())];
 }

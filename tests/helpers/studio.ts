@@ -32,8 +32,8 @@ export interface Studio {
   stop(): Promise<void>;
 }
 
-/** Start `langgraphjs dev` on a free port; resolves once it answers `/ok`, fails with its log otherwise. */
-export async function startStudio(): Promise<Studio> {
+/** Start `langgraphjs dev` on a free port (with `env` added); resolves once it answers `/ok`, fails with its log otherwise. */
+export async function startStudio(env: NodeJS.ProcessEnv = {}): Promise<Studio> {
   const dir = mkdtempSync(join(tmpdir(), "alpha-umi-studio-"));
   const config = JSON.parse(readFileSync(join(REPO, "langgraph.json"), "utf8")) as { graphs: Record<string, string>; dependencies?: string[] };
   for (const [id, spec] of Object.entries(config.graphs)) config.graphs[id] = resolve(REPO, spec);
@@ -51,7 +51,7 @@ export async function startStudio(): Promise<Studio> {
       cwd: REPO,
       detached: true,
       stdio: ["ignore", "pipe", "pipe"],
-      env: { ...process.env, LANGGRAPH_CLI_NO_ANALYTICS: "1", BROWSER: "none", LANGSMITH_TRACING: "false", LANGCHAIN_TRACING_V2: "false" },
+      env: { ...process.env, LANGGRAPH_CLI_NO_ANALYTICS: "1", BROWSER: "none", LANGSMITH_TRACING: "false", LANGCHAIN_TRACING_V2: "false", ...env },
     },
   );
   let log = "";

@@ -6,12 +6,7 @@
  * The server runs from a temporary copy of langgraph.json (graph paths made absolute) so that what the CLI writes
  * (`.langgraph_api/`, a `.gitignore` line) lands in the temp dir, never in the repo.
  */
-import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { Client } from "@langchain/langgraph-sdk";
+import type { Client } from "@langchain/langgraph-sdk";
 import { ConfigurationSchema } from "../../src/configuration.js";
 import { createAlphaUmiGraph, createSingleLlmGraph } from "../../src/graph.js";
 import { parseCaller } from "../../src/protocol/index.js";
@@ -19,98 +14,22 @@ import type { Turn } from "../../src/state.js";
 import { executeCall } from "../../src/tools/executor.js";
 import { DEMO_INSTRUCTION, demoTools } from "../../tools/demo/index.js";
 import { DEMO_TURN_ROLES } from "../helpers/scenario.js";
+import { startStudio, STUDIO_SCHEMA_MS, STUDIO_STARTUP_MS, type Studio } from "../helpers/studio.js";
 
-const REPO = process.cwd();
-const CLI = join(REPO, "node_modules/@langchain/langgraph-cli/dist/cli/cli.mjs");
-const STARTUP_DEADLINE_MS = 120_000;
-// The server extracts schemas by type-checking the graph files: seconds to tens of seconds on a small machine.
-const SCHEMA_TIMEOUT_MS = 180_000;
 /** What the issue asks Studio to configure: role model specs, the templates variant and the step budget. */
 const REQUIRED_KEYS = ["plannerModel", "callerModel", "summarizerModel", "backboneModel", "templates", "maxSteps"];
 
-function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const srv = createServer();
-    srv.once("error", rej);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => res(port));
-    });
-  });
-}
-
-/** A langgraph.json in `dir` serving the repo's graphs; node_modules is linked so the graphs resolve their packages. */
-function stageConfig(dir: string): string {
-  const config = JSON.parse(readFileSync(join(REPO, "langgraph.json"), "utf8")) as { graphs: Record<string, string>; dependencies?: string[] };
-  for (const [id, spec] of Object.entries(config.graphs)) config.graphs[id] = resolve(REPO, spec);
-  config.dependencies = [REPO];
-  symlinkSync(join(REPO, "node_modules"), join(dir, "node_modules"), "dir");
-  const path = join(dir, "langgraph.json");
-  writeFileSync(path, JSON.stringify(config, null, 2));
-  return path;
-}
-
-let dir: string;
-let server: ChildProcess | undefined;
-let log = "";
+let studio: Studio;
 let client: Client;
 
-async function waitReady(url: string): Promise<void> {
-  const deadline = Date.now() + STARTUP_DEADLINE_MS;
-  while (Date.now() < deadline) {
-    if (server?.exitCode !== null) throw new Error(`langgraphjs dev exited with ${server?.exitCode}:\n${log}`);
-    const ok = await fetch(`${url}/ok`).then((r) => r.ok, () => false);
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  throw new Error(`langgraphjs dev not ready within ${STARTUP_DEADLINE_MS} ms:\n${log.slice(-4000)}`);
-}
-
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), "alpha-umi-studio-"));
-  const config = stageConfig(dir);
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
-  // Detached: the CLI and the server form one process group that afterAll kills as a whole. No reload: the watcher
-  // restarts the server on any edit under the repo, which would cut the test's requests off mid-way.
-  server = spawn(process.execPath, [CLI, "dev", "--port", String(port), "--host", "127.0.0.1", "--no-browser", "--no-reload", "--n-jobs-per-worker", "2", "--config", config], {
-    cwd: REPO,
-    detached: true,
-    stdio: ["ignore", "pipe", "pipe"],
-    env: {
-      ...process.env,
-      LANGGRAPH_CLI_NO_ANALYTICS: "1",
-      BROWSER: "none",
-      LANGSMITH_TRACING: "false",
-      LANGCHAIN_TRACING_V2: "false",
-      // langgraph-api gives schema extraction (a type-check of the project) 30 s, then answers 500; on a loaded 2-core
-      // machine it takes longer. The schemas are what is tested here, not how fast they come.
-      LANGGRAPH_SCHEMA_RESOLVE_TIMEOUT_MS: String(SCHEMA_TIMEOUT_MS),
-    },
-  });
-  const keep = (chunk: Buffer) => (log = (log + chunk.toString()).slice(-20_000));
-  server.stdout!.on("data", keep);
-  server.stderr!.on("data", keep);
-  await waitReady(url);
-  client = new Client({ apiUrl: url });
-}, STARTUP_DEADLINE_MS + 30_000);
+  // langgraph-api gives schema extraction (a type-check of the project) 30 s, then answers 500; on a loaded 2-core
+  // machine it takes longer. The schemas are what is tested here, not how fast they come.
+  studio = await startStudio({ LANGGRAPH_SCHEMA_RESOLVE_TIMEOUT_MS: String(STUDIO_SCHEMA_MS) });
+  client = studio.client;
+}, STUDIO_STARTUP_MS + 30_000);
 
-afterAll(async () => {
-  const s = server;
-  if (s?.pid !== undefined && s.exitCode === null) {
-    let timer: NodeJS.Timeout | undefined;
-    const exited = new Promise((r) => s.once("exit", r));
-    process.kill(-s.pid, "SIGTERM");
-    await Promise.race([exited, new Promise((r) => (timer = setTimeout(r, 10_000)))]);
-    clearTimeout(timer);
-    try {
-      process.kill(-s.pid, "SIGKILL"); // stragglers of the group, if any
-    } catch {
-      // the whole group is gone already
-    }
-  }
-  if (dir) rmSync(dir, { recursive: true, force: true });
-}, 30_000);
+afterAll(async () => studio?.stop(), 30_000);
 
 /** Each observation must be what the real demo tool returns for the call just before it. */
 async function expectRealObservations(turns: Turn[]): Promise<void> {
@@ -153,7 +72,7 @@ describe("LangGraph Studio: langgraphjs dev serves both graphs over HTTP", () =>
     expect(props.maxSteps).toMatchObject({ type: "integer", default: 12 });
     expect(props.templates).toMatchObject({ type: "string", default: "toolbench", enum: ["toolbench", "toolalpaca", "math", "instruct"] });
     expect(props.contextPolicy).toMatchObject({ enum: ["elide", "reference", "none"] });
-  }, SCHEMA_TIMEOUT_MS);
+  }, STUDIO_SCHEMA_MS);
 
   it("alphaUmi completes the demo instruction with the default replay models and the real demo tools", async () => {
     const { values, stored } = await runOnServer("alphaUmi");
