@@ -326,10 +326,19 @@ describe("alpha-umi CLI", () => {
     endsWithReason(await runCli(runArgs(spec, spec, spec), noThreads));
   });
 
-  it("the LoRA form with ALPHA_UMI_LLAMA_THREADS=1 ends with a reason; a bad thread count is one line", async () => {
+  const loraSpecs = () => {
     const out = join(dir, "cli");
     const base = join(out, "tiny-llama.gguf");
-    const [p, c, s] = (["planner", "caller", "summarizer"] as const).map((role) => `llama:${base}+${join(out, `tiny-lora-${role}.gguf`)}`);
+    return (["planner", "caller", "summarizer"] as const).map((role) => `llama:${base}+${join(out, `tiny-lora-${role}.gguf`)}`);
+  };
+
+  it("the LoRA form, on the default threads, ends with a reason", async () => {
+    const [p, c, s] = loraSpecs();
+    endsWithReason(await runCli(runArgs(p!, c!, s!), noThreads));
+  });
+
+  it("the LoRA form with ALPHA_UMI_LLAMA_THREADS=1 ends with a reason; a bad thread count is one line", async () => {
+    const [p, c, s] = loraSpecs();
     endsWithReason(await runCli(runArgs(p!, c!, s!), { ALPHA_UMI_LLAMA_THREADS: "1" }));
     const bad = await runCli(runArgs(p!, c!, s!), { ALPHA_UMI_LLAMA_THREADS: "two" });
     expect(bad.stderr).toMatch(/ALPHA_UMI_LLAMA_THREADS: "two" is not a positive integer/);
