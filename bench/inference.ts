@@ -15,7 +15,6 @@
  */
 import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync } from "node:fs";
-import { createServer } from "node:net";
 import { homedir, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { performance } from "node:perf_hooks";
@@ -24,6 +23,7 @@ import type { LlamaModel, Token } from "node-llama-cpp";
 import { llamaModelSpec, loraSpec, writeGguf, type LlamaDims } from "../src/models/gguf.js";
 import { LlamaRuntime, type SequencePool } from "../src/models/llama.js";
 import type { BenchRow } from "./index.js";
+import { freePort } from "../src/models/llamaServer.js";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(HERE, "..");
@@ -167,15 +167,6 @@ function run(cmd: string, args: string[]): Promise<string> {
   });
 }
 
-function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer().on("error", rej);
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => res(port));
-    });
-  });
-}
 
 interface ServerProcess {
   url: string;

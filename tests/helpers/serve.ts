@@ -1,15 +1,15 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { resolve } from "node:path";
 
-/** One `alpha-umi serve` process (from source) on a free port; resolves with its URL once it listens. */
-export function startServe(args: string[]): Promise<{ url: string; child: ChildProcess }> {
+/** One `alpha-umi serve` process (from source) on a free port; resolves with its URL once it listens (killed if it does not). */
+export function startServe(args: string[], timeoutMs = 30_000): Promise<{ url: string; child: ChildProcess }> {
   const child = spawn(process.execPath, ["--import", "tsx", resolve("src/cli/bin.ts"), "serve", "--port", "0", ...args], {
     stdio: ["ignore", "pipe", "pipe"],
     env: { ...process.env, LANGSMITH_TRACING: "false" },
   });
   let log = "";
   return new Promise((res, rej) => {
-    const timer = setTimeout(() => rej(new Error(`serve did not start within 30 s:\n${log}`)), 30_000);
+    const timer = setTimeout(() => (child.kill("SIGKILL"), rej(new Error(`serve did not start within ${timeoutMs / 1000} s:\n${log}`))), timeoutMs);
     const read = (d: Buffer) => {
       log += d;
       const m = /listening on (http:\/\/\S+)/.exec(log);

@@ -5,10 +5,10 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { Client } from "@langchain/langgraph-sdk";
+import { freePort } from "../../src/models/llamaServer.js";
 
 const REPO = process.cwd();
 const CLI = join(REPO, "node_modules/@langchain/langgraph-cli/dist/cli/cli.mjs");
@@ -16,16 +16,6 @@ export const STUDIO_STARTUP_MS = 120_000;
 /** The server extracts schemas by type-checking the graph files: seconds to tens of seconds on a small machine. */
 export const STUDIO_SCHEMA_MS = 180_000;
 
-function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const srv = createServer();
-    srv.once("error", rej);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => res(port));
-    });
-  });
-}
 
 export interface Studio {
   client: Client;

@@ -1,5 +1,4 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createAlphaUmiGraph } from "../../src/graph.js";
@@ -13,6 +12,7 @@ import { DEMO_INSTRUCTION, demoTools } from "../../tools/demo/index.js";
 import { runCli, runCliWithInput, startCli } from "../helpers/cli.js";
 import { cliInProcess } from "../helpers/inProcessCli.js";
 import { call, plan } from "../helpers/scenario.js";
+import { freePort } from "../../src/models/llamaServer.js";
 
 /**
  * Failures a user meets at the edges, each one line: services that are not there (worker, serve, eval --queue), option
@@ -24,15 +24,6 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** A loopback port nothing listens on. */
-function freePort(): Promise<number> {
-  return new Promise((res) => {
-    const s = createServer().listen(0, "127.0.0.1", () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => res(p));
-    });
-  });
-}
 
 /** Run the CLI; it must exit by itself (a guard kills it after 60 s, and then the test fails). */
 async function exits(args: string[]) {

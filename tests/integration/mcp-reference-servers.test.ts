@@ -15,6 +15,7 @@ import { openMcpTools, type McpConfig } from "../../src/tools/mcp.js";
 import type { ToolSet } from "../../src/tools/spec.js";
 import { runCli } from "../helpers/cli.js";
 import { call, plan } from "../helpers/scenario.js";
+import { freePort } from "../../src/models/llamaServer.js";
 
 /**
  * The three reference MCP servers from npm (devDependencies), as a user configures them: tool results as their servers
@@ -210,15 +211,6 @@ function startHttpEverything(port: number, transport = "streamableHttp"): Promis
   });
 }
 
-async function freePort(): Promise<number> {
-  const { createServer } = await import("node:net");
-  return new Promise((res) => {
-    const s = createServer().listen(0, "127.0.0.1", () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => res(p));
-    });
-  });
-}
 
 const stop = (child: ChildProcess) =>
   new Promise<void>((res) => (child.exitCode !== null || child.signalCode !== null ? res() : (child.once("exit", () => res()), child.kill("SIGKILL"))));

@@ -5,9 +5,8 @@
  * servers while a run holds it, interrupted, error, idle), values and interrupts, search and count by status and
  * metadata, an unknown graph, and every stream mode the SDK offers, with and without streamSubgraphs.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { resolve } from "node:path";
 import { Client } from "@langchain/langgraph-sdk";
 import type { Pool } from "pg";
 import type { ApprovalRequest } from "../../src/approval.js";
@@ -18,6 +17,7 @@ import { DEMO_INSTRUCTION, demoTools } from "../../tools/demo/index.js";
 import { STREAM_MODES } from "../../src/server/api.js";
 import { startFakeOllama } from "../helpers/fakeOllama.js";
 import { DEMO_TURN_ROLES } from "../helpers/scenario.js";
+import { startServe } from "../helpers/serve.js";
 
 const SCHEMA = `t_serve_${randomUUID().replace(/-/g, "").slice(0, 12)}`;
 const DB = "postgres://127.0.0.1:5432/test";
@@ -25,24 +25,10 @@ let admin: Pool;
 const servers: ChildProcess[] = [];
 
 /** One `alpha-umi serve` process on a free port; resolves with its URL once it listens. */
-function serve(): Promise<string> {
-  const child = spawn(process.execPath, ["--import", "tsx", resolve("src/cli/bin.ts"), "serve", "--checkpoints", `${DB}?schema=${SCHEMA}`, "--port", "0", "--approve"], {
-    stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, LANGSMITH_TRACING: "false" },
-  });
+async function serve(): Promise<string> {
+  const { url, child } = await startServe(["--checkpoints", `${DB}?schema=${SCHEMA}`, "--approve"], 90_000);
   servers.push(child);
-  let log = "";
-  return new Promise((res, rej) => {
-    const timer = setTimeout(() => rej(new Error(`serve did not start within 90 s:\n${log}`)), 90_000);
-    const read = (d: Buffer) => {
-      log += d;
-      const m = /listening on (http:\/\/\S+)/.exec(log);
-      if (m) (clearTimeout(timer), res(m[1]!));
-    };
-    child.stdout!.on("data", read);
-    child.stderr!.on("data", read);
-    child.once("exit", (code) => (clearTimeout(timer), rej(new Error(`serve exited with ${code}:\n${log}`))));
-  });
+  return url;
 }
 
 let a: Client;

@@ -13,6 +13,7 @@ import { ToolEnv } from "../../src/tools/toolenv.js";
 import { startFakeOllama, type FakeOllama, type GenerateCall } from "../helpers/fakeOllama.js";
 import { runCli } from "../helpers/cli.js";
 import { call, plan } from "../helpers/scenario.js";
+import { freePort } from "../../src/models/llamaServer.js";
 
 /** ToolBench's tool environment: `<Category>/<tool>.json` files as StableToolBench ships them. */
 const TOOL_FILES = {
@@ -286,13 +287,6 @@ describe("toolenv: sources in the other drivers", () => {
   });
 });
 
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
-  const { port } = s.address() as AddressInfo;
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 describe("toolenv calls through the executor", () => {
   const ref = { category_name: "Finance", tool_name: "Currency Exchange", api_name: "Get Rate" };
