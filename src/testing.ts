@@ -15,6 +15,7 @@
  * expect(turnRoles(state)).toEqual(["user", "assistant", "caller", "observation", "assistant", "conclusion"]);
  * expect(models.caller.prompts[0]).toContain("Is it warm in Lisbon?");
  */
+import { formatCall, withDecision } from "./protocol/parse.js";
 import type { Decision, Turn } from "./state.js";
 
 export { ScriptedModel, scriptedRoles, type ScriptStep, type ScriptedRoles } from "./models/scripted.js";
@@ -24,7 +25,7 @@ export { ScriptedModel, scriptedRoles, type ScriptStep, type ScriptedRoles } fro
  *
  * @example plan("Look up Japan.", "caller") // "Look up Japan.\n Next: caller."
  */
-export const plan = (rationale: string, next: Decision): string => `${rationale}\n Next: ${next}.`;
+export const plan = (rationale: string, next: Decision): string => withDecision(`${rationale}\n`, next);
 
 /**
  * A caller reply: the tool to call and its input (an object is written as JSON; a string is written as given, so a
@@ -32,7 +33,7 @@ export const plan = (rationale: string, next: Decision): string => `${rationale}
  *
  * @example call("country_facts_for_atlas", { country: "Japan" }) // 'Action: country_facts_for_atlas\nAction Input: {"country":"Japan"}'
  */
-export const call = (name: string, input: unknown): string => `Action: ${name}\nAction Input: ${typeof input === "string" ? input : JSON.stringify(input)}`;
+export const call = (name: string, input: unknown): string => formatCall(name, typeof input === "string" ? input : JSON.stringify(input));
 
 /**
  * Who wrote each turn of τ, in order: the shape of a run.
