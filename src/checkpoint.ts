@@ -2,13 +2,14 @@ import { existsSync, mkdirSync } from "node:fs";
 import { createRequire } from "node:module";
 import { userInfo } from "node:os";
 import { dirname, resolve } from "node:path";
-import { BaseCheckpointSaver, MemorySaver, type CheckpointTuple } from "@langchain/langgraph";
+import { BaseCheckpointSaver, MemorySaver, START, StateGraph, type CheckpointTuple } from "@langchain/langgraph";
 import type { Checkpoint, CheckpointListOptions, CheckpointMetadata, ChannelVersions, PendingWrite } from "@langchain/langgraph-checkpoint";
 import type { PostgresSaver } from "@langchain/langgraph-checkpoint-postgres";
 import { SqliteSaver } from "@langchain/langgraph-checkpoint-sqlite";
 import type { RunnableConfig } from "@langchain/core/runnables";
 import type { Pool } from "pg";
 import { UserError } from "./errors.js";
+import { AgentState, type AgentStateType } from "./state.js";
 
 // node-postgres loads with the first Postgres location, not with alpha-umi (it is CommonJS: require returns what import would).
 const pg = {
@@ -213,4 +214,22 @@ export function existingCheckpointerFrom(location: string): BaseCheckpointSaver 
 export async function closeCheckpointer(saver: BaseCheckpointSaver): Promise<void> {
   if (saver instanceof AutoSetupPostgresSaver) await saver.end();
   else if (saver instanceof SqliteSaver) saver.db.close();
+}
+
+const readers = new WeakMap<BaseCheckpointSaver, { getState(config: RunnableConfig): Promise<{ values: unknown }> }>();
+
+/**
+ * The agent state a checkpoint holds, without the graph that wrote it. τ and the messages mirror are delta channels
+ * (src/state.ts): a checkpoint stores a step's writes, not τ, so the state is rebuilt as LangGraph loads a thread.
+ * `config` names a thread (its latest checkpoint) or one checkpoint (`checkpoint_id`).
+ *
+ * @example (await storedState(checkpointerFrom("runs.sqlite"), { configurable: { thread_id: "t1" } })).turns
+ */
+export async function storedState(saver: BaseCheckpointSaver, config: RunnableConfig): Promise<Partial<AgentStateType>> {
+  let reader = readers.get(saver);
+  if (!reader) {
+    reader = new StateGraph(AgentState).addNode("read", () => ({})).addEdge(START, "read").compile({ checkpointer: saver });
+    readers.set(saver, reader);
+  }
+  return (await reader.getState(config)).values as Partial<AgentStateType>;
 }

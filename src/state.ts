@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { Annotation, MessagesAnnotation } from "@langchain/langgraph";
+import type { BaseMessage } from "@langchain/core/messages";
+import { Annotation, DeltaChannel, messagesDeltaReducer, type Messages } from "@langchain/langgraph";
 
 /** A ToolBench tool document: what the models see of a tool. Key order matters (it is serialised as is). */
 export const ToolDocSchema = z.object({
@@ -44,14 +45,24 @@ export interface PendingCall {
 export type Decision = "caller" | "conclusion" | "give up";
 
 /**
+ * How many writes a growing channel takes between full copies in a checkpoint. Between them a checkpoint holds only
+ * the step's own writes, so a step's checkpoint cost does not grow with τ; loading a thread replays at most this many
+ * writes onto the last copy.
+ */
+export const SNAPSHOT_EVERY = 32;
+
+const appendTurns = (turns: Turn[], writes: Turn[][]): Turn[] => turns.concat(...writes);
+
+/**
  * The graph state. τ (`turns`) is append-only: nodes return the turns they add.
  * `messages` mirrors τ for chat UIs (LangGraph Studio, useStream); it is derived, never read back by the engine.
+ * Both are delta channels (LangGraph's DeltaChannel): checkpointed as per-step writes plus a copy every SNAPSHOT_EVERY.
  */
 export const AgentState = Annotation.Root({
-  ...MessagesAnnotation.spec,
+  messages: new DeltaChannel<BaseMessage[], Messages>(messagesDeltaReducer, { snapshotFrequency: SNAPSHOT_EVERY }),
   instruction: Annotation<string>({ reducer: (_a, b) => b, default: () => "" }),
   tools: Annotation<ToolDoc[]>({ reducer: (_a, b) => b, default: () => [] }),
-  turns: Annotation<Turn[]>({ reducer: (a, b) => a.concat(b), default: () => [] }),
+  turns: new DeltaChannel<Turn[], Turn[]>(appendTurns, { snapshotFrequency: SNAPSHOT_EVERY }),
   /** The planner's last decision, which the conditional edge follows. */
   decision: Annotation<Decision | null>({ reducer: (_a, b) => b, default: () => null }),
   steps: Annotation<number>({ reducer: (_a, b) => b, default: () => 0 }),

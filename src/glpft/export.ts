@@ -1,6 +1,6 @@
 import { SqliteSaver } from "@langchain/langgraph-checkpoint-sqlite";
 import type { BaseCheckpointSaver } from "@langchain/langgraph";
-import { AutoSetupPostgresSaver, closeCheckpointer, existingCheckpointerFrom, redact } from "../checkpoint.js";
+import { AutoSetupPostgresSaver, closeCheckpointer, existingCheckpointerFrom, redact, storedState } from "../checkpoint.js";
 import { UserError } from "../errors.js";
 import type { RunStatus } from "../state.js";
 import { SkipLog } from "./io.js";
@@ -42,7 +42,7 @@ export async function exportCheckpoints(opts: ExportOptions): Promise<ExportResu
     for (const threadId of ids) {
       const config = { configurable: { thread_id: threadId, checkpoint_ns: "" } };
       for await (const tuple of opts.branches ? await leafCheckpoints(saver, config) : saver.list(config, { limit: 1 })) {
-        const values = tuple.checkpoint.channel_values as Record<string, unknown>;
+        const values = await storedState(saver, tuple.config);
         const status = (values.status as RunStatus | undefined)?.status ?? "running";
         if (opts.status && !opts.status.includes(status)) {
           skips.add(`thread_status_${status}`);

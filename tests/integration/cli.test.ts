@@ -6,6 +6,7 @@ import { SqliteSaver } from "@langchain/langgraph-checkpoint-sqlite";
 import type { Turn } from "../../src/state.js";
 import { runCli } from "../helpers/cli.js";
 import { DEMO_TURN_ROLES } from "../helpers/scenario.js";
+import { storedState } from "../../src/checkpoint.js";
 
 let dir: string;
 beforeAll(() => (dir = mkdtempSync(join(tmpdir(), "alpha-umi-cli-"))));
@@ -23,8 +24,7 @@ describe("alpha-umi demo", () => {
     expect(r.stdout).toContain("[answer] The capital of Japan is Tokyo.");
     const thread = /as thread (\S+)/.exec(r.stdout)![1]!;
     const saver = SqliteSaver.fromConnString(db);
-    const tuple = await saver.getTuple({ configurable: { thread_id: thread } });
-    const turns = tuple!.checkpoint.channel_values.turns as Turn[];
+    const turns = (await storedState(saver, { configurable: { thread_id: thread } })).turns!;
     expect(turns.map((t) => t.from)).toEqual(DEMO_TURN_ROLES);
 
     // The recorded run exports to the four GLPFT datasets, and their prompts are exactly what the models saw.

@@ -13,6 +13,7 @@ import { prng } from "../../src/prng.js";
 import type { Turn } from "../../src/state.js";
 import { startCli, waitFor, type CliResult } from "../helpers/cli.js";
 import { startFakeOllama, type FakeOllama, type GenerateCall } from "../helpers/fakeOllama.js";
+import { storedState } from "../../src/checkpoint.js";
 
 const CALLS = 10;
 const TOOL_MS = 400;
@@ -70,8 +71,7 @@ export const tools = [tool("look_for_test", true), tool("pay_for_test", false)];
     const lines = () => (existsSync(log) ? readFileSync(log, "utf8").trim().split("\n").filter(Boolean) : []);
     const stored = async (): Promise<Turn[]> => {
       const saver = SqliteSaver.fromConnString(db);
-      const tuple = await saver.getTuple({ configurable: { thread_id: "T" } });
-      return (tuple?.checkpoint.channel_values.turns as Turn[] | undefined) ?? [];
+      return (await storedState(saver, { configurable: { thread_id: "T" } })).turns ?? [];
     };
     const completed = (turns: Turn[]) => turns.filter((t) => t.from === "observation").length;
 

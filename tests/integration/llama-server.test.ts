@@ -25,6 +25,7 @@ import { extractSteps } from "../../src/eval/steps.js";
 import { demoTools } from "../../tools/demo/index.js";
 import { runCli } from "../helpers/cli.js";
 import { OUT_OF_DOMAIN } from "../helpers/shared.js";
+import { storedState } from "../../src/checkpoint.js";
 
 jest.setTimeout(180_000);
 
@@ -237,7 +238,7 @@ test("the server killed mid-run fails the run naming the role and the server; af
   expect(r.stdout).toMatch(/^resuming thread K/);
   expect(r.stderr).not.toMatch(/failed/);
   expect([0, 3]).toContain(r.code);
-  const resumed = (await SqliteSaver.fromConnString(db).getTuple({ configurable: { thread_id: "K" } }))!.checkpoint.channel_values as AgentStateType;
+  const resumed = (await storedState(SqliteSaver.fromConnString(db), { configurable: { thread_id: "K" } })) as AgentStateType;
   expect(["finished", "gave_up"]).toContain(resumed.status.status);
   // The planner's first step was kept: the resumed run began at the caller.
   expect(resumed.turns.slice(0, 2)).toEqual(state.turns.slice(0, 2));

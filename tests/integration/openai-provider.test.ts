@@ -18,6 +18,7 @@ import { instructFormat, renderRolePrompt } from "../../src/protocol/index.js";
 import type { AgentStateType, ToolDoc, Turn } from "../../src/state.js";
 import { runCli } from "../helpers/cli.js";
 import { cliInProcess } from "../helpers/inProcessCli.js";
+import { storedState } from "../../src/checkpoint.js";
 
 interface Recorded {
   method: string;
@@ -353,7 +354,7 @@ describe("alpha-umi run with openai: models", () => {
       expect(r.code).toBe(0);
       expect(r.stdout).toContain("[answer] 2 + 2 is 4.");
       expect(r.stdout).toMatch(/finished in 2 planner step\(s\)/);
-      const state = (await SqliteSaver.fromConnString(db).getTuple({ configurable: { thread_id: "T" } }))!.checkpoint.channel_values as AgentStateType;
+      const state = (await storedState(SqliteSaver.fromConnString(db), { configurable: { thread_id: "T" } })) as AgentStateType;
       // What each role's model received is the protocol rendering of τ at that point.
       const expected = state.turns.flatMap((t, i) => {
         const role = t.from === "assistant" ? "planner" : t.from === "caller" ? "caller" : t.from === "conclusion" ? "summarizer" : undefined;

@@ -19,6 +19,7 @@ import { searchAgent } from "../../src/search/dfsdt.js";
 import type { Turn } from "../../src/state.js";
 import type { ToolSpec } from "../../src/tools/spec.js";
 import { call, plan } from "../helpers/scenario.js";
+import { storedState } from "../../src/checkpoint.js";
 
 /** SQLite whose every checkpoint write lands 100 ms late. */
 class SlowSaver extends SqliteSaver {
@@ -38,8 +39,7 @@ function probe(saver: SqliteSaver, thread: string) {
   const tool: ToolSpec = {
     doc: { Name: "probe_for_test", function: "reads its own checkpoint", input: { n: "number" } },
     run: async (args) => {
-      const tuple = await saver.getTuple({ configurable: { thread_id: thread } });
-      stored.push((tuple?.checkpoint.channel_values.turns as Turn[] | undefined) ?? []);
+      stored.push((await storedState(saver, { configurable: { thread_id: thread } })).turns ?? []);
       return `probe ${String(args.n)}`;
     },
   };

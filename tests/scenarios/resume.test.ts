@@ -11,6 +11,7 @@ import type { ToolSpec } from "../../src/tools/spec.js";
 import { demoTools } from "../../tools/demo/index.js";
 import { cliInProcess } from "../helpers/inProcessCli.js";
 import { call, DEMO_TURN_ROLES, plan, roles, type Script } from "../helpers/scenario.js";
+import { storedState } from "../../src/checkpoint.js";
 
 /**
  * Resume semantics (README "Resume"): invoking an unfinished thread (failed, or interrupted) again with no new input or
@@ -168,7 +169,7 @@ describe("alpha-umi run --thread on a failed thread", () => {
     expect(second.code).toBe(1);
     const withSame = await cliInProcess(["run", DEMO_INSTRUCTION, ...base, ...models(`replay:${empty}`)]);
     expect(withSame.code).toBe(1);
-    const stored = async () => (await SqliteSaver.fromConnString(db).getTuple(thread("T")))!.checkpoint.channel_values.turns as Turn[];
+    const stored = async () => (await storedState(SqliteSaver.fromConnString(db), thread("T"))).turns!;
     expect((await stored()).map((t) => t.from)).toEqual(["user"]);
     const other = await cliInProcess(["run", "Something else?", ...base, ...models(`replay:${empty}`)]);
     expect([other.code, other.stderr.trim().split("\n")]).toEqual([2, [expect.stringMatching(/^alpha-umi: thread T has an unfinished run \(failed\): resume it without an INSTRUCTION/)]]);
