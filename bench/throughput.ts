@@ -22,6 +22,10 @@ import type { BenchRow } from "./index.js";
 
 const STEPS = 8;
 const CPU_TARGET_MS = 1;
+// Issue 18: Postgres with the graphs' durability (sync) within 6 ms of this process's CPU per step; 256 threads at a
+// quarter of the ideal or better.
+const POSTGRES_SYNC_TARGET_MS = 6;
+const CONCURRENCY_TARGET = 0.25;
 const MODEL_MS = 50;
 const PG = process.env.ALPHA_UMI_BENCH_PG ?? "postgres://127.0.0.1:5432/test";
 const REDIS = process.env.ALPHA_UMI_BENCH_REDIS ?? "redis://127.0.0.1:6379";
@@ -71,15 +75,16 @@ async function engineRows(): Promise<BenchRow[]> {
   try {
     for (const [name, run, runs] of variants) {
       const ms = await cpuPerStep(run, runs);
+      const target = name.startsWith("Postgres, durability sync") ? POSTGRES_SYNC_TARGET_MS : CPU_TARGET_MS;
       rows.push({
         section: "throughput",
         name: `engine CPU per tool step, ${name}`,
         ours: ms,
-        peer: CPU_TARGET_MS,
+        peer: target,
         unit: "ms CPU/step",
-        ratio: ms / CPU_TARGET_MS,
-        target: `≤ 1 (${CPU_TARGET_MS} ms)`,
-        pass: ms <= CPU_TARGET_MS,
+        ratio: ms / target,
+        target: `≤ 1 (${target} ms)`,
+        pass: ms <= target,
         note:
           rows.length > 0
             ? undefined
@@ -123,8 +128,8 @@ async function concurrencyRows(): Promise<BenchRow[]> {
       peer: ideal,
       unit: "runs/s",
       ratio: perSec / ideal,
-      target: "share of ideal (info)",
-      pass: null,
+      target: threads === 256 ? `≥ ${CONCURRENCY_TARGET} of ideal` : "share of ideal (info)",
+      pass: threads === 256 ? perSec / ideal >= CONCURRENCY_TARGET : null,
       note:
         threads > 1
           ? undefined

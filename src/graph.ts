@@ -1,12 +1,13 @@
-import { END, MemorySaver, START, StateGraph, type BaseCheckpointSaver } from "@langchain/langgraph";
+import { Command, END, MemorySaver, START, StateGraph, type BaseCheckpointSaver } from "@langchain/langgraph";
+import type { RunnableConfig } from "@langchain/core/runnables";
 import type { StructuredToolInterface } from "@langchain/core/tools";
 import { ConfigurationSchema } from "./configuration.js";
 import type { Role, RoleModel } from "./models/generate.js";
 import type { Templates } from "./protocol/index.js";
 import { settingsConfigurable, type Settings } from "./settings.js";
-import { afterBackbone, afterPlanner, afterTool, continueIfRunning, resumePoint, resumePointSingle } from "./nodes/routes.js";
+import { afterBackbone, afterPlanner, afterTool, afterUpdate, continueIfRunning, resumePoint, resumePointSingle } from "./nodes/routes.js";
 import { backboneNode, callerNode, intakeNode, plannerNode, summarizerNode, toolsNode } from "./nodes/index.js";
-import { AgentState } from "./state.js";
+import { AgentState, type AgentStateType, type AgentUpdate } from "./state.js";
 import { fromLangChainTool, isToolSpec } from "./tools/adapters.js";
 import { checkUniqueNames, type ToolSpec } from "./tools/spec.js";
 
@@ -35,6 +36,43 @@ function boundConfig(opts: GraphOptions) {
   return { configurable, recursionLimit: 10_000, durability: "sync" as const };
 }
 
+type Node = (state: AgentStateType, config: RunnableConfig) => Promise<AgentUpdate>;
+type Route = (state: AgentStateType) => string;
+
+/** Where each graph goes after a node, read on the state after the node's update (the summarizer always ends). */
+const ROUTES: Record<"alphaUmi" | "singleLlm", Record<string, Route>> = {
+  alphaUmi: { intake: resumePoint, planner: afterPlanner, caller: continueIfRunning("tool"), tool: afterTool("planner") },
+  singleLlm: { intake: resumePointSingle, backbone: afterBackbone, tool: afterTool("backbone") },
+};
+
+/**
+ * A node that names its successor (a LangGraph Command) by `route` on the state after its update. The same route as a
+ * conditional edge after the node, without the edge's own runnable and fresh read of every channel at each step.
+ */
+function routed(node: Node, route: Route) {
+  return async (state: AgentStateType, config: RunnableConfig) => {
+    const update = await node(state, config);
+    return new Command({ update, goto: route(afterUpdate(state, update)) });
+  };
+}
+
+/**
+ * `graph.updateState(config, update, asNode)` that also routes as the node would: nodes name their successor
+ * themselves, so a plain update written as a node would leave the thread with no next node.
+ *
+ * @example await updateAsNode(graph, snapshot, { turns: [{ from: "user", value: "Try another tool." }] }, "tool");
+ */
+export async function updateAsNode(
+  graph: Pick<AlphaUmiGraph, "updateState" | "name">,
+  snapshot: { config: RunnableConfig; values: unknown },
+  update: AgentUpdate,
+  asNode: string,
+): Promise<RunnableConfig> {
+  const route = ROUTES[graph.name as keyof typeof ROUTES]?.[asNode];
+  const values = route ? new Command({ update, goto: route(afterUpdate(snapshot.values as AgentStateType, update)) }) : update;
+  return graph.updateState(snapshot.config, values, asNode);
+}
+
 const saverOf = (opts: GraphOptions) => (opts.checkpointer === false ? undefined : (opts.checkpointer ?? new MemorySaver()));
 
 /**
@@ -51,16 +89,12 @@ const saverOf = (opts: GraphOptions) => (opts.checkpointer === false ? undefined
  */
 export function createAlphaUmiGraph(opts: GraphOptions = {}) {
   return new StateGraph(AgentState, ConfigurationSchema)
-    .addNode("intake", intakeNode)
-    .addNode("planner", plannerNode)
-    .addNode("caller", callerNode)
-    .addNode("tool", toolsNode)
+    .addNode("intake", routed(intakeNode, ROUTES.alphaUmi.intake!), { ends: ["planner", "caller", "tool", "summarizer", END] })
+    .addNode("planner", routed(plannerNode, ROUTES.alphaUmi.planner!), { ends: ["caller", "summarizer", END] })
+    .addNode("caller", routed(callerNode, ROUTES.alphaUmi.caller!), { ends: ["tool", END] })
+    .addNode("tool", routed(toolsNode, ROUTES.alphaUmi.tool!), { ends: ["tool", "planner"] })
     .addNode("summarizer", summarizerNode)
     .addEdge(START, "intake")
-    .addConditionalEdges("intake", resumePoint, ["planner", "caller", "tool", "summarizer", END])
-    .addConditionalEdges("planner", afterPlanner, ["caller", "summarizer", END])
-    .addConditionalEdges("caller", continueIfRunning("tool"), ["tool", END])
-    .addConditionalEdges("tool", afterTool("planner"), ["tool", "planner"])
     .addEdge("summarizer", END)
     .compile({ checkpointer: saverOf(opts), name: "alphaUmi" })
     .withConfig(boundConfig(opts));
@@ -75,13 +109,10 @@ export function createAlphaUmiGraph(opts: GraphOptions = {}) {
  */
 export function createSingleLlmGraph(opts: GraphOptions = {}) {
   return new StateGraph(AgentState, ConfigurationSchema)
-    .addNode("intake", intakeNode)
-    .addNode("backbone", backboneNode)
-    .addNode("tool", toolsNode)
+    .addNode("intake", routed(intakeNode, ROUTES.singleLlm.intake!), { ends: ["backbone", "tool", END] })
+    .addNode("backbone", routed(backboneNode, ROUTES.singleLlm.backbone!), { ends: ["tool", END] })
+    .addNode("tool", routed(toolsNode, ROUTES.singleLlm.tool!), { ends: ["tool", "backbone"] })
     .addEdge(START, "intake")
-    .addConditionalEdges("intake", resumePointSingle, ["backbone", "tool", END])
-    .addConditionalEdges("backbone", afterBackbone, ["tool", END])
-    .addConditionalEdges("tool", afterTool("backbone"), ["tool", "backbone"])
     .compile({ checkpointer: saverOf(opts), name: "singleLlm" })
     .withConfig(boundConfig(opts));
 }

@@ -117,11 +117,22 @@ export function settingsConfigurable(o: object & { models?: Partial<Record<Role,
  * One setting read from a configuration: unset (undefined, null or "") is its default; a bad value is one line naming it.
  */
 export function readSetting<K extends SettingKey>(c: Record<string, unknown>, key: K): z.output<typeof SettingsSchema>[K] {
-  const raw = c[key];
-  const r = (SettingsSchema.shape[key] as z.ZodType).safeParse(raw === null || raw === "" ? undefined : raw);
+  const raw = c[key] === null || c[key] === "" ? undefined : c[key];
+  // Every node reads its settings at every step: a value once checked is not parsed again (objects by identity).
+  const memo = (parsed[key] ??= { byValue: new Map(), byObject: new WeakMap() });
+  const isObject = typeof raw === "object" && raw !== null;
+  if (isObject ? memo.byObject.has(raw) : memo.byValue.has(raw)) return (isObject ? memo.byObject.get(raw) : memo.byValue.get(raw)) as never;
+  const r = (SettingsSchema.shape[key] as z.ZodType).safeParse(raw);
   if (!r.success) throw new Error(`configuration ${key}: ${r.error.issues[0]?.message ?? "invalid"}`);
+  if (isObject) memo.byObject.set(raw, r.data);
+  else {
+    if (memo.byValue.size >= 1000) memo.byValue.clear(); // a long-lived server may see unbounded distinct strings
+    memo.byValue.set(raw, r.data);
+  }
   return r.data as never;
 }
+
+const parsed: Partial<Record<SettingKey, { byValue: Map<unknown, unknown>; byObject: WeakMap<object, unknown> }>> = {};
 
 /**
  * For LangGraph: each setting with its default, choices and description for Studio's configuration panel, none

@@ -1,6 +1,6 @@
 import { END } from "@langchain/langgraph";
 import { parsePlanner } from "../protocol/index.js";
-import type { AgentStateType } from "../state.js";
+import type { AgentStateType, AgentUpdate } from "../state.js";
 
 /** Where a run stands is read off τ, so an interrupted or failed thread resumes at the right node. */
 export function resumePoint(state: AgentStateType): "planner" | "caller" | "tool" | "summarizer" | typeof END {
@@ -47,4 +47,13 @@ export function resumePointSingle(state: AgentStateType): "backbone" | "tool" | 
   if (last?.from === "caller") return "tool";
   if (last?.from === "assistant" || last?.from === "conclusion") return END;
   return "backbone";
+}
+
+/**
+ * The state a route reads after a node's update: τ with the node's turns appended, other fields as updated (routes
+ * read neither `messages` nor `tools`, which keep their values here).
+ */
+export function afterUpdate(state: AgentStateType, update: AgentUpdate): AgentStateType {
+  const { turns, messages: _messages, tools: _tools, ...rest } = update;
+  return { ...state, ...(rest as Partial<AgentStateType>), turns: turns ? state.turns.concat(turns as AgentStateType["turns"]) : state.turns };
 }

@@ -10,7 +10,7 @@
  */
 import type { BaseCheckpointSaver, StateSnapshot } from "@langchain/langgraph";
 import { threadGraph } from "../driver.js";
-import type { AlphaUmiGraph, GraphOptions } from "../graph.js";
+import { updateAsNode, type AlphaUmiGraph, type GraphOptions } from "../graph.js";
 import type { Role, RoleModel } from "../models/generate.js";
 import { modelFromSpec } from "../models/spec.js";
 import {
@@ -173,7 +173,7 @@ function definedOnly<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
-type Graph = Pick<AlphaUmiGraph, "invoke" | "getState" | "getStateHistory" | "updateState">;
+type Graph = Pick<AlphaUmiGraph, "invoke" | "getState" | "getStateHistory" | "updateState" | "name">;
 
 class Dfsdt {
   private readonly byId = new Map<string, StateSnapshot>();
@@ -394,7 +394,7 @@ class Dfsdt {
       answer: v.answer,
       status: v.status,
     };
-    const config = await this.graph.updateState(snap.config, update, lastNode);
+    const config = await updateAsNode(this.graph, snap, update, lastNode);
     return this.index(await this.graph.getState(config));
   }
 
@@ -435,7 +435,7 @@ class Dfsdt {
     const turns: Turn[] = candidates.length ? [{ from: "user", value: renderDiversityTurn(candidates, node.observation ?? "") }] : [];
     // As if the tool (or intake) had just run: the next node is the step's first model.
     const asNode = node.parent === null ? "intake" : "tool";
-    const config = await this.graph.updateState(snap.config, { turns }, asNode);
+    const config = await updateAsNode(this.graph, snap, { turns }, asNode);
     return this.index(await this.graph.getState(config));
   }
 }
