@@ -157,11 +157,17 @@ export async function runEngineBench(): Promise<BenchRow[]> {
     alphaUmi: alphaUmiRunner(),
     createReactAgent: peerRunner("createReactAgent", createReactAgent({ llm: new StepChatModel({}), tools: [echo], checkpointSaver: new MemorySaver() })),
     createAgent: peerRunner("createAgent", createAgent({ model: new StepChatModel({}), tools: [echo], checkpointer: new MemorySaver() })),
+    // The same ReAct agent with a no-op node before the model: three nodes a step, as an α-UMi step has.
+    createReactAgentWithHook: peerRunner(
+      "createReactAgent + preModelHook",
+      createReactAgent({ llm: new StepChatModel({}), tools: [echo], checkpointSaver: new MemorySaver(), preModelHook: () => ({}) }),
+    ),
   });
   const ours = median(times.alphaUmi) / STEPS;
-  const peers = (["createReactAgent", "createAgent"] as const).map((peerName, i) =>
+  const label = { createReactAgent: "createReactAgent", createAgent: "createAgent", createReactAgentWithHook: "createReactAgent with a pre-model hook node (3 nodes a step)" };
+  const peers = (["createReactAgent", "createAgent", "createReactAgentWithHook"] as const).map((peerName, i) =>
     stepRow(
-      `ms per tool step, alphaUmi vs ${peerName}`,
+      `ms per tool step, alphaUmi vs ${label[peerName]}`,
       ours,
       median(times[peerName]) / STEPS,
       TARGET,

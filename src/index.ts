@@ -18,7 +18,7 @@
  *   caller: "ollama:alpha-umi-caller", summarizer: "ollama:alpha-umi-summarizer" } });
  * const state = await graph.invoke({ instruction: "Is it warm in Lisbon?" }, { configurable: { thread_id: "t1" } });
  */
-export { createAlphaUmiGraph, createSingleLlmGraph, type GraphOptions, type AlphaUmiGraph } from "./graph.js";
+export { createAlphaUmiGraph, createSingleLlmGraph, updateAsNode, type GraphOptions, type AlphaUmiGraph } from "./graph.js";
 export { runAgent, type RunOptions, type RunEvent, type RunResult } from "./run.js";
 export { AgentState, TurnSchema, ToolDocSchema, type AgentStateType, type AgentUpdate, type Turn, type TurnRole, type RunStatus, type Decision, type ToolDoc } from "./state.js";
 export { ConfigurationSchema, DEFAULTS, type AgentConfiguration } from "./configuration.js";
@@ -28,7 +28,7 @@ export { defineTool, fromLangChainTool } from "./tools/adapters.js";
 export type { ToolSpec, ToolSet } from "./tools/spec.js";
 export { loadToolSource, loadToolSources, type ToolSourceOptions } from "./tools/sources.js";
 export { demoTools, DEMO_INSTRUCTION } from "../tools/demo/index.js";
-export { checkpointerFrom, closeCheckpointer, DEFAULT_CHECKPOINTS } from "./checkpoint.js";
+export { checkpointerFrom, closeCheckpointer, storedState, DEFAULT_CHECKPOINTS } from "./checkpoint.js";
 export { isApprovalRequest, pendingInterrupt, type ApprovePolicy, type ApprovalRequest, type ApprovalAnswer } from "./approval.js";
 export { AlphaUmiError, UserError, UsageError, ERROR_CODES, type ErrorCode } from "./errors.js";
 // LangGraph's resume and interrupt vocabulary, so an app resumes a run without importing LangGraph itself.

@@ -52,6 +52,8 @@ export function resumePointSingle(state: AgentStateType): "backbone" | "tool" | 
 /**
  * The state a route reads after a node's update: τ with the node's turns appended, other fields as updated (routes
  * read neither `messages` nor `tools`, which keep their values here).
+ *
+ * @example afterPlanner(afterUpdate(state, await plannerNode(state, config))) // "caller" | "summarizer" | END
  */
 export function afterUpdate(state: AgentStateType, update: AgentUpdate): AgentStateType {
   const { turns, messages: _messages, tools: _tools, ...rest } = update;
