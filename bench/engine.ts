@@ -31,14 +31,20 @@ const GROWTH_RUNS = 12;
 const GROWTH_TARGET = 1.2;
 const DURABILITY_TARGET = 1.5;
 
-const echo = tool(({ n }: { n: number }) => JSON.stringify({ n, ok: true }), {
+export const echo = tool(({ n }: { n: number }) => JSON.stringify({ n, ok: true }), {
   name: "echo_for_bench",
   description: "Returns its input.",
   schema: z.object({ n: z.number() }),
 });
 
-/** The peer's zero-latency model: a tool call until STEPS observations are in the conversation, then an answer. */
-class StepChatModel extends BaseChatModel {
+/** The peer's model: a tool call until `steps` observations are in the conversation, then an answer; `delayMs` per call. */
+export class StepChatModel extends BaseChatModel {
+  constructor(
+    private readonly steps = STEPS,
+    private readonly delayMs = 0,
+  ) {
+    super({});
+  }
   _llmType(): string {
     return "bench-step";
   }
@@ -46,9 +52,10 @@ class StepChatModel extends BaseChatModel {
     return this;
   }
   async _generate(messages: BaseMessage[]): Promise<ChatResult> {
+    if (this.delayMs) await new Promise((r) => setTimeout(r, this.delayMs));
     const done = messages.filter((m) => ToolMessage.isInstance(m)).length;
     const message =
-      done < STEPS
+      done < this.steps
         ? new AIMessage({ content: "", tool_calls: [{ id: `call_${done}`, name: echo.name, args: { n: done }, type: "tool_call" }] })
         : new AIMessage("done");
     return { generations: [{ text: typeof message.content === "string" ? message.content : "", message }] };
@@ -155,12 +162,12 @@ async function growthRows(): Promise<BenchRow[]> {
 export async function runEngineBench(): Promise<BenchRow[]> {
   const times = await interleaved({
     alphaUmi: alphaUmiRunner(),
-    createReactAgent: peerRunner("createReactAgent", createReactAgent({ llm: new StepChatModel({}), tools: [echo], checkpointSaver: new MemorySaver() })),
-    createAgent: peerRunner("createAgent", createAgent({ model: new StepChatModel({}), tools: [echo], checkpointer: new MemorySaver() })),
+    createReactAgent: peerRunner("createReactAgent", createReactAgent({ llm: new StepChatModel(), tools: [echo], checkpointSaver: new MemorySaver() })),
+    createAgent: peerRunner("createAgent", createAgent({ model: new StepChatModel(), tools: [echo], checkpointer: new MemorySaver() })),
     // The same ReAct agent with a no-op node before the model: three nodes a step, as an α-UMi step has.
     createReactAgentWithHook: peerRunner(
       "createReactAgent + preModelHook",
-      createReactAgent({ llm: new StepChatModel({}), tools: [echo], checkpointSaver: new MemorySaver(), preModelHook: () => ({}) }),
+      createReactAgent({ llm: new StepChatModel(), tools: [echo], checkpointSaver: new MemorySaver(), preModelHook: () => ({}) }),
     ),
   });
   const ours = median(times.alphaUmi) / STEPS;

@@ -9,15 +9,15 @@ import { randomUUID } from "node:crypto";
 import { cpus } from "node:os";
 import { resolve } from "node:path";
 import { performance } from "node:perf_hooks";
-import { tool } from "@langchain/core/tools";
 import { MemorySaver, type BaseCheckpointSaver } from "@langchain/langgraph";
+import { createReactAgent } from "@langchain/langgraph/prebuilt";
 import { Redis } from "ioredis";
-import { z } from "zod";
 import { checkpointerFrom, closeCheckpointer, postgresPool } from "../src/checkpoint.js";
 import { createAlphaUmiGraph } from "../src/graph.js";
 import { scriptedRoles, type ScriptStep } from "../src/models/scripted.js";
 import { runOnQueue, type RunJob, type RunJobResult } from "../src/queue.js";
 import { DEMO_INSTRUCTION } from "../tools/demo/index.js";
+import { echo, StepChatModel } from "./engine.js";
 import type { BenchRow } from "./index.js";
 
 const STEPS = 8;
@@ -29,12 +29,6 @@ const CONCURRENCY_TARGET = 0.25;
 const MODEL_MS = 50;
 const PG = process.env.ALPHA_UMI_BENCH_PG ?? "postgres://127.0.0.1:5432/test";
 const REDIS = process.env.ALPHA_UMI_BENCH_REDIS ?? "redis://127.0.0.1:6379";
-
-const echo = tool(({ n }: { n: number }) => JSON.stringify({ n, ok: true }), {
-  name: "echo_for_bench",
-  description: "Returns its input.",
-  schema: z.object({ n: z.number() }),
-});
 
 type Durability = "sync" | "async" | "exit";
 
@@ -100,6 +94,43 @@ async function engineRows(): Promise<BenchRow[]> {
   return rows;
 }
 
+/** Runs per second with `threads` runs of `run` always in flight in this process. */
+async function runsPerSecond(run: () => Promise<unknown>, threads: number): Promise<number> {
+  const total = Math.max(8, threads * 2);
+  let started = 0;
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: threads }, async () => {
+      while (started < total) {
+        started++;
+        await run();
+      }
+    }),
+  );
+  return (total / (performance.now() - t0)) * 1000;
+}
+
+/**
+ * LangGraph's own ceiling beside ours: createReactAgent doing the same tool calls with the same 50 ms model, at the
+ * same concurrency, as a share of its ideal (its run makes steps + 1 model calls).
+ */
+async function peerConcurrencyRow(steps: number, threads: number): Promise<BenchRow> {
+  const agent = createReactAgent({ llm: new StepChatModel(steps, MODEL_MS), tools: [echo], checkpointSaver: new MemorySaver() });
+  let thread = 0;
+  const perSec = await runsPerSecond(() => agent.invoke({ messages: [{ role: "user", content: "Echo." }] }, { configurable: { thread_id: `peer${thread++}` } }), threads);
+  const ideal = (threads / ((steps + 1) * MODEL_MS)) * 1000;
+  return {
+    section: "throughput",
+    name: `one process, ${threads} concurrent thread(s), ${MODEL_MS} ms model: createReactAgent (LangGraph's own ceiling)`,
+    ours: perSec,
+    peer: ideal,
+    unit: "runs/s",
+    ratio: perSec / ideal,
+    target: "share of ideal (info)",
+    pass: null,
+  };
+}
+
 /** Runs per second with `threads` runs always in flight in this process, against the ideal of a model-bound run. */
 async function concurrencyRows(): Promise<BenchRow[]> {
   const steps = 2;
@@ -107,19 +138,7 @@ async function concurrencyRows(): Promise<BenchRow[]> {
   const idealRunMs = calls * MODEL_MS;
   const rows: BenchRow[] = [];
   for (const threads of [1, 16, 64, 256]) {
-    const run = runner(new MemorySaver(), steps, MODEL_MS);
-    const total = Math.max(8, threads * 2);
-    let started = 0;
-    const t0 = performance.now();
-    await Promise.all(
-      Array.from({ length: threads }, async () => {
-        while (started < total) {
-          started++;
-          await run();
-        }
-      }),
-    );
-    const perSec = (total / (performance.now() - t0)) * 1000;
+    const perSec = await runsPerSecond(runner(new MemorySaver(), steps, MODEL_MS), threads);
     const ideal = (threads / idealRunMs) * 1000;
     rows.push({
       section: "throughput",
@@ -136,6 +155,7 @@ async function concurrencyRows(): Promise<BenchRow[]> {
           : `MemorySaver; a run is ${steps} tool calls = ${calls} model calls of ${MODEL_MS} ms, so the ideal is threads / ${idealRunMs} ms; the shortfall at high concurrency is this process's CPU (engine work per step, see above)`,
     });
   }
+  rows.push(await peerConcurrencyRow(steps, 256));
   return rows;
 }
 
