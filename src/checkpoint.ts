@@ -3,11 +3,13 @@ import { createRequire } from "node:module";
 import { userInfo } from "node:os";
 import { dirname, resolve } from "node:path";
 import { BaseCheckpointSaver, MemorySaver, START, StateGraph, type CheckpointTuple } from "@langchain/langgraph";
-import type { Checkpoint, CheckpointListOptions, CheckpointMetadata, ChannelVersions, PendingWrite } from "@langchain/langgraph-checkpoint";
+import { TASKS, type Checkpoint, type CheckpointListOptions, type CheckpointMetadata, type ChannelVersions, type DeltaChannelHistory, type PendingWrite } from "@langchain/langgraph-checkpoint";
 import type { PostgresSaver } from "@langchain/langgraph-checkpoint-postgres";
 import { SqliteSaver } from "@langchain/langgraph-checkpoint-sqlite";
 import type { RunnableConfig } from "@langchain/core/runnables";
 import type { Pool } from "pg";
+import { postgresDeltaChannelHistory } from "./checkpoint/postgresHistory.js";
+import { AlphaUmiSqliteSaver } from "./checkpoint/sqliteSaver.js";
 import { UserError } from "./errors.js";
 import { AgentState, type AgentStateType } from "./state.js";
 
@@ -118,8 +120,19 @@ export class AutoSetupPostgresSaver extends BaseCheckpointSaver {
     return (await this.ready()).put(config, checkpoint, metadata, newVersions);
   }
 
-  override async putWrites(config: RunnableConfig, writes: PendingWrite[], taskId: string): Promise<void> {
-    return (await this.ready()).putWrites(config, writes, taskId);
+  override async putWrites(config: RunnableConfig, writes: PendingWrite[], taskId: string, taskPath?: string): Promise<void> {
+    // PostgresSaver 1.0.5 declares no taskPath (it stores none yet); through the base signature a saver that does gets it.
+    const saver: BaseCheckpointSaver = await this.ready();
+    return saver.putWrites(config, writes, taskId, taskPath);
+  }
+
+  /** LangGraph's ancestor walk (one getTuple per ancestor) in two queries: every load of a thread runs it (src/state.ts). */
+  override async getDeltaChannelHistory(options: { config: RunnableConfig; channels: string[] }): Promise<Record<string, DeltaChannelHistory>> {
+    if (options.channels.length === 0) return {};
+    const saver = await this.ready();
+    // TASKS can be rebuilt from older checkpoints by getTuple (_migratePendingSends); only LangGraph's walk does that.
+    const fast = options.channels.includes(TASKS) ? undefined : await postgresDeltaChannelHistory(this.pgPool, this.schema, saver.serde, options);
+    return fast ?? super.getDeltaChannelHistory(options);
   }
 
   override async deleteThread(threadId: string): Promise<void> {
@@ -192,7 +205,7 @@ export function checkpointerFrom(location: string = DEFAULT_CHECKPOINTS): BaseCh
   if (scheme) throw new UserError(`--checkpoints ${redact(location)}: unsupported scheme "${scheme[1]}:" (a SQLite file path, postgres://… or memory)`);
   const path = resolve(location.replace(/^sqlite:/, ""));
   mkdirSync(dirname(path), { recursive: true });
-  return SqliteSaver.fromConnString(path);
+  return AlphaUmiSqliteSaver.fromConnString(path);
 }
 
 /** Like checkpointerFrom, for readers: a SQLite file must already exist (opening would create an empty one). */
