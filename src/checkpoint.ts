@@ -1,3 +1,4 @@
+import { randomInt } from "node:crypto";
 import { existsSync, mkdirSync } from "node:fs";
 import { createRequire } from "node:module";
 import { userInfo } from "node:os";
@@ -88,6 +89,20 @@ export class AutoSetupPostgresSaver extends BaseCheckpointSaver {
   ) {
     super();
     this.schema = schema;
+  }
+
+  /**
+   * Channel versions unique per write, as LangGraph's Python savers make them (`<32-digit counter>.<16 random digits>`).
+   * PostgresSaver stores a channel's value once per (channel, version) and keeps the first on conflict: with plain
+   * integers, a fork from an older checkpoint (DFSDT, a state edit) reaches versions the main line already stored and
+   * reads the main line's values — its route and τ. A thread stored with integer versions keeps counting in integers
+   * (a string would compare below them).
+   */
+  override getNextVersion(current: number | undefined): number {
+    if (typeof current === "number") return current + 1;
+    const n = current === undefined ? 0 : Number.parseInt(String(current).split(".")[0]!, 10);
+    // LangGraph JS types versions as numbers by default; at run time it compares string versions too (its Python savers use them).
+    return `${String(n + 1).padStart(32, "0")}.${String(randomInt(2 ** 47)).padStart(16, "0")}` as unknown as number;
   }
 
   /** Idempotent and concurrency-safe; every read and write waits for it. */

@@ -227,10 +227,9 @@ describe("delta-channel history", () => {
     (saver.pgPool as unknown as { query: unknown }).query = (...a: unknown[]) => (queries++, query(...a));
     const trips = () => [queries, (queries = 0)][0]!;
 
-    // No status check on the branch: PostgresSaver 1.0.5 keys blobs by integer channel version, so the fork's route
-    // (branch:to:planner at the version the main line already stored as "empty") is lost and the branch stops at the
-    // fork, with plain PostgresSaver as with ours. Its checkpoints still form a fork off an older one, compared below.
-    await writeThread(saver);
+    // The branch runs to its end: its channel versions are its own (AutoSetupPostgresSaver.getNextVersion), not the
+    // main line's integers, whose stored values PostgresSaver would hand the fork instead of its own.
+    expect(await writeThread(saver)).toEqual({ status: "finished" });
     await expectSameHistories(saver, trips);
     const plain = new PostgresSaver(saver.pgPool, undefined, { schema: SCHEMA });
     finals.push(await expectSameStates(saver, plain));

@@ -44,6 +44,25 @@ describe("Postgres checkpoints", () => {
     await Promise.all(savers.map(closeCheckpointer));
   });
 
+  it("a thread stored by plain PostgresSaver (integer channel versions) resumes under checkpointerFrom's saver, which keeps counting in integers", async () => {
+    const { PostgresSaver } = await import("@langchain/langgraph-checkpoint-postgres");
+    const saver = checkpointerFrom(URL_) as AutoSetupPostgresSaver;
+    await saver.setup();
+    const plain = new PostgresSaver(saver.pgPool, undefined, { schema: SCHEMA });
+    const config = { configurable: { thread_id: "int-versions" } };
+    await createAlphaUmiGraph({ tools: demoTools(), checkpointer: plain }).invoke({ instruction: DEMO_INSTRUCTION }, { ...config, interruptAfter: ["caller"] });
+    const graph = createAlphaUmiGraph({ tools: demoTools(), checkpointer: saver });
+    const out = await graph.invoke(null, config);
+    expect([out.status, out.turns.map((t) => t.from)]).toEqual([{ status: "finished" }, DEMO_TURN_ROLES]);
+    const versions = Object.values((await saver.getTuple(config))!.checkpoint.channel_versions);
+    expect(versions.every((v) => typeof v === "number")).toBe(true);
+    // A new thread gets the unique string versions.
+    await graph.invoke({ instruction: DEMO_INSTRUCTION }, { configurable: { thread_id: "str-versions" } });
+    const fresh = Object.values((await saver.getTuple({ configurable: { thread_id: "str-versions" } }))!.checkpoint.channel_versions);
+    expect(fresh.every((v) => typeof v === "string" && /^\d{32}\.\d{16}$/.test(v))).toBe(true);
+    await closeCheckpointer(saver);
+  });
+
   it("run --checkpoints postgres://…: a second process resumes the thread with --thread (here: waiting for approval)", async () => {
     const common = ["--tools", "demo", "--checkpoints", URL_, "--thread", "cli-pg"];
     const spec = ["--planner", "replay:tools/demo/cassette.jsonl", "--caller", "replay:tools/demo/cassette.jsonl", "--summarizer", "replay:tools/demo/cassette.jsonl"];
