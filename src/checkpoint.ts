@@ -10,6 +10,7 @@ import { SqliteSaver } from "@langchain/langgraph-checkpoint-sqlite";
 import type { RunnableConfig } from "@langchain/core/runnables";
 import type { Pool } from "pg";
 import { postgresDeltaChannelHistory } from "./checkpoint/postgresHistory.js";
+import { putCheckpoint, putTaskWrites } from "./checkpoint/postgresWrites.js";
 import { AlphaUmiSqliteSaver } from "./checkpoint/sqliteSaver.js";
 import { UserError } from "./errors.js";
 import { AgentState, type AgentStateType } from "./state.js";
@@ -131,14 +132,14 @@ export class AutoSetupPostgresSaver extends BaseCheckpointSaver {
     yield* (await this.ready()).list(config, options);
   }
 
+  /** One statement per checkpoint instead of PostgresSaver's transaction of one INSERT per channel (postgresWrites.ts). */
   override async put(config: RunnableConfig, checkpoint: Checkpoint, metadata: CheckpointMetadata, newVersions: ChannelVersions): Promise<RunnableConfig> {
-    return (await this.ready()).put(config, checkpoint, metadata, newVersions);
+    return putCheckpoint(this.pgPool, this.schema, await this.ready(), config, checkpoint, metadata, newVersions);
   }
 
-  override async putWrites(config: RunnableConfig, writes: PendingWrite[], taskId: string, taskPath?: string): Promise<void> {
-    // PostgresSaver 1.0.5 declares no taskPath (it stores none yet); through the base signature a saver that does gets it.
-    const saver: BaseCheckpointSaver = await this.ready();
-    return saver.putWrites(config, writes, taskId, taskPath);
+  /** One statement per task's writes. PostgresSaver 1.0.5's tables have no task path column: `taskPath` is not stored. */
+  override async putWrites(config: RunnableConfig, writes: PendingWrite[], taskId: string): Promise<void> {
+    return putTaskWrites(this.pgPool, this.schema, await this.ready(), config, writes, taskId);
   }
 
   /** LangGraph's ancestor walk (one getTuple per ancestor) in two queries: every load of a thread runs it (src/state.ts). */

@@ -44,6 +44,27 @@ describe("Postgres checkpoints", () => {
     await Promise.all(savers.map(closeCheckpointer));
   });
 
+  it("a run writes each checkpoint and each task's writes in one statement (PostgresSaver: one per channel, in a transaction)", async () => {
+    const saver = checkpointerFrom(URL_) as AutoSetupPostgresSaver;
+    let statements = 0;
+    // Every statement of every pooled connection (pool.query runs on one too).
+    type Client = { query: (...a: unknown[]) => unknown };
+    (saver.pgPool as unknown as { on(event: "connect", f: (client: Client) => void): void }).on("connect", (client) => {
+      const q = client.query.bind(client);
+      client.query = (...a: unknown[]) => (statements++, q(...a));
+    });
+    await saver.setup();
+    statements = 0;
+    const config = { configurable: { thread_id: "statements" } };
+    const out = await createAlphaUmiGraph({ tools: demoTools(), checkpointer: saver }).invoke({ instruction: DEMO_INSTRUCTION }, config);
+    expect(out.status).toEqual({ status: "finished" });
+    let checkpoints = 0;
+    for await (const _ of saver.list(config)) checkpoints++;
+    // A checkpoint, the task's writes, and the thread's one load: two statements a step and a few more.
+    expect(statements).toBeLessThanOrEqual(2 * checkpoints + 4);
+    await closeCheckpointer(saver);
+  });
+
   it("a thread stored by plain PostgresSaver (integer channel versions) resumes under checkpointerFrom's saver, which keeps counting in integers", async () => {
     const { PostgresSaver } = await import("@langchain/langgraph-checkpoint-postgres");
     const saver = checkpointerFrom(URL_) as AutoSetupPostgresSaver;
