@@ -92,7 +92,7 @@ function peerRunner(name: string, agent: MessagesAgent) {
   let thread = 0;
   return async () => {
     const t0 = performance.now();
-    const out = await agent.invoke({ messages: [{ role: "user", content: "Echo." }] }, { configurable: { thread_id: `p${thread++}` } });
+    const out = await agent.invoke({ messages: [{ role: "user", content: "Echo." }] }, { configurable: { thread_id: `p${thread++}` }, recursionLimit: 10 * STEPS });
     const ms = performance.now() - t0;
     if (out.messages.length !== 2 * STEPS + 2) throw new Error(`bench ${name} run has ${out.messages.length} messages`);
     return ms;
