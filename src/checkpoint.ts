@@ -9,8 +9,6 @@ import type { PostgresSaver } from "@langchain/langgraph-checkpoint-postgres";
 import { SqliteSaver } from "@langchain/langgraph-checkpoint-sqlite";
 import type { RunnableConfig } from "@langchain/core/runnables";
 import type { Pool } from "pg";
-import { postgresDeltaChannelHistory } from "./checkpoint/postgresHistory.js";
-import { putCheckpoint, putTaskWrites } from "./checkpoint/postgresWrites.js";
 import { AlphaUmiSqliteSaver } from "./checkpoint/sqliteSaver.js";
 import { UserError } from "./errors.js";
 import { AgentState, type AgentStateType } from "./state.js";
@@ -77,8 +75,8 @@ export async function underAdvisoryLock<T>(pool: Pool, key: string, fn: () => Pr
 /**
  * A Postgres checkpointer that creates its schema and tables on first use, once per process, under a Postgres advisory
  * lock so that several processes starting at once (servers, workers) do not race on `CREATE SCHEMA` or the migrations
- * table. It hands every read and write to LangGraph's PostgresSaver, loaded then too: an app that never names a
- * Postgres location never loads it.
+ * table. It reads through LangGraph's PostgresSaver and writes its rows (one statement each, src/checkpoint/), all
+ * loaded then too: an app that never names a Postgres location never loads them.
  */
 export class AutoSetupPostgresSaver extends BaseCheckpointSaver {
   readonly schema: string;
@@ -134,11 +132,13 @@ export class AutoSetupPostgresSaver extends BaseCheckpointSaver {
 
   /** One statement per checkpoint instead of PostgresSaver's transaction of one INSERT per channel (postgresWrites.ts). */
   override async put(config: RunnableConfig, checkpoint: Checkpoint, metadata: CheckpointMetadata, newVersions: ChannelVersions): Promise<RunnableConfig> {
+    const { putCheckpoint } = await import("./checkpoint/postgresWrites.js");
     return putCheckpoint(this.pgPool, this.schema, await this.ready(), config, checkpoint, metadata, newVersions);
   }
 
   /** One statement per task's writes. PostgresSaver 1.0.5's tables have no task path column: `taskPath` is not stored. */
   override async putWrites(config: RunnableConfig, writes: PendingWrite[], taskId: string): Promise<void> {
+    const { putTaskWrites } = await import("./checkpoint/postgresWrites.js");
     return putTaskWrites(this.pgPool, this.schema, await this.ready(), config, writes, taskId);
   }
 
@@ -147,6 +147,7 @@ export class AutoSetupPostgresSaver extends BaseCheckpointSaver {
     if (options.channels.length === 0) return {};
     const saver = await this.ready();
     // TASKS can be rebuilt from older checkpoints by getTuple (_migratePendingSends); only LangGraph's walk does that.
+    const { postgresDeltaChannelHistory } = await import("./checkpoint/postgresHistory.js");
     const fast = options.channels.includes(TASKS) ? undefined : await postgresDeltaChannelHistory(this.pgPool, this.schema, saver.serde, options);
     return fast ?? super.getDeltaChannelHistory(options);
   }
