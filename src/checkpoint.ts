@@ -72,6 +72,13 @@ export async function underAdvisoryLock<T>(pool: Pool, key: string, fn: () => Pr
   }
 }
 
+// Loaded with the first Postgres use; the promise is kept because every step writes (a dynamic import() is not free
+// even when cached: under a loader such as tsx, each one is a round trip to the hooks thread).
+let writesModule: Promise<typeof import("./checkpoint/postgresWrites.js")> | undefined;
+let historyModule: Promise<typeof import("./checkpoint/postgresHistory.js")> | undefined;
+const postgresWrites = () => (writesModule ??= import("./checkpoint/postgresWrites.js"));
+const postgresHistory = () => (historyModule ??= import("./checkpoint/postgresHistory.js"));
+
 /**
  * A Postgres checkpointer that creates its schema and tables on first use, once per process, under a Postgres advisory
  * lock so that several processes starting at once (servers, workers) do not race on `CREATE SCHEMA` or the migrations
@@ -132,13 +139,13 @@ export class AutoSetupPostgresSaver extends BaseCheckpointSaver {
 
   /** One statement per checkpoint instead of PostgresSaver's transaction of one INSERT per channel (postgresWrites.ts). */
   override async put(config: RunnableConfig, checkpoint: Checkpoint, metadata: CheckpointMetadata, newVersions: ChannelVersions): Promise<RunnableConfig> {
-    const { putCheckpoint } = await import("./checkpoint/postgresWrites.js");
+    const { putCheckpoint } = await postgresWrites();
     return putCheckpoint(this.pgPool, this.schema, await this.ready(), config, checkpoint, metadata, newVersions);
   }
 
   /** One statement per task's writes. PostgresSaver 1.0.5's tables have no task path column: `taskPath` is not stored. */
   override async putWrites(config: RunnableConfig, writes: PendingWrite[], taskId: string): Promise<void> {
-    const { putTaskWrites } = await import("./checkpoint/postgresWrites.js");
+    const { putTaskWrites } = await postgresWrites();
     return putTaskWrites(this.pgPool, this.schema, await this.ready(), config, writes, taskId);
   }
 
@@ -147,7 +154,7 @@ export class AutoSetupPostgresSaver extends BaseCheckpointSaver {
     if (options.channels.length === 0) return {};
     const saver = await this.ready();
     // TASKS can be rebuilt from older checkpoints by getTuple (_migratePendingSends); only LangGraph's walk does that.
-    const { postgresDeltaChannelHistory } = await import("./checkpoint/postgresHistory.js");
+    const { postgresDeltaChannelHistory } = await postgresHistory();
     const fast = options.channels.includes(TASKS) ? undefined : await postgresDeltaChannelHistory(this.pgPool, this.schema, saver.serde, options);
     return fast ?? super.getDeltaChannelHistory(options);
   }

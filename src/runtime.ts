@@ -13,10 +13,14 @@ import type { AgentConfiguration } from "./configuration.js";
 /** The run's tools: those of the sources its configuration names (opened once per process), else the graph's own. */
 export async function toolsOf(cfg: AgentConfiguration): Promise<ToolSpec[]> {
   if (!cfg.toolSources) return cfg.tools;
-  // Imported here: the sources pull in MCP, OpenAPI and pyodide code that most runs never need.
-  const { sharedToolSources } = await import("./tools/sources.js");
+  const { sharedToolSources } = await toolSourcesModule();
   return (await sharedToolSources(cfg.toolSources)).tools;
 }
+
+// Imported on first use: the sources pull in MCP, OpenAPI and pyodide code that most runs never need. The promise is
+// kept: nodes ask at every step, and a dynamic import() costs a loader round trip even when the module is cached.
+let sourcesModule: Promise<typeof import("./tools/sources.js")> | undefined;
+const toolSourcesModule = () => (sourcesModule ??= import("./tools/sources.js"));
 
 const specCache = new Map<string, RoleModel>();
 const SPEC_CACHE_LIMIT = 1000;
