@@ -2,30 +2,25 @@
  * Postgres checkpoints against the real server (127.0.0.1:5432, database `test`, trust auth), in a schema of this test
  * run, dropped afterwards. A machine without the server fails here with the connection error.
  */
-import { randomUUID } from "node:crypto";
-import type { Pool } from "pg";
-import { AutoSetupPostgresSaver, checkpointerFrom, closeCheckpointer, postgresPool } from "../../src/checkpoint.js";
+import { AutoSetupPostgresSaver, checkpointerFrom, closeCheckpointer } from "../../src/checkpoint.js";
 import { UserError } from "../../src/errors.js";
 import { exportCheckpoints } from "../../src/glpft/export.js";
 import { createAlphaUmiGraph } from "../../src/graph.js";
 import type { AgentStateType } from "../../src/state.js";
 import { DEMO_INSTRUCTION, demoTools } from "../../tools/demo/index.js";
 import { runCliWithInput } from "../helpers/cli.js";
+import { testSchema } from "../helpers/postgres.js";
 import { DEMO_TURN_ROLES } from "../helpers/scenario.js";
 
-const SCHEMA = `t_pg_${randomUUID().replace(/-/g, "").slice(0, 12)}`;
-const DB = "postgres://127.0.0.1:5432/test";
-const URL_ = `${DB}?schema=${SCHEMA}`;
-let admin: Pool;
+const pg = testSchema("pg");
+const { schema: SCHEMA, db: DB, url: URL_ } = pg;
 
 beforeAll(async () => {
-  admin = postgresPool(DB, 2);
-  await admin.query("SELECT 1"); // unreachable server: the connection error fails the suite here
+  await pg.reach();
 });
 
 afterAll(async () => {
-  await admin?.query(`DROP SCHEMA IF EXISTS "${SCHEMA}" CASCADE`);
-  await admin?.end();
+  await pg.drop();
 });
 
 
@@ -33,7 +28,7 @@ describe("Postgres checkpoints", () => {
   it("several savers set the schema up at once (one process or many), then a run checkpoints there and resumes in a new saver", async () => {
     const savers = Array.from({ length: 4 }, () => checkpointerFrom(URL_) as AutoSetupPostgresSaver);
     await Promise.all(savers.map((s) => s.setup()));
-    const { rows } = await admin.query<{ n: string }>("SELECT count(*) AS n FROM information_schema.tables WHERE table_schema = $1", [SCHEMA]);
+    const { rows } = await pg.admin.query<{ n: string }>("SELECT count(*) AS n FROM information_schema.tables WHERE table_schema = $1", [SCHEMA]);
     expect(Number(rows[0]!.n)).toBe(4); // checkpoints, blobs, writes, migrations
     const graph = createAlphaUmiGraph({ tools: demoTools(), checkpointer: savers[0]! });
     const out = await graph.invoke({ instruction: DEMO_INSTRUCTION }, { configurable: { thread_id: "lib-1" } });
@@ -108,7 +103,7 @@ describe("Postgres checkpoints", () => {
     expect(records[0]!.conversations.map((t) => t.from)).toEqual(DEMO_TURN_ROLES);
     const missing = `${DB}?schema=${SCHEMA}_none`;
     await expect(exportCheckpoints({ checkpoints: missing })).rejects.toThrow(new UserError(`${missing}: no LangGraph checkpoints in schema "${SCHEMA}_none"`));
-    const { rows } = await admin.query<{ n: string }>("SELECT count(*) AS n FROM pg_namespace WHERE nspname = $1", [`${SCHEMA}_none`]);
+    const { rows } = await pg.admin.query<{ n: string }>("SELECT count(*) AS n FROM pg_namespace WHERE nspname = $1", [`${SCHEMA}_none`]);
     expect(rows[0]!.n).toBe("0"); // reading did not create it
   });
 

@@ -4,22 +4,18 @@
  * not run, an edit runs with its arguments — before and after the server restarts (threads in Postgres).
  */
 import type { ChildProcess } from "node:child_process";
-import { randomUUID } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { Client } from "@langchain/langgraph-sdk";
-import type { Pool } from "pg";
 import type { ApprovalRequest } from "../../src/approval.js";
-import { postgresPool } from "../../src/checkpoint.js";
 import type { AgentStateType } from "../../src/state.js";
 import { DEMO_INSTRUCTION } from "../../tools/demo/index.js";
+import { testSchema } from "../helpers/postgres.js";
 import { startServe, stopProcess } from "../helpers/serve.js";
 
-const SCHEMA = `t_serve_appr_${randomUUID().replace(/-/g, "").slice(0, 12)}`;
-const DB = "postgres://127.0.0.1:5432/test";
+const pg = testSchema("serve_appr");
 const FX = "exchange_rate_for_fx";
-let admin: Pool;
 let dir: string;
 let log: string;
 let tools: string;
@@ -27,14 +23,13 @@ const servers: ChildProcess[] = [];
 
 /** A server without a policy of its own: approval comes only from the first run's configuration. */
 async function server(): Promise<Client> {
-  const { url, child } = await startServe(["--checkpoints", `${DB}?schema=${SCHEMA}`, "--tools", tools]);
+  const { url, child } = await startServe(["--checkpoints", pg.url, "--tools", tools]);
   servers.push(child);
   return new Client({ apiUrl: url });
 }
 
 beforeAll(async () => {
-  admin = postgresPool(DB, 1);
-  await admin.query("SELECT 1"); // no server: the connection error fails the suite
+  await pg.reach();
   dir = mkdtempSync(join(tmpdir(), "alpha-umi-serve-approval-"));
   log = join(dir, "calls.log");
   const path = join(dir, "tools.ts");
@@ -54,8 +49,7 @@ export const tools = demoTools().map((t) => ({ ...t, run: (args: Record<string, 
 
 afterAll(async () => {
   await Promise.all(servers.map((s) => stopProcess(s)));
-  await admin?.query(`DROP SCHEMA IF EXISTS "${SCHEMA}" CASCADE`);
-  await admin?.end();
+  await pg.drop();
   rmSync(dir, { recursive: true, force: true });
 });
 

@@ -3,33 +3,27 @@
  * tree as custom events and finishes with the same tree as `run --search dfsdt`, with the default replayed demo models
  * over the real demo tools.
  */
-import { randomUUID } from "node:crypto";
 import { Client } from "@langchain/langgraph-sdk";
-import type { Pool } from "pg";
-import { postgresPool } from "../../src/checkpoint.js";
 import { demoCassettePath } from "../../src/configuration.js";
 import { searchAgent, type SearchNode } from "../../src/search/index.js";
 import { startServer, type RunningServer } from "../../src/server/index.js";
 import { MemorySaver } from "@langchain/langgraph";
 import { DEMO_INSTRUCTION, demoTools } from "../../tools/demo/index.js";
+import { testSchema } from "../helpers/postgres.js";
 
-const SCHEMA = `t_dfsdt_${randomUUID().replace(/-/g, "").slice(0, 12)}`;
-const DB = "postgres://127.0.0.1:5432/test";
-let admin: Pool;
+const pg = testSchema("dfsdt");
 let server: RunningServer;
 let client: Client;
 
 beforeAll(async () => {
-  admin = postgresPool(DB, 1);
-  await admin.query("SELECT 1"); // no Postgres: the connection error fails the suite
-  server = await startServer({ checkpoints: `${DB}?schema=${SCHEMA}`, tools: demoTools(), port: 0 });
+  await pg.reach();
+  server = await startServer({ checkpoints: pg.url, tools: demoTools(), port: 0 });
   client = new Client({ apiUrl: server.url });
 }, 120_000);
 
 afterAll(async () => {
   await server?.close();
-  await admin?.query(`DROP SCHEMA IF EXISTS "${SCHEMA}" CASCADE`);
-  await admin?.end();
+  await pg.drop();
 });
 
 const shape = (tree: SearchNode[]) => tree.map(({ checkpointId: _id, ...n }) => n);
@@ -57,7 +51,7 @@ describe("alpha-umi serve: the dfsdt search graph", () => {
     expect(shape(values.tree!)).toEqual(shape(direct.search.tree));
     expect(custom.map((e) => e.kind)).toEqual([...values.tree!.map(() => "search"), "search_end"]);
     // The search thread's checkpoints are in the server's Postgres: one per step of the tree's nodes.
-    const { rows } = await admin.query(`SELECT count(*)::int AS n FROM "${SCHEMA}".checkpoints WHERE thread_id = $1`, [values.searchThread]);
+    const { rows } = await pg.admin.query(`SELECT count(*)::int AS n FROM "${pg.schema}".checkpoints WHERE thread_id = $1`, [values.searchThread]);
     expect(rows[0].n).toBeGreaterThan(values.tree!.length);
     expect((await client.threads.get(thread.thread_id)).status).toBe("idle");
   }, 120_000);

@@ -8,9 +8,7 @@
 import type { ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { Client } from "@langchain/langgraph-sdk";
-import type { Pool } from "pg";
 import type { ApprovalRequest } from "../../src/approval.js";
-import { postgresPool } from "../../src/checkpoint.js";
 import { createAlphaUmiGraph } from "../../src/graph.js";
 import type { AgentStateType } from "../../src/state.js";
 import { DEMO_INSTRUCTION, demoTools } from "../../tools/demo/index.js";
@@ -18,15 +16,14 @@ import { STREAM_MODES } from "../../src/server/api.js";
 import { startFakeOllama } from "../helpers/fakeOllama.js";
 import { DEMO_TURN_ROLES } from "../helpers/scenario.js";
 import { startServe } from "../helpers/serve.js";
+import { testSchema } from "../helpers/postgres.js";
 
-const SCHEMA = `t_serve_${randomUUID().replace(/-/g, "").slice(0, 12)}`;
-const DB = "postgres://127.0.0.1:5432/test";
-let admin: Pool;
+const pg = testSchema("serve");
 const servers: ChildProcess[] = [];
 
 /** One `alpha-umi serve` process on a free port; resolves with its URL once it listens. */
 async function serve(): Promise<string> {
-  const { url, child } = await startServe(["--checkpoints", `${DB}?schema=${SCHEMA}`, "--approve"], 90_000);
+  const { url, child } = await startServe(["--checkpoints", pg.url, "--approve"], 90_000);
   servers.push(child);
   return url;
 }
@@ -35,8 +32,7 @@ let a: Client;
 let b: Client;
 
 beforeAll(async () => {
-  admin = postgresPool(DB, 1);
-  await admin.query("SELECT 1"); // no server: the connection error fails the suite
+  await pg.reach();
   // Both start at once: the schema is set up by whichever comes first, under an advisory lock.
   const [urlA, urlB] = await Promise.all([serve(), serve()]);
   a = new Client({ apiUrl: urlA });
@@ -47,8 +43,7 @@ afterAll(async () => {
   await Promise.all(
     servers.map((s) => (s.exitCode === null && s.signalCode === null ? new Promise((r) => (s.once("exit", r), s.kill("SIGTERM"))) : undefined)),
   );
-  await admin?.query(`DROP SCHEMA IF EXISTS "${SCHEMA}" CASCADE`);
-  await admin?.end();
+  await pg.drop();
 });
 
 async function waiting(client: Client, threadId: string): Promise<ApprovalRequest[]> {

@@ -9,8 +9,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { Redis } from "ioredis";
-import type { Pool } from "pg";
-import { checkpointerFrom, closeCheckpointer, postgresPool } from "../../src/checkpoint.js";
+import { checkpointerFrom, closeCheckpointer } from "../../src/checkpoint.js";
 import { createAlphaUmiGraph } from "../../src/graph.js";
 import type { AgentStateType } from "../../src/state.js";
 import { writeReferenceCassette } from "../../src/eval/cassette.js";
@@ -23,26 +22,24 @@ import { parseQueueLocation, runOnQueue, type RunJob, type RunJobResult } from "
 import { OUT_OF_DOMAIN } from "../helpers/shared.js";
 import { DEMO_INSTRUCTION, demoTools } from "../../tools/demo/index.js";
 import { DEMO_TURN_ROLES } from "../helpers/scenario.js";
+import { testSchema } from "../helpers/postgres.js";
 
 const ID = randomUUID().replace(/-/g, "").slice(0, 12);
 const PREFIX = `t_worker_${ID}`;
 const QUEUE = `redis://127.0.0.1:6379?prefix=${PREFIX}`;
-const SCHEMA = `t_worker_${ID}`;
-const DB = "postgres://127.0.0.1:5432/test";
-const PG = `${DB}?schema=${SCHEMA}`;
+const pg = testSchema("worker", ID);
+const PG = pg.url;
 const CASSETTE = resolve("tools/demo/cassette.jsonl");
 const MODELS = { planner: `replay:${CASSETTE}`, caller: `replay:${CASSETTE}`, summarizer: `replay:${CASSETTE}` };
 const TOOL_MS = 1500;
 
 let dir: string;
-let admin: Pool;
 let redis: Redis;
 const workers: ChildProcess[] = [];
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "alpha-umi-worker-"));
-  admin = postgresPool(DB, 1);
-  await admin.query("SELECT 1"); // no Postgres: the connection error fails the suite
+  await pg.reach();
   redis = new Redis({ host: "127.0.0.1", port: 6379, maxRetriesPerRequest: 1, retryStrategy: () => null });
   await redis.ping(); // no Redis: likewise
 });
@@ -54,8 +51,7 @@ afterAll(async () => {
     if (keys.length) await redis.del(...keys);
     redis.disconnect();
   }
-  await admin?.query(`DROP SCHEMA IF EXISTS "${SCHEMA}" CASCADE`);
-  await admin?.end();
+  await pg.drop();
   rmSync(dir, { recursive: true, force: true });
 });
 
