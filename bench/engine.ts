@@ -17,7 +17,8 @@ import { createAgent } from "langchain";
 import { performance } from "node:perf_hooks";
 import { z } from "zod";
 import { createAlphaUmiGraph } from "../src/graph.js";
-import { scriptedRoles } from "../src/models/scripted.js";
+import { scriptedRoles, type ScriptStep } from "../src/models/scripted.js";
+import { call, plan } from "../src/testing.js";
 import type { BenchRow } from "./index.js";
 
 const STEPS = 8; // tool calls per run
@@ -62,19 +63,28 @@ export class StepChatModel extends BaseChatModel {
   }
 }
 
+/**
+ * Fresh scripted role models for one α-UMi run of `steps` echo calls, then a conclusion (replies written by the
+ * protocol module); every reply takes `delayMs` when given.
+ */
+export function echoRoles(steps: number, delayMs = 0) {
+  const at = (output: string): ScriptStep => (delayMs ? { output, delayMs } : output);
+  const m = scriptedRoles({
+    planner: [...Array.from({ length: steps }, (_, i) => at(plan(`Step ${i}.`, "caller"))), at(plan("Enough.", "conclusion"))],
+    caller: Array.from({ length: steps }, (_, i) => at(call(echo.name, `{"n": ${i}}`))),
+    summarizer: [at("done")],
+  });
+  return { plannerModel: m.planner, callerModel: m.caller, summarizerModel: m.summarizer };
+}
+
 /** α-UMi runs of `steps` tool calls; `durability` overrides the graph's own ("sync") per call. */
 function alphaUmiRunner(checkpointer: BaseCheckpointSaver = new MemorySaver(), durability?: "async", steps = STEPS) {
   const graph = createAlphaUmiGraph({ tools: [echo], checkpointer });
-  const planner = [...Array.from({ length: steps }, (_, i) => `Step ${i}.\n Next: caller.`), "Enough.\n Next: conclusion."];
-  const caller = Array.from({ length: steps }, (_, i) => `Action: ${echo.name}\nAction Input: {"n": ${i}}`);
   let thread = 0;
   return async () => {
-    const m = scriptedRoles({ planner, caller, summarizer: ["done"] });
     const configurable = {
       thread_id: `a-${durability ?? "sync"}-${steps}-${thread++}`,
-      plannerModel: m.planner,
-      callerModel: m.caller,
-      summarizerModel: m.summarizer,
+      ...echoRoles(steps),
       maxSteps: steps + 1,
     };
     const t0 = performance.now();

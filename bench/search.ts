@@ -9,6 +9,7 @@ import { performance } from "node:perf_hooks";
 import { createAlphaUmiGraph } from "../src/graph.js";
 import { scriptedRoles } from "../src/models/scripted.js";
 import { searchAgent } from "../src/search/index.js";
+import { call, plan } from "../src/testing.js";
 import type { ToolSpec } from "../src/tools/spec.js";
 import type { BenchRow } from "./index.js";
 
@@ -19,14 +20,14 @@ const TARGET = 3;
 
 const tool: ToolSpec = { doc: { Name: "echo_for_bench", function: "Returns its input.", input: { n: "number" } }, run: (a) => JSON.stringify(a) };
 const calling = (n: number) => ({
-  planner: Array.from({ length: n }, () => "Call it.\n Next: caller."),
-  caller: Array.from({ length: n }, () => 'Action: echo_for_bench\nAction Input: {"n": 1}'),
+  planner: Array.from({ length: n }, () => plan("Call it.", "caller")),
+  caller: Array.from({ length: n }, () => call("echo_for_bench", `{"n": 1}`)),
 });
 
 /** ms per planner step of a plain run: STEPS calls, then a conclusion. */
 async function plainRun(): Promise<number> {
   const script = calling(STEPS);
-  const models = scriptedRoles({ planner: [...script.planner, "Done.\n Next: conclusion."], caller: script.caller, summarizer: ["ok"] });
+  const models = scriptedRoles({ planner: [...script.planner, plan("Done.", "conclusion")], caller: script.caller, summarizer: ["ok"] });
   const graph = createAlphaUmiGraph({ tools: [tool], models, checkpointer: new MemorySaver(), maxSteps: STEPS + 1 });
   const t0 = performance.now();
   await graph.invoke({ instruction: "bench" }, { configurable: { thread_id: "p" } });

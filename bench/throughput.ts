@@ -14,10 +14,9 @@ import { createReactAgent } from "@langchain/langgraph/prebuilt";
 import { Redis } from "ioredis";
 import { checkpointerFrom, closeCheckpointer, postgresPool } from "../src/checkpoint.js";
 import { createAlphaUmiGraph } from "../src/graph.js";
-import { scriptedRoles, type ScriptStep } from "../src/models/scripted.js";
 import { runOnQueue, type RunJob, type RunJobResult } from "../src/queue.js";
 import { DEMO_INSTRUCTION } from "../tools/demo/index.js";
-import { echo, StepChatModel } from "./engine.js";
+import { echo, echoRoles, StepChatModel } from "./engine.js";
 import type { BenchRow } from "./index.js";
 
 const STEPS = 8;
@@ -35,13 +34,9 @@ type Durability = "sync" | "async" | "exit";
 /** A run of `steps` tool calls with scripted models; `delay` > 0 makes every model call take that long. */
 function runner(checkpointer: BaseCheckpointSaver | false, steps: number, delay = 0, durability?: Durability) {
   const graph = createAlphaUmiGraph({ tools: [echo], checkpointer });
-  const at = (output: string): ScriptStep => (delay ? { output, delayMs: delay } : output);
-  const planner = [...Array.from({ length: steps }, (_, i) => at(`Step ${i}.\n Next: caller.`)), at("Enough.\n Next: conclusion.")];
-  const caller = Array.from({ length: steps }, (_, i) => at(`Action: ${echo.name}\nAction Input: {"n": ${i}}`));
   let thread = 0;
   return async () => {
-    const m = scriptedRoles({ planner, caller, summarizer: [at("done")] });
-    const configurable = { thread_id: `b${thread++}-${randomUUID()}`, plannerModel: m.planner, callerModel: m.caller, summarizerModel: m.summarizer };
+    const configurable = { thread_id: `b${thread++}-${randomUUID()}`, ...echoRoles(steps, delay) };
     const out = await graph.invoke({ instruction: "Echo." }, { configurable, ...(durability ? { durability } : {}) });
     if (out.status.status !== "finished") throw new Error(`bench run ended ${JSON.stringify(out.status)}`);
   };

@@ -4,7 +4,6 @@
  * unreachable server fails the suite). Threads are real α-UMi runs: longer than 2×SNAPSHOT_EVERY steps, plus a
  * DFSDT-style fork from an older checkpoint.
  */
-import { randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -13,22 +12,22 @@ import type { RunnableConfig } from "@langchain/core/runnables";
 import { BaseCheckpointSaver, type CheckpointTuple } from "@langchain/langgraph";
 import { PostgresSaver } from "@langchain/langgraph-checkpoint-postgres";
 import { SqliteSaver } from "@langchain/langgraph-checkpoint-sqlite";
-import type { Pool } from "pg";
 import { z } from "zod";
-import { AutoSetupPostgresSaver, checkpointerFrom, closeCheckpointer, postgresPool } from "../../src/checkpoint.js";
+import { AutoSetupPostgresSaver, checkpointerFrom, closeCheckpointer } from "../../src/checkpoint.js";
 import { CHAIN_PAGE } from "../../src/checkpoint/deltaHistory.js";
 import { AlphaUmiSqliteSaver } from "../../src/checkpoint/sqliteSaver.js";
 import { createAlphaUmiGraph, updateAsNode } from "../../src/graph.js";
 import { scriptedRoles } from "../../src/models/scripted.js";
 import { SNAPSHOT_EVERY, type AgentStateType } from "../../src/state.js";
+import { testSchema } from "../helpers/postgres.js";
+import { call, plan } from "../helpers/scenario.js";
 
 const STEPS = 2 * SNAPSHOT_EVERY + 8;
 const THREAD = "long";
 const CHANNELS = ["turns", "messages"];
-const SCHEMA = `t_dh_${randomUUID().replace(/-/g, "").slice(0, 12)}`;
-const DB = "postgres://127.0.0.1:5432/test";
+const pg = testSchema("dh");
+const { schema: SCHEMA, db: DB } = pg;
 const dir = mkdtempSync(join(tmpdir(), "alpha-umi-dh-"));
-let admin: Pool;
 
 const echo = tool(({ n }: { n: number }) => JSON.stringify({ n, ok: true }), {
   name: "echo_for_test",
@@ -39,8 +38,8 @@ const echo = tool(({ n }: { n: number }) => JSON.stringify({ n, ok: true }), {
 /** Scripted models for `steps` tool calls then an answer; `from` offsets the call arguments so branches differ. */
 function models(steps: number, from = 0) {
   const m = scriptedRoles({
-    planner: [...Array.from({ length: steps }, (_, i) => `Step ${from + i}.\n Next: caller.`), "Enough.\n Next: conclusion."],
-    caller: Array.from({ length: steps }, (_, i) => `Action: ${echo.name}\nAction Input: {"n": ${from + i}}`),
+    planner: [...Array.from({ length: steps }, (_, i) => plan(`Step ${from + i}.`, "caller")), plan("Enough.", "conclusion")],
+    caller: Array.from({ length: steps }, (_, i) => call(echo.name, `{"n": ${from + i}}`)),
     summarizer: [`done ${from}`],
   });
   return { plannerModel: m.planner, callerModel: m.caller, summarizerModel: m.summarizer, maxSteps: 10 * (from + steps + 1) };
@@ -179,13 +178,11 @@ async function expectSameStates(saver: BaseCheckpointSaver, plain: BaseCheckpoin
 }
 
 beforeAll(async () => {
-  admin = postgresPool(DB, 2);
-  await admin.query("SELECT 1"); // unreachable server: the connection error fails the suite here
+  await pg.reach();
 });
 
 afterAll(async () => {
-  await admin?.query(`DROP SCHEMA IF EXISTS "${SCHEMA}" CASCADE`);
-  await admin?.end();
+  await pg.drop();
   rmSync(dir, { recursive: true, force: true });
 });
 
