@@ -35,14 +35,15 @@ export function proposedCall(turn: number, action: string, actionInput: string, 
  * run. A settled call found again on resume may have been in flight (see inFlight.ts).
  */
 export async function toolsNode(state: AgentStateType, config: RunnableConfig): Promise<AgentUpdate> {
-  const { at } = lastCall(state);
-  const pending = state.call?.turn === at ? state.call : null;
-  return pending && (pending.run || pending.observation !== undefined) ? runCall(state, pending, config) : settleCall(state, pending, config);
+  const last = lastCall(state);
+  const pending = state.call?.turn === last.at ? state.call : null;
+  return pending && (pending.run || pending.observation !== undefined) ? runCall(last, pending, config) : settleCall(state, last, pending, config);
 }
 
-async function settleCall(state: AgentStateType, proposed: PendingCall | null, config: RunnableConfig): Promise<AgentUpdate> {
+type LastCall = ReturnType<typeof lastCall>;
+
+async function settleCall(state: AgentStateType, { at, action, actionInput }: LastCall, proposed: PendingCall | null, config: RunnableConfig): Promise<AgentUpdate> {
   const cfg = ensureConfiguration(config);
-  const { at, action, actionInput } = lastCall(state);
   const tool = (await toolsOf(cfg)).find((t) => t.doc.Name === action);
   // The proposal's policy decides; a thread checkpointed before calls carried it asks under the current one.
   const approve = proposed?.approve ?? needsApproval(cfg.approve, action);
@@ -52,9 +53,8 @@ async function settleCall(state: AgentStateType, proposed: PendingCall | null, c
   };
 }
 
-async function runCall(state: AgentStateType, call: PendingCall, config: RunnableConfig): Promise<AgentUpdate> {
+async function runCall({ at, action }: LastCall, call: PendingCall, config: RunnableConfig): Promise<AgentUpdate> {
   const cfg = ensureConfiguration(config);
-  const { at, action } = lastCall(state);
   const tools = await toolsOf(cfg);
   const uncertain = call.run && inFlightObservation(config, call.run.attempt, tools.find((t) => t.doc.Name === action));
   // A rejected call is not run: the person's reason is its observation.
