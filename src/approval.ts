@@ -10,11 +10,10 @@
  */
 import { interrupt, type StateSnapshot } from "@langchain/langgraph";
 import { UserError } from "./errors.js";
-import type { Turn } from "./state.js";
+import type { ApprovePolicy, Turn } from "./state.js";
 import type { ToolSpec } from "./tools/spec.js";
 
-/** Which tools' calls wait for a person: none, all, or these names. */
-export type ApprovePolicy = "none" | "all" | readonly string[];
+export { unionApprove, type ApprovePolicy } from "./state.js";
 
 export interface ApprovalRequest {
   kind: "tool_approval";

@@ -72,6 +72,34 @@ export const SettingsSchema = z.object({
 });
 
 export type SettingKey = keyof typeof SettingsSchema.shape;
+
+/**
+ * Who may set each setting (docs/security.md). `client`: anything arriving over HTTP or through the queue may set it
+ * (a step budget, sampling, templates among the installed ones, tools to approve — `approve` only adds to the
+ * operator's). `operator`: the value names code, a file, a host, an environment variable or a secret, or sizes the
+ * servers, so only the command line, `langgraph.json` or the library sets it; a client's value is refused unless the
+ * operator opened the key (serve `--client-settable`, `alpha_umi.client_settable` in langgraph.json).
+ */
+export const SETTING_TRUST: Record<SettingKey, { who: "client" } | { who: "operator"; why: string }> = {
+  plannerModel: { who: "operator", why: "a model spec names a host, a file or an environment variable" },
+  callerModel: { who: "operator", why: "a model spec names a host, a file or an environment variable" },
+  summarizerModel: { who: "operator", why: "a model spec names a host, a file or an environment variable" },
+  backboneModel: { who: "operator", why: "a model spec names a host, a file or an environment variable" },
+  templates: { who: "client" },
+  plannerTemplates: { who: "client" },
+  callerTemplates: { who: "client" },
+  summarizerTemplates: { who: "client" },
+  backboneTemplates: { who: "client" },
+  contextPolicy: { who: "client" },
+  numCtx: { who: "operator", why: "the context window sizes the model server's memory" },
+  modelTimeoutMs: { who: "client" },
+  approve: { who: "client" },
+  maxSteps: { who: "client" },
+  toolTimeoutMs: { who: "client" },
+  maxObservationChars: { who: "client" },
+  toolSources: { who: "operator", why: "a tool source names code, a file, a command or a host" },
+  tools: { who: "operator", why: "tools are code" },
+};
 type Input = z.input<typeof SettingsSchema>;
 const ROLE_KEYS = ["plannerModel", "callerModel", "summarizerModel", "backboneModel", "plannerTemplates", "callerTemplates", "summarizerTemplates", "backboneTemplates"] as const;
 

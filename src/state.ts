@@ -41,6 +41,22 @@ export interface PendingCall {
   observation?: string;
 }
 
+/** Which tools' calls wait for a person: none, all, or these names. */
+export type ApprovePolicy = "none" | "all" | readonly string[];
+
+/**
+ * Both policies: every tool either one names. Approval only grows this way — the operator's policy is a floor a
+ * client's adds to, and a thread keeps the policies it ran under (a fork or a resume without configuration still asks).
+ *
+ * @example unionApprove(["convert"], ["search"]) // ["convert", "search"]
+ */
+export function unionApprove(a: ApprovePolicy, b: ApprovePolicy): ApprovePolicy {
+  if (a === "all" || b === "all") return "all";
+  if (a === "none") return b;
+  if (b === "none") return a;
+  return [...new Set([...a, ...b])];
+}
+
 /** What the planner decided; `none` only for an empty plan. */
 export type Decision = "caller" | "conclusion" | "give up";
 
@@ -69,6 +85,8 @@ export const AgentState = Annotation.Root({
   answer: Annotation<string | null>({ reducer: (_a, b) => b, default: () => null }),
   status: Annotation<RunStatus>({ reducer: (_a, b) => b, default: () => ({ status: "running" as const }) }),
   call: Annotation<PendingCall | null>({ reducer: (_a, b) => b, default: () => null }),
+  /** Every approval policy the thread's runs were given (see unionApprove): the floor for its later calls. */
+  approve: Annotation<ApprovePolicy>({ reducer: unionApprove, default: () => "none" }),
 });
 export type AgentStateType = typeof AgentState.State;
 export type AgentUpdate = typeof AgentState.Update;

@@ -30,7 +30,7 @@ export interface StepRunOptions {
 }
 
 function stateFor(step: EvalStep, turns: Turn[]): AgentStateType {
-  return { messages: [], instruction: step.instruction, tools: step.tools, turns, decision: null, steps: 0, answer: null, status: { status: "running" }, call: null };
+  return { messages: [], instruction: step.instruction, tools: step.tools, turns, decision: null, steps: 0, answer: null, status: { status: "running" }, call: null, approve: "none" };
 }
 
 function failure(update: AgentUpdate): string | null {

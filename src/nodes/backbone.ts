@@ -1,6 +1,6 @@
 import type { RunnableConfig } from "@langchain/core/runnables";
 import { ensureConfiguration } from "../configuration.js";
-import type { AgentStateType, AgentUpdate } from "../state.js";
+import { unionApprove, type AgentStateType, type AgentUpdate } from "../state.js";
 import { callRole, roleMessage } from "./common.js";
 import { toolCallOf } from "./toolCalls.js";
 import { proposedCall } from "./tools.js";
@@ -35,6 +35,6 @@ export async function backboneNode(state: AgentStateType, config: RunnableConfig
     decision,
     steps,
     messages: [roleMessage("backbone", plan.value + "\n" + second!.value, { tool_calls: [toolCallOf(state.turns.length + 1, call!.action, call!.actionInput)] })],
-    call: proposedCall(state.turns.length + 1, call!.action, call!.actionInput, cfg.approve),
+    call: proposedCall(state.turns.length + 1, call!.action, call!.actionInput, unionApprove(state.approve, cfg.approve)),
   };
 }

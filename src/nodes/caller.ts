@@ -1,6 +1,6 @@
 import type { RunnableConfig } from "@langchain/core/runnables";
 import { ensureConfiguration } from "../configuration.js";
-import type { AgentStateType, AgentUpdate } from "../state.js";
+import { unionApprove, type AgentStateType, type AgentUpdate } from "../state.js";
 import { callRole, roleMessage } from "./common.js";
 import { stepMessageId, toolCallOf } from "./toolCalls.js";
 import { proposedCall } from "./tools.js";
@@ -17,5 +17,5 @@ export async function callerNode(state: AgentStateType, config: RunnableConfig):
     id: stepMessageId(state.turns.length - 1),
     tool_calls: [toolCallOf(state.turns.length, call!.action, call!.actionInput)],
   });
-  return { turns, messages: [message], call: proposedCall(state.turns.length, call!.action, call!.actionInput, cfg.approve) };
+  return { turns, messages: [message], call: proposedCall(state.turns.length, call!.action, call!.actionInput, unionApprove(state.approve, cfg.approve)) };
 }

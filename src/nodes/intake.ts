@@ -34,7 +34,8 @@ function newQuestions(state: AgentStateType): { texts: string[]; fresh: BaseMess
  */
 export async function intakeNode(state: AgentStateType, config: RunnableConfig): Promise<AgentUpdate> {
   const cfg = ensureConfiguration(config);
-  const update: AgentUpdate = {};
+  // The thread keeps every approval policy it ran under: a later fork or resume without configuration still asks.
+  const update: AgentUpdate = cfg.approve === "none" ? {} : { approve: cfg.approve };
   if (state.tools.length === 0) {
     try {
       update.tools = toolDocs(await toolsOf(cfg));

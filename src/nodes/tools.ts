@@ -5,7 +5,7 @@ import { askApproval, needsApproval, type ApprovePolicy } from "../approval.js";
 import { ensureConfiguration } from "../configuration.js";
 import { toolsOf } from "../runtime.js";
 import { parseCaller } from "../protocol/index.js";
-import type { AgentStateType, AgentUpdate, PendingCall } from "../state.js";
+import { unionApprove, type AgentStateType, type AgentUpdate, type PendingCall } from "../state.js";
 import { executeCall } from "../tools/executor.js";
 import { truncate } from "../stringify.js";
 import { inFlightObservation, newAttempt, suspendAttempt } from "./inFlight.js";
@@ -46,7 +46,7 @@ async function settleCall(state: AgentStateType, { at, action, actionInput }: La
   const cfg = ensureConfiguration(config);
   const tool = (await toolsOf(cfg)).find((t) => t.doc.Name === action);
   // The proposal's policy decides; a thread checkpointed before calls carried it asks under the current one.
-  const approve = proposed?.approve ?? needsApproval(cfg.approve, action);
+  const approve = proposed?.approve ?? needsApproval(unionApprove(state.approve, cfg.approve), action);
   const outcome = tool && approve ? askApproval(tool, actionInput, state.turns) : { run: true as const, actionInput };
   return {
     call: { turn: at, approve, ...(outcome.run ? { run: { actionInput: outcome.actionInput, attempt: newAttempt() } } : { observation: outcome.observation }) },

@@ -4,6 +4,7 @@
  * metadata), a run's hold on its thread (busy on every server; a second run is refused), and one-line errors for an
  * unknown graph or a stream mode that cannot be served. Everything else goes to the embedded server unchanged.
  */
+import { checkStateWrite, clientSettings, RefusedSetting, type OperatorSettings } from "../trust.js";
 import type { RunLease, ThreadQuery, ThreadRecord, ThreadStatus } from "./threads.js";
 import { PostgresThreads, THREAD_STATUSES, ThreadBusy, ThreadNotFound } from "./threads.js";
 
@@ -66,7 +67,7 @@ interface StateTask {
  * const fetch = withThreadApi(app.fetch, threads, ["alphaUmi", "singleLlm"]);
  * serve({ fetch, port: 2024 }); // @hono/node-server
  */
-export function withThreadApi(api: Handler, threads: PostgresThreads, graphIds: readonly string[]): Handler {
+export function withThreadApi(api: Handler, threads: PostgresThreads, graphIds: readonly string[], operator: OperatorSettings = {}): Handler {
   const internal = (path: string, init?: RequestInit) => api(new Request(`http://alpha-umi.internal${path}`, init));
 
   /** The embedded server's state of a thread, or none for a thread no run has touched. */
@@ -215,10 +216,39 @@ export function withThreadApi(api: Handler, threads: PostgresThreads, graphIds: 
     return new Response(last ?? "{}", { headers: { "content-type": "application/json" } });
   }
 
+  /**
+   * A run as a client asked for it, with only what a client may set (src/trust.ts): its configuration and context
+   * through the boundary, no write of the protected state channels in its command.
+   */
+  function clientRun(run: Record<string, unknown>): Record<string, unknown> {
+    const config = (run.config ?? {}) as Record<string, unknown>;
+    if (typeof config !== "object" || Array.isArray(config)) throw new ApiError(422, `config: expected an object, got ${JSON.stringify(run.config)}`);
+    const command = run.command as { update?: unknown } | undefined | null;
+    if (command && typeof command === "object") checkStateWrite(command.update, "command.update");
+    return {
+      ...run,
+      config: { ...config, configurable: clientSettings(config.configurable, "config.configurable", operator) },
+      ...(run.context !== undefined && run.context !== null ? { context: clientSettings(run.context, "context", { ...operator, approve: undefined }) } : {}),
+    };
+  }
+
+  /** The request with its JSON body replaced (the boundary's reading of it). */
+  const withBody = (req: Request, body: unknown) => {
+    const headers = new Headers(req.headers);
+    headers.delete("content-length");
+    return new Request(req, { headers, body: JSON.stringify(body) });
+  };
+
   async function route(req: Request): Promise<Response> {
     const { pathname } = new URL(req.url);
     const parts = pathname.split("/").filter(Boolean);
     const body = async <T>() => ((await req.clone().json().catch(() => ({}))) ?? {}) as T;
+    // Every run a client starts, on a thread or stateless, crosses the trust boundary first.
+    if (req.method === "POST" && /\/runs(\/(stream|wait|batch))?$/.test(pathname)) {
+      const raw = await body<unknown>();
+      req = withBody(req, Array.isArray(raw) ? raw.map((r) => clientRun(r as Record<string, unknown>)) : clientRun(raw as Record<string, unknown>));
+    }
+    if (req.method === "POST" && parts[0] === "threads" && parts[2] === "state" && parts.length === 3) checkStateWrite((await body<{ values?: unknown }>()).values, "values");
     if (parts[0] === "threads") {
       const [, id, sub, runId, tail] = parts;
       if (req.method === "POST" && parts.length === 1) {
@@ -259,7 +289,7 @@ export function withThreadApi(api: Handler, threads: PostgresThreads, graphIds: 
     try {
       return await route(req);
     } catch (e) {
-      if (e instanceof ApiError) return json({ error: e.message }, e.status);
+      if (e instanceof ApiError || e instanceof RefusedSetting) return json({ error: e.message }, e.status);
       if (e instanceof ThreadNotFound) return json({ error: e.message }, 404);
       if (e instanceof ThreadBusy) return json({ error: e.message }, 409);
       throw e;

@@ -12,7 +12,8 @@ import { UserError } from "../errors.js";
 import { createAlphaUmiGraph, createSingleLlmGraph } from "../graph.js";
 import { createSearchGraph } from "../search/graph.js";
 import type { ToolSpec } from "../tools/spec.js";
-import type { Settings } from "../settings.js";
+import { settingsConfigurable, type Settings } from "../settings.js";
+import { checkOpenKeys } from "../trust.js";
 import { withThreadApi } from "./api.js";
 import { withSubgraphMessages } from "./stream.js";
 import { PostgresThreads, ThreadNotFound } from "./threads.js";
@@ -22,8 +23,10 @@ export interface ServeOptions extends Settings {
   /** `postgres://…[?schema=NAME]`: checkpoints and the thread registry, shared by every server on it. */
   checkpoints: string;
   tools: ToolSpec[];
-  /** Tool calls that wait for approval unless a run's configuration says otherwise. */
+  /** Tool calls that wait for approval: the floor of every run, which a client's `approve` adds to (docs/security.md). */
   approve?: ApprovePolicy;
+  /** Operator settings opened to clients (src/settings.ts SETTING_TRUST): a run may set them in its configuration. */
+  clientSettable?: readonly string[];
   port: number;
   host?: string;
 }
@@ -57,7 +60,8 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
   const threads = new PostgresThreads(checkpointer.pgPool, checkpointer, postgresPool(o.checkpoints, MAX_RUNNING));
   await threads.setup();
   const graphOptions = { ...o, tools: o.tools, checkpointer: false as const };
-  // langgraph-api (>= 1.5) passes the request's `config.configurable` (models, templates, approve…) to the run itself.
+  // langgraph-api (>= 1.5) passes the request's `config.configurable` to the run itself, once withThreadApi has let
+  // through only what a client may set (src/trust.ts).
   const graphs = {
     alphaUmi: withSubgraphMessages(createAlphaUmiGraph(graphOptions)),
     singleLlm: withSubgraphMessages(createSingleLlmGraph(graphOptions)),
@@ -67,7 +71,8 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
   const app = createEmbedServer({ graph: graphs, threads, checkpointer });
   app.get("/ok", (c) => c.json({ ok: true }));
   app.onError((err, c) => (err instanceof ThreadNotFound ? c.json({ error: err.message }, 404) : c.json({ error: String((err as Error).message ?? err) }, 500)));
-  const fetch = withThreadApi((req) => Promise.resolve(app.fetch(req)), threads, Object.keys(graphs));
+  const operator = { open: checkOpenKeys(o.clientSettable ?? [], "--client-settable"), values: settingsConfigurable(o), approve: o.approve };
+  const fetch = withThreadApi((req) => Promise.resolve(app.fetch(req)), threads, Object.keys(graphs), operator);
   const server = serve({ fetch, port: o.port, hostname: o.host ?? "127.0.0.1" });
   await new Promise<void>((res, rej) => {
     server.once("listening", res);

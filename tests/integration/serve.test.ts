@@ -21,9 +21,12 @@ import { testSchema } from "../helpers/postgres.js";
 const pg = testSchema("serve");
 const servers: ChildProcess[] = [];
 
-/** One `alpha-umi serve` process on a free port; resolves with its URL once it listens. */
+/**
+ * One `alpha-umi serve` process on a free port; resolves with its URL once it listens. The operator opens the planner's
+ * model to clients (the tests point it at a local Ollama-speaking server); approval comes from each run's configuration.
+ */
 async function serve(): Promise<string> {
-  const { url, child } = await startServe(["--checkpoints", pg.url, "--approve"], 90_000);
+  const { url, child } = await startServe(["--checkpoints", pg.url, "--client-settable", "plannerModel"], 90_000);
   servers.push(child);
   return url;
 }
@@ -55,7 +58,7 @@ describe("alpha-umi serve: the LangGraph API over Postgres, any process serves a
   it("a thread started on one server is continued and approved on the other; streaming, state and history through the SDK", async () => {
     const thread = await a.threads.create({ metadata: { owner: "serve-test" } });
     const events: string[] = [];
-    for await (const chunk of a.runs.stream(thread.thread_id, "alphaUmi", { input: { instruction: DEMO_INSTRUCTION }, streamMode: ["updates"] }))
+    for await (const chunk of a.runs.stream(thread.thread_id, "alphaUmi", { input: { instruction: DEMO_INSTRUCTION }, config: { configurable: { approve: "all" } }, streamMode: ["updates"] }))
       events.push(chunk.event);
     expect(events).toContain("updates");
     // The other server knows the thread and sees what it waits for.
@@ -79,12 +82,11 @@ describe("alpha-umi serve: the LangGraph API over Postgres, any process serves a
     expect(found.map((t) => t.thread_id)).toEqual([thread.thread_id]);
   }, 60_000);
 
-  it("a run's configuration overrides the server's approval policy; an unknown thread is a 404", async () => {
+  it("without an operator floor, a run whose configuration asks no approval finishes; an unknown thread is a 404", async () => {
     const thread = await b.threads.create();
     const values: Array<Partial<AgentStateType>> = [];
     for await (const chunk of b.runs.stream(thread.thread_id, "alphaUmi", {
       input: { instruction: DEMO_INSTRUCTION },
-      config: { configurable: { approve: "none" } },
       streamMode: ["values"],
     }))
       if (chunk.event === "values") values.push(chunk.data as Partial<AgentStateType>);
@@ -126,7 +128,7 @@ describe("alpha-umi serve: threads as the SDK reads them", () => {
     try {
       const thread = await a.threads.create({ metadata: { case: "busy" } });
       expect(thread).toMatchObject({ status: "idle", values: {}, interrupts: {} });
-      const config = { configurable: { plannerModel: `ollama:planner@${planner.url}`, approve: "none" } };
+      const config = { configurable: { plannerModel: `ollama:planner@${planner.url}` } };
       const run = drain(a.runs.stream(thread.thread_id, "alphaUmi", { input: { instruction: DEMO_INSTRUCTION }, config, streamMode: ["updates"] }));
       await until("the planner's request", () => planner.generations().length > 0);
       expect((await b.threads.get(thread.thread_id)).status).toBe("busy");
@@ -152,7 +154,7 @@ describe("alpha-umi serve: threads as the SDK reads them", () => {
     try {
       const thread = await a.threads.create({ metadata: { case: "gone" } });
       const client = new AbortController();
-      const config = { configurable: { plannerModel: `ollama:planner@${planner.url}`, approve: "none" } };
+      const config = { configurable: { plannerModel: `ollama:planner@${planner.url}` } };
       const run = drain(a.runs.stream(thread.thread_id, "alphaUmi", { input: { instruction: DEMO_INSTRUCTION }, config, signal: client.signal })).catch((e: Error) => e);
       await until("the planner's request", () => planner.generations().length > 0);
       client.abort();
@@ -167,8 +169,8 @@ describe("alpha-umi serve: threads as the SDK reads them", () => {
 
   it("interrupted while a call waits for approval: values and interrupts on threads.get, found by status; idle once approved", async () => {
     const thread = await b.threads.create({ metadata: { case: "approval" } });
-    // The servers run with --approve: every call waits.
-    await drain(b.runs.stream(thread.thread_id, "alphaUmi", { input: { instruction: DEMO_INSTRUCTION }, streamMode: ["values"] }));
+    // Every call waits; the thread keeps the policy for the resumes, which carry none.
+    await drain(b.runs.stream(thread.thread_id, "alphaUmi", { input: { instruction: DEMO_INSTRUCTION }, config: { configurable: { approve: "all" } }, streamMode: ["values"] }));
     const waiting = await a.threads.get(thread.thread_id);
     expect(waiting.status).toBe("interrupted");
     expect((waiting.values as Values).instruction).toBe(DEMO_INSTRUCTION);
@@ -194,13 +196,14 @@ describe("alpha-umi serve: threads as the SDK reads them", () => {
 
   it("error after a failed run, with its reason, on both servers; the next good run clears it", async () => {
     const thread = await a.threads.create({ metadata: { case: "error" } });
-    const chunks = await drain(a.runs.stream(thread.thread_id, "alphaUmi", { input: { instruction: DEMO_INSTRUCTION }, config: { configurable: { maxSteps: -3 } } }));
+    // A tool to approve that the served tools lack: the boundary cannot know the tools, the run's first node does.
+    const chunks = await drain(a.runs.stream(thread.thread_id, "alphaUmi", { input: { instruction: DEMO_INSTRUCTION }, config: { configurable: { approve: ["nope"] } } }));
     expect(chunks.map((c) => c.event)).toContain("error");
     const failed = await b.threads.get(thread.thread_id);
     expect(failed.status).toBe("error");
-    expect(failed.error).toMatch(/configuration maxSteps: expected a positive integer, got -3/);
+    expect(failed.error).toMatch(/configuration approve: no tool named "nope"/);
     expect(ids(await b.threads.search({ status: "error", metadata: { case: "error" } }))).toEqual([thread.thread_id]);
-    await drain(a.runs.stream(thread.thread_id, "alphaUmi", { input: { instruction: DEMO_INSTRUCTION }, config: { configurable: { approve: "none" } } }));
+    await drain(a.runs.stream(thread.thread_id, "alphaUmi", { input: { instruction: DEMO_INSTRUCTION } }));
     const ok = await b.threads.get(thread.thread_id);
     expect(ok).toMatchObject({ status: "idle", error: null });
     expect((ok.values as Values).answer).toBe(DEMO_ANSWER);
@@ -208,11 +211,11 @@ describe("alpha-umi serve: threads as the SDK reads them", () => {
 
   it("runs.wait answers the final values, or raises the failed run's reason", async () => {
     const thread = await b.threads.create({ metadata: { case: "wait" } });
-    const values = (await b.runs.wait(thread.thread_id, "alphaUmi", { input: { instruction: DEMO_INSTRUCTION }, config: { configurable: { approve: "none" } } })) as Values;
+    const values = (await b.runs.wait(thread.thread_id, "alphaUmi", { input: { instruction: DEMO_INSTRUCTION } })) as Values;
     expect(values.answer).toBe(DEMO_ANSWER);
     expect(values.turns!.map((t) => t.from)).toEqual(DEMO_TURN_ROLES);
-    await expect(a.runs.wait(thread.thread_id, "alphaUmi", { input: { instruction: DEMO_INSTRUCTION }, config: { configurable: { maxSteps: 0 } } })).rejects.toThrow(
-      "Error: configuration maxSteps: expected a positive integer, got 0",
+    await expect(a.runs.wait(thread.thread_id, "alphaUmi", { input: { instruction: DEMO_INSTRUCTION }, config: { configurable: { approve: ["nope"] } } })).rejects.toThrow(
+      'configuration approve: no tool named "nope"',
     );
     expect((await a.threads.get(thread.thread_id)).status).toBe("error");
   }, 60_000);
@@ -225,7 +228,7 @@ describe("alpha-umi serve: threads as the SDK reads them", () => {
     const c = new Client({ apiUrl: await serve() });
     try {
       const thread = await c.threads.create({ metadata: { case: "killed" } });
-      const config = { configurable: { plannerModel: `ollama:planner@${planner.url}`, approve: "none" } };
+      const config = { configurable: { plannerModel: `ollama:planner@${planner.url}` } };
       const run = drain(c.runs.stream(thread.thread_id, "alphaUmi", { input: { instruction: DEMO_INSTRUCTION }, config })).catch((e: Error) => e);
       await until("the planner's request", () => planner.generations().length > 0);
       expect((await a.threads.get(thread.thread_id)).status).toBe("busy");
@@ -289,7 +292,7 @@ describe("alpha-umi serve: every stream mode of the SDK", () => {
   it.each(cases)("%s (streamSubgraphs: %s) streams the run to its end", async (mode, streamSubgraphs) => {
     const thread = await a.threads.create({ metadata: { case: "stream-modes" } });
     const chunks = await drain(
-      a.runs.stream(thread.thread_id, "alphaUmi", { input: { instruction: DEMO_INSTRUCTION }, config: { configurable: { approve: "none" } }, streamMode: [mode], streamSubgraphs }),
+      a.runs.stream(thread.thread_id, "alphaUmi", { input: { instruction: DEMO_INSTRUCTION }, streamMode: [mode], streamSubgraphs }),
     );
     expect(chunks.filter((c) => c.event === "error")).toEqual([]);
     const { event, holds } = MODE_EVENTS[mode];
