@@ -12,8 +12,12 @@ export function registerWorker(program: Command): void {
     .option("--concurrency <n>", "jobs at once in this process", positiveInt("--concurrency"), 16)
     .option("--lock-duration-ms <n>", "a dead worker's job is taken over after this long", positiveInt("--lock-duration-ms"))
     .option("--stalled-interval-ms <n>", "how often to look for jobs of dead workers", positiveInt("--stalled-interval-ms"))
-    .action(async (o: { queue: string; checkpoints: string; concurrency: number; lockDurationMs?: number; stalledIntervalMs?: number }) => {
-      const worker = await startWorker(o);
+    .option("--tools <sources...>", "the tool sources jobs may name (as for run); a job naming another fails unrun", ["demo"])
+    .option("--models <specs...>", "the role model specs jobs may name (as --planner etc. take them); default: the demo's replay")
+    .option("--data <files...>", "the data files episode jobs may read (as eval episodes --data)")
+    .action(async (o: { queue: string; checkpoints: string; concurrency: number; lockDurationMs?: number; stalledIntervalMs?: number; tools: string[]; models?: string[]; data?: string[] }) => {
+      const { tools, models, data, ...rest } = o;
+      const worker = await startWorker({ ...rest, allow: { tools, models, data } });
       process.stdout.write(`alpha-umi worker: ready (pid ${process.pid}, concurrency ${o.concurrency})\n`);
       await new Promise<void>((res) => {
         process.once("SIGINT", res);

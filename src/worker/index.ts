@@ -5,7 +5,8 @@
  * last checkpoint; a tool call in flight at that moment runs again only if its tool is idempotent (nodes/inFlight.ts,
  * docs/production.md).
  */
-import { Worker, type Job } from "bullmq";
+import { resolve } from "node:path";
+import { UnrecoverableError, Worker, type Job } from "bullmq";
 import type { BaseCheckpointSaver } from "@langchain/langgraph";
 import { checkpointerFrom, closeCheckpointer, isPostgresLocation, reachPostgres, redact, type AutoSetupPostgresSaver } from "../checkpoint.js";
 import { runEpisode } from "../eval/episodes.js";
@@ -19,6 +20,8 @@ import { readToolBenchFile, type ToolBenchDialog } from "../toolbench.js";
 import { loadToolSources } from "../tools/sources.js";
 import type { ToolSet } from "../tools/spec.js";
 import { UserError } from "../errors.js";
+import { defaultModel } from "../settings.js";
+import { clientSettings, RefusedSetting } from "../trust.js";
 import { errorMessage } from "../stringify.js";
 import { parseQueueLocation, QUEUE_NAME, reachRedis, type AgentJob, type EpisodeJob, type RunJob, type RunJobResult } from "../queue.js";
 import { ThreadLocks } from "./locks.js";
@@ -36,6 +39,12 @@ export interface WorkerOptions {
   stalledIntervalMs?: number;
   /** Takeovers after which a job counts as failed (default 5): a job that keeps killing its workers stops somewhere. */
   maxStalledCount?: number;
+  /**
+   * What jobs may name (the queue is a boundary: anything in Redis may have written a job). Tool sources as `run --tools`
+   * takes them (default: `demo`), role model specs (default: the demo's replay), and the data files of episode jobs
+   * (default: none). A job naming anything else fails with one line and does not run.
+   */
+  allow?: { tools?: readonly string[]; models?: readonly string[]; data?: readonly string[] };
   /** Builds a run-job's role models from its specs (default: the specs themselves); e.g. to wrap them for a load test. */
   modelsFor?: (specs: Partial<Record<Role, string>>) => Partial<Record<Role, RoleModel | string>>;
 }
@@ -64,6 +73,41 @@ class Cache {
 
   async close(): Promise<void> {
     await Promise.allSettled([...this.tools.values()].map(async (s) => (await s).close()));
+  }
+}
+
+/** What this worker runs, from its command line: the operator's, against which every job is read. */
+interface Allowed {
+  tools: ReadonlySet<string>;
+  models: ReadonlySet<string>;
+  data: ReadonlySet<string>;
+}
+
+function allowedOf(o: WorkerOptions): Allowed {
+  return {
+    tools: new Set(o.allow?.tools ?? ["demo"]),
+    models: new Set(o.allow?.models ?? [defaultModel()]),
+    data: new Set((o.allow?.data ?? []).map((p) => resolve(p))),
+  };
+}
+
+/**
+ * A job as this worker may run it, or a UserError naming what it is not allowed (the job fails with that line). Its
+ * settings cross the same boundary as a run's configuration over HTTP (src/trust.ts).
+ */
+function checkJob(job: AgentJob, allowed: Allowed): AgentJob {
+  const refuse = (what: string, flag: string, list: Iterable<string>) => {
+    throw new UserError(`job ${job.threadId}: ${what} is not one this worker runs (allowed by its ${flag}: ${[...list].join(" ") || "none"})`);
+  };
+  if (job.kind === "run") for (const source of job.tools) if (!allowed.tools.has(source)) refuse(`tool source ${JSON.stringify(source)}`, "--tools", allowed.tools);
+  for (const [role, spec] of Object.entries(job.models ?? {})) if (spec !== undefined && !allowed.models.has(spec)) refuse(`the ${role} model ${JSON.stringify(spec)}`, "--models", allowed.models);
+  if (job.kind === "episode" && !allowed.data.has(resolve(job.data))) refuse(`data file ${JSON.stringify(job.data)}`, "--data", allowed.data);
+  try {
+    const settings = clientSettings(job.settings, "settings", {});
+    return { ...job, settings } as AgentJob;
+  } catch (e) {
+    if (e instanceof RefusedSetting) throw new UserError(`job ${job.threadId}: ${e.message}`);
+    throw e;
   }
 }
 
@@ -125,12 +169,21 @@ export async function startWorker(o: WorkerOptions): Promise<RunningWorker> {
   }
   const cache = new Cache();
   const locks = new ThreadLocks(checkpointer.pgPool);
+  const allowed = allowedOf(o);
   const worker = new Worker<AgentJob>(
     QUEUE_NAME,
-    async (job) =>
-      locks.with<RunJobResult | EpisodeRow>(job.data.threadId, () =>
-        job.data.kind === "run" ? runJob(job.data, checkpointer, cache, o) : episodeJob(job.data, checkpointer, cache),
-      ),
+    async (job) => {
+      let data: AgentJob;
+      try {
+        data = checkJob(job.data, allowed);
+      } catch (e) {
+        // Refused, not failed: no retry would change the answer.
+        throw e instanceof UserError ? new UnrecoverableError(e.message) : e;
+      }
+      return locks.with<RunJobResult | EpisodeRow>(data.threadId, () =>
+        data.kind === "run" ? runJob(data, checkpointer, cache, o) : episodeJob(data, checkpointer, cache),
+      );
+    },
     {
       connection,
       prefix,

@@ -81,11 +81,14 @@ export const tools = demoTools().map((t) => ({
 
 const lines = (log: string) => (existsSync(log) ? readFileSync(log, "utf8").trim().split("\n") : []);
 
-/** One `alpha-umi worker` process; resolves once it takes jobs. Short lock: a killed worker's job is taken over in ~2 s. */
-function worker(): Promise<ChildProcess> {
+/**
+ * One `alpha-umi worker` process; resolves once it takes jobs. Short lock: a killed worker's job is taken over in ~2 s.
+ * `allow`: what its command line lets jobs name (--tools, --models, --data).
+ */
+function worker(allow: string[] = []): Promise<ChildProcess> {
   const child = spawn(
     process.execPath,
-    ["--import", "tsx", resolve("src/cli/bin.ts"), "worker", "--queue", QUEUE, "--checkpoints", PG, "--lock-duration-ms", "2000", "--stalled-interval-ms", "500"],
+    ["--import", "tsx", resolve("src/cli/bin.ts"), "worker", "--queue", QUEUE, "--checkpoints", PG, "--lock-duration-ms", "2000", "--stalled-interval-ms", "500", ...allow],
     { stdio: ["ignore", "pipe", "pipe"] },
   );
   workers.push(child);
@@ -122,13 +125,13 @@ async function storedState(threadId: string): Promise<AgentStateType> {
 /** Start a run job on worker A, SIGKILL A while the second call runs, start worker B; the job's result and the tool log. */
 async function killedMidCall(name: string, idempotent: boolean) {
   const tools = countingTools(name, idempotent);
-  const a = await worker();
+  const a = await worker(["--tools", tools.source]);
   const job: RunJob = { kind: "run", threadId: `${name}-${ID}`, instruction: DEMO_INSTRUCTION, tools: [tools.source], models: MODELS };
   const result = runOnQueue<RunJobResult>(QUEUE, [job]);
   await until(() => lines(tools.log).some((l) => l.startsWith("start exchange_rate_for_fx")), "the second call to start");
   a.kill("SIGKILL");
   await new Promise((r) => a.once("exit", r));
-  const b = await worker();
+  const b = await worker(["--tools", tools.source]);
   const [out] = await result;
   // The next scenario starts from no worker: a live B would take its job before its own A.
   b.kill("SIGTERM");
@@ -165,7 +168,7 @@ describe("workers on BullMQ: a worker killed mid-run loses nothing", () => {
     } finally {
       await closeCheckpointer(saver);
     }
-    const w = await worker();
+    const w = await worker(["--tools", tools.source]);
     const [out] = await runOnQueue<RunJobResult>(QUEUE, [{ kind: "run", threadId, instruction: DEMO_INSTRUCTION, tools: [tools.source], models: MODELS }]);
     w.kill("SIGTERM");
     await new Promise((r) => w.once("exit", r));
@@ -176,7 +179,7 @@ describe("workers on BullMQ: a worker killed mid-run loses nothing", () => {
   it("a run job carries the settings of the schema (here approve, which RunJob lacked): the call waits for approval, unrun", async () => {
     const tools = countingTools("job-settings", false);
     const threadId = `job-settings-${ID}`;
-    const w = await worker();
+    const w = await worker(["--tools", tools.source]);
     const [out] = await runOnQueue<RunJobResult>(QUEUE, [
       { kind: "run", threadId, instruction: DEMO_INSTRUCTION, tools: [tools.source], models: MODELS, settings: { approve: "all" } },
     ]);
@@ -200,6 +203,31 @@ describe("workers on BullMQ: a worker killed mid-run loses nothing", () => {
   }, 90_000);
 });
 
+describe("the queue is a boundary: a worker runs only what its command line allows", () => {
+  it("jobs naming code, another model host, a file or an operator setting fail unrun, each with one line", async () => {
+    const marker = join(dir, "pwned");
+    const code = `langchain:data:text/javascript,${encodeURIComponent(`import{writeFileSync}from"node:fs";writeFileSync(${JSON.stringify(marker)},"x");export const t=[];`)}#t`;
+    const w = await worker();
+    const hostile: Array<[RunJob | Parameters<typeof runOnQueue>[1][number], RegExp]> = [
+      [{ kind: "run", threadId: `code-${ID}`, instruction: DEMO_INSTRUCTION, tools: [code], models: MODELS }, /tool source "langchain:data:text\/javascript,.*" is not one this worker runs \(allowed by its --tools: demo\)/],
+      [{ kind: "run", threadId: `host-${ID}`, instruction: DEMO_INSTRUCTION, tools: ["demo"], models: { ...MODELS, caller: "openai:x@http://127.0.0.1:9/v1#key_env=PGPASSWORD" } }, /the caller model "openai:x@http:\/\/127\.0\.0\.1:9\/v1#key_env=PGPASSWORD" is not one this worker runs \(allowed by its --models: replay:/],
+      [{ kind: "episode", threadId: `file-${ID}`, data: "/etc/passwd", index: 0, models: {}, singleLlm: false, settings: {}, maxSteps: 4 }, /data file "\/etc\/passwd" is not one this worker runs \(allowed by its --data: none\)/],
+      [{ kind: "run", threadId: `setting-${ID}`, instruction: DEMO_INSTRUCTION, tools: ["demo"], models: MODELS, settings: { toolSources: code } as never }, /settings\.toolSources: set by the operator only/],
+    ];
+    for (const [job, line] of hostile) {
+      const failed = await runOnQueue(QUEUE, [job as RunJob], undefined, { attempts: 1 }).then(
+        () => "",
+        (e: Error) => e.message,
+      );
+      expect(failed).toMatch(line);
+      expect(failed).not.toMatch(/\n|root:/); // one line, no byte of a probed file
+    }
+    w.kill("SIGTERM");
+    await new Promise((r) => w.once("exit", r));
+    expect(existsSync(marker)).toBe(false);
+  }, 60_000);
+});
+
 describe("eval episodes --queue: workers run the episodes, the command collects them", () => {
   it("two workers give the rows of a local run; a re-run finds the finished jobs", async () => {
     const cassette = join(dir, "reference.jsonl");
@@ -207,7 +235,8 @@ describe("eval episodes --queue: workers run the episodes, the command collects 
     const replay = { planner: `replay:${cassette}`, caller: `replay:${cassette}`, summarizer: `replay:${cassette}` };
     const base = { data: OUT_OF_DOMAIN, singleLlm: false, settings: { templates: "toolbench" as const }, concurrency: 1, limit: 6, models: replay };
     const local = await evalEpisodes({ ...base, out: join(dir, "local") });
-    const pair = await Promise.all([worker(), worker()]);
+    const allow = ["--models", `replay:${cassette}`, "--data", OUT_OF_DOMAIN];
+    const pair = await Promise.all([worker(allow), worker(allow)]);
     const queued = await evalEpisodes({ ...base, out: join(dir, "queued"), queue: QUEUE });
     const strip = (rows: typeof local.rows) => rows.map((r) => ({ index: r.index, status: r.status, reason: r.reason, steps: r.steps, answer: r.answer, turns: r.turns }));
     expect(strip(queued.rows)).toEqual(strip(local.rows));
