@@ -140,13 +140,13 @@ export class AutoSetupPostgresSaver extends BaseCheckpointSaver {
   /** One statement per checkpoint instead of PostgresSaver's transaction of one INSERT per channel (postgresWrites.ts). */
   override async put(config: RunnableConfig, checkpoint: Checkpoint, metadata: CheckpointMetadata, newVersions: ChannelVersions): Promise<RunnableConfig> {
     const { putCheckpoint } = await postgresWrites();
-    return putCheckpoint(this.pgPool, this.schema, await this.ready(), config, checkpoint, metadata, newVersions);
+    return putCheckpoint(this.pgPool, this.schema, (await this.ready()).serde, config, checkpoint, metadata, newVersions);
   }
 
   /** One statement per task's writes. PostgresSaver 1.0.5's tables have no task path column: `taskPath` is not stored. */
   override async putWrites(config: RunnableConfig, writes: PendingWrite[], taskId: string): Promise<void> {
     const { putTaskWrites } = await postgresWrites();
-    return putTaskWrites(this.pgPool, this.schema, await this.ready(), config, writes, taskId);
+    return putTaskWrites(this.pgPool, this.schema, (await this.ready()).serde, config, writes, taskId);
   }
 
   /** LangGraph's ancestor walk (one getTuple per ancestor) in two queries: every load of a thread runs it (src/state.ts). */
