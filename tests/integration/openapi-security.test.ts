@@ -311,33 +311,33 @@ describe("OpenAPI credentials go only where the document's servers are", () => {
     }
   };
 
-  it("@BASE_URL or a config's baseUrl on another host is refused with the fix, and that host receives nothing", async () => {
+  it("@BASE_URL or a config's baseUrl on another host is refused with the fix, and that host receives nothing; allowHosts naming it lets them go", async () => {
     const config = writeConfig("vault-keys.json", { security: SECURITY });
-    const fix = (origin: string, host: string) =>
-      `the configured credentials go only to the document's own servers, and ${origin} is not one (its servers are ${new URL(http.base).origin}); to send them to ${host}, list it in the config: "allowHosts": ["${host}"]`;
-    expect(await attempt(`${config}@${other.origin}/v1`)).toBe(`tool source openapi:${config}@${other.origin}/v1: ${fix(other.origin, other.host)}`);
     const inFile = writeConfig("vault-elsewhere.json", { security: SECURITY, baseUrl: `${other.origin}/v1` });
-    expect(await attempt(inFile)).toBe(`tool source openapi:${inFile}: ${fix(other.origin, other.host)}`);
+    const outcomes = [await attempt(`${config}@${other.origin}/v1`), await attempt(inFile)];
     expect(credentialsSeen()).toEqual([]);
-    // Another port of the same address, or plain http to an https server, is another place too.
-    const port = new URL(http.base).port;
+    const fix = `the configured credentials go only to the document's own servers, and ${other.origin} is not one (its servers are ${new URL(http.base).origin}); to send them to ${other.host}, list it in the config: "allowHosts": ["${other.host}"]`;
+    expect(outcomes).toEqual([`tool source openapi:${config}@${other.origin}/v1: ${fix}`, `tool source openapi:${inFile}: ${fix}`]);
+
+    // The operator's explicit choice, and the proof that the other host would have recorded them (byBasic needs a body,
+    // so "{}" never leaves the validator).
+    const widened = writeConfig("vault-widened.json", { security: SECURITY, allowHosts: [other.host] });
+    expect(await attempt(`${widened}@${other.origin}/v1`)).toBe("opened");
+    expect(credentialsSeen()).toEqual([KEY, KEY, `session=${KEY}`, "Bearer"]);
+    // Without credentials there is nothing to protect: a plain document may be pointed anywhere (a local mock).
+    expect(await attempt(`${join(dir, "vault.json")}@${other.origin}/v1`)).toBe("opened");
+  });
+
+  it("another port, plain http to an https server, or a relative server URL with credentials is refused the same way", async () => {
+    const config = writeConfig("vault-keys.json", { security: SECURITY });
+    const { port, host } = new URL(http.base);
     expect(await attempt(`${config}@http://127.0.0.1:${Number(port) + 1}/v1`)).toMatch(/and http:\/\/127\.0\.0\.1:\d+ is not one .* "allowHosts": \["127\.0\.0\.1:\d+"\]$/);
-    const tls = join(dir, "vault-tls.json");
-    writeFileSync(tls, JSON.stringify(document(`https://${new URL(http.base).host}/v1`)));
+    writeFileSync(join(dir, "vault-tls.json"), JSON.stringify(document(`https://${host}/v1`)));
     writeFileSync(join(dir, "vault-downgrade.json"), JSON.stringify({ spec: "vault-tls.json", security: SECURITY, baseUrl: http.base }));
     expect(await attempt(join(dir, "vault-downgrade.json"))).toMatch(/is not one \(its servers are https:\/\/127\.0\.0\.1:\d+\)/);
     // A relative server names no host: the operator says where credentials may go.
     writeFileSync(join(dir, "vault-relative.json"), JSON.stringify({ spec: "relative.json", security: SECURITY }));
     expect(await attempt(`${join(dir, "vault-relative.json")}@${http.base}`)).toMatch(/is not one \(its server URL is relative\); to send them to 127\.0\.0\.1:\d+, list it/);
-  });
-
-  it("allowHosts naming the other host is the operator's explicit choice: then, and only then, it gets them", async () => {
-    const widened = writeConfig("vault-widened.json", { security: SECURITY, allowHosts: [other.host] });
-    expect(await attempt(`${widened}@${other.origin}/v1`)).toBe("opened");
-    // (byBasic needs a body, so "{}" never leaves the validator.)
-    expect(credentialsSeen()).toEqual([KEY, KEY, `session=${KEY}`, "Bearer"]);
-    // Without credentials there is nothing to protect: a plain document may be pointed anywhere (a local mock).
-    expect(await attempt(`${join(dir, "vault.json")}@${other.origin}/v1`)).toBe("opened");
   });
 
   it("a redirect to another host is not followed: the agent is told where it pointed, the key masked", async () => {
