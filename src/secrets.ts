@@ -199,12 +199,11 @@ export function maskSecrets(text: string, secrets: readonly string[]): string {
 }
 
 /**
- * A location URL (postgres://, redis://) with its password masked, for messages and logs: the userinfo's password, and
- * that password wherever else the text holds it.
+ * A location URL (postgres://, redis://) with its userinfo password masked, for messages and logs. Only that span: a
+ * short password also spelled elsewhere in the location (the database name) would otherwise hide it.
  *
  * @example maskLocation("postgres://ann:s3cret@db/test") // "postgres://ann:***@db/test"
  */
 export function maskLocation(location: string): string {
-  const password = /\/\/[^:/@]*:([^@]*)@/.exec(location)?.[1];
-  return password ? maskSecrets(location, [password]) : location;
+  return location.replace(/(\/\/[^:/@]*:)[^@]*@/, `$1${MASK}@`);
 }
