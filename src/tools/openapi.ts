@@ -148,7 +148,7 @@ function guardedFetch(allow: Set<string>, o: { timeoutMs: number; maxResponseByt
     const location = res.status >= 300 && res.status < 400 ? res.headers.get("location") : null;
     if (location !== null) {
       void res.body?.cancel().catch(() => undefined);
-      throw new Error(`HTTP ${res.status}: redirect to ${new URL(location, url).href} not followed`);
+      throw new Error(`HTTP ${res.status}: redirect to ${URL.canParse(location, url.href) ? new URL(location, url).href : location} not followed`);
     }
     const chunks: Uint8Array[] = [];
     let size = 0;
