@@ -11,6 +11,7 @@ import type { RunnableConfig } from "@langchain/core/runnables";
 import type { Pool } from "pg";
 import { AlphaUmiSqliteSaver } from "./checkpoint/sqliteSaver.js";
 import { UserError } from "./errors.js";
+import { maskLocation } from "./secrets.js";
 import { AgentState, type AgentStateType } from "./state.js";
 
 // node-postgres loads with the first Postgres location, not with alpha-umi (it is CommonJS: require returns what import would).
@@ -42,19 +43,14 @@ export function parsePostgresLocation(location: string): PostgresLocation {
   try {
     url = new URL(location);
   } catch {
-    throw new UserError(`--checkpoints ${location}: not a valid postgres:// URL`);
+    throw new UserError(`--checkpoints ${maskLocation(location)}: not a valid postgres:// URL`);
   }
   const schema = url.searchParams.get("schema") ?? "public";
-  if (!SCHEMA_NAME.test(schema)) throw new UserError(`--checkpoints ${redact(location)}: schema "${schema}" must be a plain SQL identifier (letters, digits, _)`);
+  if (!SCHEMA_NAME.test(schema)) throw new UserError(`--checkpoints ${maskLocation(location)}: schema "${schema}" must be a plain SQL identifier (letters, digits, _)`);
   url.searchParams.delete("schema");
   // libpq's default user is the OS user; pg's would be $USER, unset in many service environments.
   if (!url.username) url.username = userInfo().username;
   return { connectionString: url.toString(), schema };
-}
-
-/** A location URL (postgres://, redis://) with any password masked, for messages and logs. */
-export function redact(location: string): string {
-  return location.replace(/(\/\/[^:/@]*:)[^@]*@/, "$1***@");
 }
 
 /** Run `fn` while holding a session-level Postgres advisory lock: one process at a time across the database. */
@@ -205,7 +201,7 @@ export async function reachPostgres(pool: Pool, location: string): Promise<void>
     const err = e as Error & { code?: string; errors?: Error[] };
     // A refused dual-stack connect is an AggregateError with an empty message; its parts say what happened.
     const why = err.message || err.errors?.map((x) => x.message).join("; ") || err.code || String(e);
-    throw new UserError(`--checkpoints ${redact(location)}: cannot reach Postgres (${why})`);
+    throw new UserError(`--checkpoints ${maskLocation(location)}: cannot reach Postgres (${why})`);
   }
 }
 
@@ -226,7 +222,7 @@ export function checkpointerFrom(location: string = DEFAULT_CHECKPOINTS): BaseCh
     return new AutoSetupPostgresSaver(postgresPool(loc), loc.schema);
   }
   const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):\/\//.exec(location);
-  if (scheme) throw new UserError(`--checkpoints ${redact(location)}: unsupported scheme "${scheme[1]}:" (a SQLite file path, postgres://… or memory)`);
+  if (scheme) throw new UserError(`--checkpoints ${maskLocation(location)}: unsupported scheme "${scheme[1]}:" (a SQLite file path, postgres://… or memory)`);
   const path = resolve(location.replace(/^sqlite:/, ""));
   mkdirSync(dirname(path), { recursive: true });
   return AlphaUmiSqliteSaver.fromConnString(path);

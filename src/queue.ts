@@ -6,7 +6,7 @@ import type { JobSettings } from "./settings.js";
 import { Queue, QueueEvents, type ConnectionOptions, type Job } from "bullmq";
 import { Redis, type RedisOptions } from "ioredis";
 import type { CodecSettings } from "./codec/index.js";
-import { redact } from "./checkpoint.js";
+import { maskLocation } from "./secrets.js";
 import { UserError } from "./errors.js";
 import type { Role } from "./models/generate.js";
 
@@ -109,7 +109,7 @@ export async function reachRedis(location: string): Promise<void> {
   } catch (e) {
     const err = (cause ?? e) as Error & { code?: string; errors?: Error[] };
     const why = err.message || err.errors?.map((x) => x.message).join("; ") || err.code || String(err);
-    throw new UserError(`--queue ${redact(location)}: cannot reach Redis (${why})`);
+    throw new UserError(`--queue ${maskLocation(location)}: cannot reach Redis (${why})`);
   } finally {
     probe.disconnect();
   }

@@ -1,6 +1,7 @@
 import { SqliteSaver } from "@langchain/langgraph-checkpoint-sqlite";
 import type { BaseCheckpointSaver } from "@langchain/langgraph";
-import { AutoSetupPostgresSaver, closeCheckpointer, existingCheckpointerFrom, redact, storedState } from "../checkpoint.js";
+import { AutoSetupPostgresSaver, closeCheckpointer, existingCheckpointerFrom, storedState } from "../checkpoint.js";
+import { maskLocation } from "../secrets.js";
 import { UserError } from "../errors.js";
 import type { RunStatus } from "../state.js";
 import { SkipLog } from "./io.js";
@@ -33,7 +34,7 @@ export interface ExportResult {
  * @example const { records } = await exportCheckpoints({ checkpoints: "postgres://127.0.0.1/test?schema=prod", status: ["finished"] });
  */
 export async function exportCheckpoints(opts: ExportOptions): Promise<ExportResult> {
-  const where = redact(opts.checkpoints);
+  const where = maskLocation(opts.checkpoints);
   const saver = existingCheckpointerFrom(opts.checkpoints);
   try {
     const records: Stage2Record[] = [];

@@ -7,7 +7,8 @@ import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
 import { createEmbedServer } from "@langchain/langgraph-api/experimental/embed";
 import type { ApprovePolicy } from "../approval.js";
-import { AutoSetupPostgresSaver, checkpointerFrom, closeCheckpointer, isPostgresLocation, postgresPool, reachPostgres, redact } from "../checkpoint.js";
+import { AutoSetupPostgresSaver, checkpointerFrom, closeCheckpointer, isPostgresLocation, postgresPool, reachPostgres } from "../checkpoint.js";
+import { maskLocation } from "../secrets.js";
 import { UserError } from "../errors.js";
 import { createAlphaUmiGraph, createSingleLlmGraph } from "../graph.js";
 import { createSearchGraph } from "../search/graph.js";
@@ -48,7 +49,7 @@ export interface RunningServer {
  */
 export async function startServer(o: ServeOptions): Promise<RunningServer> {
   if (!isPostgresLocation(o.checkpoints))
-    throw new UserError(`--checkpoints ${redact(o.checkpoints)}: serve needs postgres://… (threads must outlive the process and be shared by every server)`);
+    throw new UserError(`--checkpoints ${maskLocation(o.checkpoints)}: serve needs postgres://… (threads must outlive the process and be shared by every server)`);
   const checkpointer = checkpointerFrom(o.checkpoints) as AutoSetupPostgresSaver;
   try {
     await reachPostgres(checkpointer.pgPool, o.checkpoints); // one line now, not a failure at the first request

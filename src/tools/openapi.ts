@@ -7,6 +7,7 @@
 import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { HttpMigration, OpenApi, type IHttpMigrateRoute } from "@samchon/openapi";
+import { maskLocation, maskSecrets } from "../secrets.js";
 import { fromJsonSchemaTools, resolveRefs, type JsonSchema, type JsonSchemaTool } from "./schema.js";
 import type { ToolSet } from "./spec.js";
 
@@ -17,7 +18,10 @@ export interface OpenApiConfig {
   baseUrl?: string;
   /** The `tool` part of `api_for_tool`; default: the document's title. */
   name?: string;
-  /** Hosts (`host` or `host:port`) calls may reach; default: the base URL's host only. */
+  /**
+   * Hosts (`host` or `host:port`) calls, and so credentials, may reach; default: the base URL's host only, and
+   * credentials only when that is one of the document's servers.
+   */
   allowHosts?: string[];
   /** Per-call timeout in ms (default 10 000). */
   timeoutMs?: number;
@@ -64,7 +68,7 @@ function readJson(path: string, what: string): Record<string, unknown> {
 /** The file is an OpenAPI document (it has `openapi` or `swagger`) or a config naming one. */
 function readSource(value: string): { config: OpenApiConfig; document: Record<string, unknown> } {
   const { path, baseUrl } = parseOpenApiSource(value);
-  const where = `tool source openapi:${value}`;
+  const where = `tool source openapi:${maskLocation(value)}`;
   const file = readJson(path, where);
   if ("openapi" in file || "swagger" in file) return { config: { spec: path, baseUrl }, document: file };
   if (typeof file.spec !== "string") throw new Error(`${where}: expected an OpenAPI document, or a config {"spec": "SPEC.json", ...}`);
@@ -140,6 +144,12 @@ function guardedFetch(allow: Set<string>, o: { timeoutMs: number; maxResponseByt
       if (signal.aborted) throw new Error(`no answer within ${o.timeoutMs} ms`);
       throw new Error(`request failed: ${(e as Error & { cause?: Error }).cause?.message ?? (e as Error).message}`);
     }
+    // Following would carry the credentials wherever the service points; the agent sees where it pointed instead.
+    const location = res.status >= 300 && res.status < 400 ? res.headers.get("location") : null;
+    if (location !== null) {
+      void res.body?.cancel().catch(() => undefined);
+      throw new Error(`HTTP ${res.status}: redirect to ${URL.canParse(location, url.href) ? new URL(location, url).href : location} not followed`);
+    }
     const chunks: Uint8Array[] = [];
     let size = 0;
     try {
@@ -160,7 +170,7 @@ function guardedFetch(allow: Set<string>, o: { timeoutMs: number; maxResponseByt
 interface Credentials {
   headers: Record<string, string>;
   query: Record<string, string>;
-  /** Every secret value sent, to be masked in whatever comes back. */
+  /** Every secret value sent, to be masked in whatever comes back (src/secrets.ts). */
   secrets: string[];
 }
 
@@ -231,6 +241,8 @@ function credentialsOf(config: OpenApiConfig, doc: OpenApi.IDocument, where: str
         return c;
       };
     },
+    /** Whether any call will carry a credential. */
+    any: fixed().secrets.length > 0 || Object.keys(given).length > 0,
     /** One line per scheme left unconfigured. */
     warnings(): string[] {
       return [...missing].map(
@@ -254,11 +266,6 @@ function splitPair(value: string, name: string, where: string): [string, string]
   return [value.slice(0, at), value.slice(at + 1)];
 }
 
-/** A service that echoes a credential must not put it into τ: replace every secret by `***`. */
-function redact(text: string, secrets: string[]): string {
-  return secrets.reduce((t, s) => (s ? t.split(s).join("***") : t), text);
-}
-
 /**
  * Open an OpenAPI source: `SPEC.json[@BASE_URL]`, or a config file `{"spec", "baseUrl", "allowHosts", "timeoutMs",
  * "maxResponseBytes", "auth": {"headers": {"X-Api-Key": "ENV_NAME"}, "query": {...}, "bearer": "ENV_NAME"}}`.
@@ -269,7 +276,7 @@ function redact(text: string, secrets: string[]): string {
  */
 export async function openOpenApiTools(value: string, o: { warn?: (line: string) => void } = {}): Promise<ToolSet> {
   const warn = o.warn ?? ((line: string) => process.stderr.write(`warning: ${line}\n`));
-  const where = `tool source openapi:${value}`;
+  const where = `tool source openapi:${maskLocation(value)}`;
   const { config, document: raw } = readSource(value);
   let doc: OpenApi.IDocument;
   try {
@@ -289,6 +296,7 @@ export async function openOpenApiTools(value: string, o: { warn?: (line: string)
   const timeoutMs = config.timeoutMs ?? DEFAULTS.timeoutMs;
   const maxResponseBytes = config.maxResponseBytes ?? DEFAULTS.maxResponseBytes;
   const credentials = credentialsOf(config, doc, where);
+  if (credentials.any && !config.allowHosts) checkOwnServer(base, doc, where);
   const app = HttpMigration.application(doc);
   const service = config.name ?? doc.info?.title ?? "api";
   const defs: JsonSchemaTool[] = app.routes.map((route) => {
@@ -315,15 +323,29 @@ export async function openOpenApiTools(value: string, o: { warn?: (line: string)
           });
           const text = typeof res.body === "string" ? res.body : JSON.stringify(res.body);
           if (res.status < 200 || res.status >= 300) throw new Error(`HTTP ${res.status}: ${text}`);
-          return redact(text ?? "", secrets);
+          return maskSecrets(text ?? "", secrets);
         } catch (e) {
-          throw new Error(redact((e as Error).message, secrets));
+          throw new Error(maskSecrets((e as Error).message, secrets));
         }
       },
     };
   });
   for (const line of credentials.warnings()) warn(line);
   return { tools: fromJsonSchemaTools(defs), close: async () => undefined };
+}
+
+/**
+ * Credentials are for the document's own servers: a base URL elsewhere (`@BASE_URL`, a config's `baseUrl`) would hand
+ * them to a host the operator never named for them, so it is refused unless `allowHosts` names it. Scheme and port
+ * count: `http://` to an `https://` server would send them in clear.
+ */
+function checkOwnServer(base: URL, doc: OpenApi.IDocument, where: string): void {
+  const own = (doc.servers ?? []).flatMap((s) => (URL.canParse(s.url) ? [new URL(s.url).origin] : []));
+  if (own.includes(base.origin)) return;
+  const servers = own.length ? `its servers are ${own.join(", ")}` : "its server URL is relative";
+  throw new Error(
+    `${where}: the configured credentials go only to the document's own servers, and ${base.origin} is not one (${servers}); to send them to ${base.host}, list it in the config: "allowHosts": ["${base.host}"]`,
+  );
 }
 
 /** Methods whose call may run again after a crash (the crash policy): reads, and a PUT of the same value. */

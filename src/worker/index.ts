@@ -8,7 +8,8 @@
 import { resolve } from "node:path";
 import { UnrecoverableError, Worker, type Job } from "bullmq";
 import type { BaseCheckpointSaver } from "@langchain/langgraph";
-import { checkpointerFrom, closeCheckpointer, isPostgresLocation, reachPostgres, redact, type AutoSetupPostgresSaver } from "../checkpoint.js";
+import { checkpointerFrom, closeCheckpointer, isPostgresLocation, reachPostgres, type AutoSetupPostgresSaver } from "../checkpoint.js";
+import { maskLocation } from "../secrets.js";
 import { runEpisode } from "../eval/episodes.js";
 import type { EpisodeRow } from "../eval/episodeMetrics.js";
 import { driveThread, threadGraph, threadStarted } from "../driver.js";
@@ -158,7 +159,7 @@ async function episodeJob(data: EpisodeJob, checkpointer: BaseCheckpointSaver, c
  */
 export async function startWorker(o: WorkerOptions): Promise<RunningWorker> {
   const { connection, prefix } = parseQueueLocation(o.queue);
-  if (!isPostgresLocation(o.checkpoints)) throw new UserError(`--checkpoints ${redact(o.checkpoints)}: workers need postgres://… (every worker must see every thread)`);
+  if (!isPostgresLocation(o.checkpoints)) throw new UserError(`--checkpoints ${maskLocation(o.checkpoints)}: workers need postgres://… (every worker must see every thread)`);
   await reachRedis(o.queue);
   const checkpointer = checkpointerFrom(o.checkpoints) as AutoSetupPostgresSaver;
   try {
