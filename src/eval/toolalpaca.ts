@@ -15,6 +15,7 @@ import { UserError } from "../errors.js";
 import { contentText, type Role, type RoleModel } from "../models/generate.js";
 import { modelFromSpec, runRoles } from "../models/spec.js";
 import { parseCaller, parseToolAlpacaVerdicts, toolalpacaJudgePrompt, TOOLALPACA_VERDICTS, type GoldenStep, type InstanceStep } from "../protocol/index.js";
+import { threadGraph, threadStarted } from "../driver.js";
 import { runAgent } from "../run.js";
 import type { Turn } from "../state.js";
 import { readToolAlpacaFile, toolalpacaInstruction, toolalpacaTools, type ToolAlpacaApi } from "../tools/toolalpaca.js";
@@ -136,9 +137,10 @@ export async function evalToolAlpaca(o: EvalToolAlpacaOptions): Promise<EvalTool
       async (t) => {
         const threadId = `toolalpaca-${t.apiIndex}-${t.id}`;
         const input = toolalpacaInstruction(t.api, t.instruction);
-        // A thread that exists resumes as is: its instruction would otherwise be read as a follow-up question.
-        const started = (await checkpointer.getTuple({ configurable: { thread_id: threadId, checkpoint_ns: "" } })) !== undefined;
         try {
+          // A thread with τ resumes as is (its instruction would be read as a follow-up question); one killed before
+          // its first turn starts again.
+          const started = await threadStarted(threadGraph({ ...codec, tools: tools.get(t.api)!, models: o.models, singleLlm, checkpointer }), threadId);
           const r = await runAgent({
             ...codec,
             ...(o.maxSteps ? { maxSteps: o.maxSteps } : {}),
