@@ -31,7 +31,8 @@ export function registerToolAlpacaEval(evalCmd: Command): void {
     .action(async (o) => {
       const settings = await codecSettings(o);
       const simulator = userModel(o.simulator, "--simulator", { temperature: SIMULATOR_TEMPERATURE });
-      const judge = o.judge ? userModel(o.judge, "--judge", { temperature: JUDGE_TEMPERATURE }) : undefined;
+      // evaluation.py sets no max_tokens: the analysis before the verdicts must not be cut at the roles' 512.
+      const judge = o.judge ? userModel(o.judge, "--judge", { temperature: JUDGE_TEMPERATURE, numPredict: 2048 }) : undefined;
       const r = await userErrors(() =>
         evalToolAlpaca({
           data: o.data,
