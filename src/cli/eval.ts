@@ -14,6 +14,7 @@ import { readToolBenchFile } from "../toolbench.js";
 import { loadReport, renderHtml, renderMarkdown } from "../eval/report.js";
 import { registerRealtimeEval } from "./realtime.js";
 import { registerMathEval } from "./math.js";
+import { registerToolAlpacaEval } from "./toolalpaca.js";
 import { UserError } from "../errors.js";
 import { codecSettings, contextOptions, positiveInt, userErrors, roleModelOptions, templateOptions } from "./options.js";
 
@@ -145,17 +146,18 @@ export function registerEval(program: Command): void {
   evalCmd
     .command("report")
     .description("compare runs side by side: a static offline HTML report (tables, bar charts, failing steps) plus Markdown")
-    .argument("<dirs...>", "run directories written by eval steps or eval realtime")
+    .argument("<dirs...>", "run directories written by eval steps, eval toolalpaca or eval realtime")
     .option("--out <file>", "HTML file to write (the Markdown goes beside it, .md)", "report.html")
     .action((dirs: string[], o: { out: string }) => {
-      const { runs, realtime } = userErrors(() => loadReport(dirs));
+      const { runs, realtime, toolalpaca } = userErrors(() => loadReport(dirs));
       mkdirSync(dirname(o.out), { recursive: true });
       const md = o.out.replace(/\.html?$/i, "") + ".md";
-      writeFileSync(o.out, renderHtml(runs, realtime));
-      writeFileSync(md, renderMarkdown(runs, realtime));
-      out(`wrote ${o.out} and ${md} (${runs.length + realtime.length} run(s))`);
+      writeFileSync(o.out, renderHtml(runs, realtime, toolalpaca));
+      writeFileSync(md, renderMarkdown(runs, realtime, toolalpaca));
+      out(`wrote ${o.out} and ${md} (${runs.length + realtime.length + toolalpaca.length} run(s))`);
     });
 
   registerRealtimeEval(evalCmd);
   registerMathEval(evalCmd);
+  registerToolAlpacaEval(evalCmd);
 }

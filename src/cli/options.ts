@@ -3,7 +3,7 @@ import type { Command } from "commander";
 import { CONTEXT_POLICIES, isContextPolicy, type CodecSettings } from "../codec/index.js";
 import { minimumWindow } from "../codec/minimum.js";
 import { UsageError, UserError } from "../errors.js";
-import { modelFromSpec } from "../models/spec.js";
+import { modelFromSpec, type RoleModelOptions } from "../models/spec.js";
 import type { MissPolicy } from "../tools/toolbench.js";
 import { ROLES, type Role } from "../models/generate.js";
 import { DEFAULT_TEMPLATES, isTemplates, TEMPLATES, type Templates } from "../protocol/index.js";
@@ -89,7 +89,7 @@ export function missPolicy(miss: string, cacheDir: string | undefined): MissPoli
   return { kind: "simulate", model, cacheDir };
 }
 
-export function userModel(spec: string, flag: string, options: { temperature?: number } = {}) {
+export function userModel(spec: string, flag: string, options: RoleModelOptions = {}) {
   try {
     return modelFromSpec(spec, "summarizer", options);
   } catch (err) {

@@ -1,6 +1,6 @@
 /**
  * The paper's evaluations as a library (`alpha-umi/eval`): step-level scoring (Table 1), episodes, judged real-time
- * evaluation (Table 2) and the math agent, over ToolBench-format data.
+ * evaluation (Table 2), ToolAlpaca (simulated APIs, its judge) and the math agent.
  *
  * @example
  * import { scoreRecords } from "alpha-umi/eval";
@@ -14,3 +14,4 @@ export type { EpisodeRow, EpisodeStatus } from "./episodeMetrics.js";
 export { evalRealtime, readQueries, readAnswerDir, type AnswerFile, type RealtimeOptions, type RealtimeQuery, type RealtimeResult } from "./realtime.js";
 export { evalPass, evalPrefer, type JudgeOptions, type PassResult, type PreferResult } from "./judge.js";
 export { evalMath, readMathFile, type EvalMathOptions, type EvalMathResult, type MathItem, type MathRow } from "./math.js";
+export { evalToolAlpaca, judgeToolAlpaca, intermediateSteps, type EvalToolAlpacaOptions, type EvalToolAlpacaResult, type ToolAlpacaInstance, type ToolAlpacaScore, type ToolAlpacaStatistics, type JudgeToolAlpacaOptions } from "./toolalpaca.js";

@@ -10,6 +10,7 @@ import { METRIC_KEYS, scoreRecords, type MetricKey, type ScoreRecord, type Score
 import type { PassResult, PreferResult } from "./judge.js";
 import { readAnswerDir, type AnswerFile } from "./realtime.js";
 import type { SearchNode } from "../search/index.js";
+import { isToolAlpacaDir, loadToolAlpacaRun, scoreOf, type ToolAlpacaRun } from "./toolalpaca.js";
 
 export interface ReportRun {
   name: string;
@@ -109,7 +110,7 @@ table{border-collapse:collapse;margin:12px 0}th,td{border:1px solid #ccc;padding
 svg text{font-size:11px;fill:#333}pre{white-space:pre-wrap;word-break:break-word;background:#f6f6f6;padding:8px;max-height:360px;overflow:auto}
 details{margin:4px 0}summary{cursor:pointer}h4{margin:6px 0 2px}.legend span{display:inline-block;margin-right:14px}.swatch{display:inline-block;width:12px;height:12px;margin-right:4px;vertical-align:middle}`;
 
-export function renderHtml(runs: readonly ReportRun[], realtime: readonly RealtimeRun[] = []): string {
+export function renderHtml(runs: readonly ReportRun[], realtime: readonly RealtimeRun[] = [], toolalpaca: readonly ToolAlpacaRun[] = []): string {
   const head = `<tr><th>metric</th>${runs.map((r) => `<th>${esc(r.name)}</th>`).join("")}</tr>`;
   const rows = METRIC_KEYS.map((k) => `<tr><td>${esc(METRIC_LABELS[k])} <code>${k}</code></td>${runs.map((r) => `<td>${pct(r.score.metrics[k])}</td>`).join("")}</tr>`).join("");
   const counts = `<tr><td>steps</td>${runs.map((r) => `<td>${r.score.counts.steps}</td>`).join("")}</tr>`;
@@ -132,7 +133,7 @@ export function renderHtml(runs: readonly ReportRun[], realtime: readonly Realti
 ${failures}`
     : "";
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>alpha-umi eval report</title><style>${CSS}</style></head><body>
-${steps}${realtime.length ? realtimeHtml(realtime) : ""}</body></html>
+${steps}${toolalpaca.length ? toolalpacaHtml(toolalpaca) : ""}${realtime.length ? realtimeHtml(realtime) : ""}</body></html>
 `;
 }
 
@@ -140,8 +141,9 @@ function mdCell(s: string): string {
   return s.replace(/\|/g, "\\|").replace(/\n/g, " ");
 }
 
-export function renderMarkdown(runs: readonly ReportRun[], realtime: readonly RealtimeRun[] = []): string {
-  if (runs.length === 0) return realtimeMarkdown(realtime);
+export function renderMarkdown(runs: readonly ReportRun[], realtime: readonly RealtimeRun[] = [], toolalpaca: readonly ToolAlpacaRun[] = []): string {
+  const ta = toolalpaca.length ? toolalpacaMarkdown(toolalpaca) + "\n" : "";
+  if (runs.length === 0) return ta + realtimeMarkdown(realtime);
   const lines = [
     "# Step-level evaluation",
     "",
@@ -159,7 +161,7 @@ export function renderMarkdown(runs: readonly ReportRun[], realtime: readonly Re
     }
     lines.push("");
   }
-  return lines.join("\n") + (realtime.length ? "\n" + realtimeMarkdown(realtime) : "");
+  return lines.join("\n") + (ta ? "\n" + ta : "") + (realtime.length ? "\n" + realtimeMarkdown(realtime) : "");
 }
 
 /** A directory written by `eval realtime` (answer files, plus `pass.json` / `prefer-*.json` from the judges). */
@@ -185,15 +187,17 @@ export function loadRealtimeRun(dir: string): RealtimeRun {
   };
 }
 
-/** Step runs (a predictions.json) and real-time runs (answer files), each directory read as what it holds. */
-export function loadReport(dirs: readonly string[]): { runs: ReportRun[]; realtime: RealtimeRun[] } {
+/** Step runs (a predictions.json), ToolAlpaca runs and real-time runs (answer files), each directory read as what it holds. */
+export function loadReport(dirs: readonly string[]): { runs: ReportRun[]; realtime: RealtimeRun[]; toolalpaca: ToolAlpacaRun[] } {
   const runs: ReportRun[] = [];
   const realtime: RealtimeRun[] = [];
+  const toolalpaca: ToolAlpacaRun[] = [];
   for (const d of dirs) {
-    if (!existsSync(join(d, "predictions.json")) && existsSync(d) && readdirSync(d).some((f) => f.endsWith(".json"))) realtime.push(loadRealtimeRun(d));
+    if (isToolAlpacaDir(d)) toolalpaca.push(loadToolAlpacaRun(d, basename(resolve(d))));
+    else if (!existsSync(join(d, "predictions.json")) && existsSync(d) && readdirSync(d).some((f) => f.endsWith(".json"))) realtime.push(loadRealtimeRun(d));
     else runs.push(loadRun(d));
   }
-  return { runs, realtime };
+  return { runs, realtime, toolalpaca };
 }
 
 const NODE_COLORS: Record<SearchNode["kind"], string> = { root: "#333", step: "#4e79a7", answer: "#59a14f", give_up: "#e15759", failed: "#999" };
@@ -286,5 +290,27 @@ function realtimeMarkdown(runs: readonly RealtimeRun[]): string {
   }
   const prefer = runs.flatMap((r) => r.prefer.map((p) => `| ${mdCell(r.name)} vs ${mdCell(basename(resolve(p.reference)))} | ${p.wins} | ${p.ties} | ${p.losses} | ${pct(p.winRate)} |`));
   if (prefer.length) lines.push("", "| comparison | wins | ties | losses | win rate |", "| --- | ---: | ---: | ---: | ---: |", ...prefer);
+  return lines.join("\n") + "\n";
+}
+
+/** The paper's Table 1 ToolAlpaca columns: process and final-answer correctness (Yes over instructions judged). */
+function toolalpacaRows(runs: readonly ToolAlpacaRun[]): string[][] {
+  return runs.map((r) => {
+    const s = r.statistics && scoreOf(r.statistics);
+    return [r.name, r.system, String(r.instances), r.statistics ? String(r.statistics.error_num) : "-", s ? pct(s.process) : "-", s ? pct(s.answer) : "-", s ? pct(s.both) : "-"];
+  });
+}
+
+const TOOLALPACA_HEAD = ["run", "system", "instances", "without steps", "process correctness", "answer correctness", "both"];
+
+function toolalpacaHtml(runs: readonly ToolAlpacaRun[]): string {
+  const rows = toolalpacaRows(runs).map((r) => `<tr>${r.map((c) => `<td>${esc(c)}</td>`).join("")}</tr>`).join("");
+  return `<h1>ToolAlpaca (simulated APIs, ToolAlpaca's judge)</h1>
+<table><thead><tr>${TOOLALPACA_HEAD.map((h) => `<th>${h}</th>`).join("")}</tr></thead><tbody>${rows}</tbody></table>`;
+}
+
+function toolalpacaMarkdown(runs: readonly ToolAlpacaRun[]): string {
+  const lines = ["# ToolAlpaca (simulated APIs, ToolAlpaca's judge)", "", `| ${TOOLALPACA_HEAD.join(" | ")} |`, `| --- | --- | ${TOOLALPACA_HEAD.slice(2).map(() => "---:").join(" | ")} |`];
+  for (const r of toolalpacaRows(runs)) lines.push(`| ${r.map(mdCell).join(" | ")} |`);
   return lines.join("\n") + "\n";
 }

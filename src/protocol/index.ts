@@ -12,3 +12,4 @@ export * from "./diversity.js";
 export * from "./realtime.js";
 export * from "./math.js";
 export * from "./pyrepr.js";
+export * from "./toolalpaca.js";

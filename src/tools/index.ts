@@ -8,3 +8,4 @@ export * from "./openapi.js";
 export * from "./langchain.js";
 export * from "./python.js";
 export * from "./toolenv.js";
+export * from "./toolalpaca.js";

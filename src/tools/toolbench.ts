@@ -49,10 +49,14 @@ export type MissPolicy = { kind: "error" } | { kind: "simulate"; model: RoleMode
  * Files are rewritten whole (temporary file, then rename), so a killed run never leaves half a file.
  */
 export class ApiCache {
-  constructor(readonly dir: string) {}
+  /** `split` names an API's tool and API (default: ToolBench's `{api}_for_{tool}`). */
+  constructor(
+    readonly dir: string,
+    private readonly split: (name: string) => { tool: string; api: string } = splitApiName,
+  ) {}
 
   private file(name: string): string {
-    const { tool, api } = splitApiName(name);
+    const { tool, api } = this.split(name);
     const safe = (s: string) => s.replace(/[^A-Za-z0-9_.-]/g, "_").slice(0, 120) || "_";
     return join(this.dir, safe(tool), `${safe(api)}.json`);
   }

@@ -14,3 +14,4 @@ export function sharedAvailable(): boolean {
 export function readJson<T = unknown>(path: string): T {
   return JSON.parse(readFileSync(path, "utf8")) as T;
 }
+export const TOOLALPACA_DIR = join(SHARED, "data/toolalpaca");
