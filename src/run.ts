@@ -105,16 +105,17 @@ export async function runAgent(opts: RunOptions, onEvent: (e: RunEvent) => void 
 }
 
 /**
- * A role left unset gets the default model, the demo's replay cassette, which holds the demo question's prompts only:
- * a new thread on any other question (or tools, or templates) is refused here, before the first model call, with one
- * line saying so — rather than failing at the first prompt on a cassette miss. The first role's first prompt tells:
- * it holds the instruction, the tool documents and the templates.
+ * A role left unset gets the default model, the demo's replay cassette, which holds the demo question's prompts only.
+ * With the first role (planner, or backbone) unset, a new thread on any other question (or tools, or templates) is
+ * refused here, before the first model call, with one line saying so — rather than failing at the first prompt on a
+ * cassette miss. That first prompt tells: it holds the instruction, the tool documents and the templates.
  */
 function coveredByDefaultModels(opts: RunOptions, instruction: string): void {
   const roles = runRoles(!!opts.singleLlm);
-  const unset = roles.filter((role) => !opts.models?.[role]);
-  if (unset.length === 0) return;
   const first = roles[0]!;
+  // The first model call is the first role's: with its model given, that call is the model's own to fail or not.
+  if (opts.models?.[first]) return;
+  const unset = roles.filter((role) => !opts.models?.[role]);
   const codec = new RoleCodec(first, { templates: opts.roleTemplates?.[first] ?? opts.templates ?? DEFAULT_TEMPLATES });
   const cassette = demoCassettePath();
   if (readCassette(cassette).has(promptSha256(codec.prompt(toolDocs(opts.tools), [{ from: "user", value: instruction }])))) return;
