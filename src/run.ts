@@ -6,8 +6,13 @@ import { UserError } from "./errors.js";
 import { driveThread, threadConfig, threadGraph } from "./driver.js";
 import { takesNewQuestion } from "./nodes/intake.js";
 import type { Role, RoleModel } from "./models/generate.js";
-import type { ElisionEvent } from "./codec/index.js";
-import type { Settings } from "./settings.js";
+import { RoleCodec, type ElisionEvent } from "./codec/index.js";
+import { promptSha256, readCassette } from "./models/cassette.js";
+import { runRoles } from "./models/spec.js";
+import { demoCassettePath, type Settings } from "./settings.js";
+import { toolDocs } from "./tools/spec.js";
+import { DEFAULT_TEMPLATES } from "./protocol/index.js";
+import { DEMO_INSTRUCTION } from "../tools/demo/index.js";
 import type { AgentStateType, Turn } from "./state.js";
 import type { ToolSpec } from "./tools/spec.js";
 import type { Templates } from "./protocol/index.js";
@@ -17,8 +22,11 @@ import { searchAgent, type SearchEvent, type SearchOptions, type SearchSummary }
 export interface RunOptions extends Settings {
   instruction?: string;
   tools: ToolSpec[];
-  /** Spec string or model per role (planner, caller, summarizer; backbone with singleLlm); unset: the demo's replay cassette. */
-  models: Partial<Record<Role, string | RoleModel>>;
+  /**
+   * Spec string or model per role (planner, caller, summarizer; backbone with singleLlm); unset: the demo's replay
+   * cassette, which answers only the demo question (any other is refused before the first model call).
+   */
+  models?: Partial<Record<Role, string | RoleModel>>;
   /** Per-role override of `templates`. */
   roleTemplates?: Partial<Record<Role, Templates>>;
   singleLlm?: boolean;
@@ -55,7 +63,10 @@ export interface RunResult {
  * );
  */
 export async function runAgent(opts: RunOptions, onEvent: (e: RunEvent) => void = () => undefined): Promise<RunResult> {
-  if (opts.search?.search === "dfsdt") return searchAgent({ ...opts, ...opts.search, threadId: opts.threadId ?? newThreadId() }, onEvent);
+  if (opts.search?.search === "dfsdt") {
+    if (opts.instruction) coveredByDefaultModels(opts, opts.instruction);
+    return searchAgent({ ...opts, models: opts.models ?? {}, ...opts.search, threadId: opts.threadId ?? newThreadId() }, onEvent);
+  }
   // Every setting goes to the graph as it is (GraphOptions takes the schema's keys).
   const graph = threadGraph(opts);
   const threadId = opts.threadId ?? newThreadId();
@@ -65,6 +76,7 @@ export async function runAgent(opts: RunOptions, onEvent: (e: RunEvent) => void 
   let input: Record<string, unknown> | Command;
   if (!resumed) {
     if (!opts.instruction) throw new UserError(`thread ${threadId} has no checkpoint: give an INSTRUCTION to start it`);
+    coveredByDefaultModels(opts, opts.instruction);
     input = { instruction: opts.instruction };
   } else if (opts.instruction && takesNewQuestion(existing.status!.status)) {
     input = { messages: [new HumanMessage(opts.instruction)] };
@@ -90,6 +102,27 @@ export async function runAgent(opts: RunOptions, onEvent: (e: RunEvent) => void 
     if (!waiting) break;
   }
   return { threadId, state: (await graph.getState(config)).values as AgentStateType };
+}
+
+/**
+ * A role left unset gets the default model, the demo's replay cassette, which holds the demo question's prompts only.
+ * With the first role (planner, or backbone) unset, a new thread on any other question (or tools, or templates) is
+ * refused here, before the first model call, with one line saying so — rather than failing at the first prompt on a
+ * cassette miss. That first prompt tells: it holds the instruction, the tool documents and the templates.
+ */
+function coveredByDefaultModels(opts: RunOptions, instruction: string): void {
+  const roles = runRoles(!!opts.singleLlm);
+  const first = roles[0]!;
+  // The first model call is the first role's: with its model given, that call is the model's own to fail or not.
+  if (opts.models?.[first]) return;
+  const unset = roles.filter((role) => !opts.models?.[role]);
+  const codec = new RoleCodec(first, { templates: opts.roleTemplates?.[first] ?? opts.templates ?? DEFAULT_TEMPLATES });
+  const cassette = demoCassettePath();
+  if (readCassette(cassette).has(promptSha256(codec.prompt(toolDocs(opts.tools), [{ from: "user", value: instruction }])))) return;
+  const what = unset.length === roles.length ? "no models given" : `no ${unset.join(" or ")} model given`;
+  throw new UserError(
+    `${what}: the default model replays ${cassette}, which answers only the demo question ("${DEMO_INSTRUCTION}" with --tools demo); give ${unset.map((r) => `--${r} SPEC`).join(", ")} (library: models.${unset.join(", models.")}), e.g. ollama:MODEL[@URL] or openai:MODEL@BASE_URL`,
+  );
 }
 
 function newThreadId(): string {

@@ -8,6 +8,7 @@ const GROUPS: Array<{ names: CommandName[]; load: () => Promise<Register> }> = [
   { names: ["run", "demo"], load: async () => (await import("./run.js")).registerRun },
   { names: ["eval"], load: async () => (await import("./eval.js")).registerEval },
   { names: ["data"], load: async () => (await import("./data.js")).registerData },
+  { names: ["tools"], load: async () => (await import("./tools.js")).registerTools },
   { names: ["models"], load: async () => (await import("./models.js")).registerModels },
   { names: ["serve"], load: async () => (await import("./serve.js")).registerServe },
   { names: ["worker"], load: async () => (await import("./worker.js")).registerWorker },

@@ -1,5 +1,7 @@
 import { closeSync, openSync, readSync, statSync } from "node:fs";
 import type { Command } from "commander";
+import type { BaseCheckpointSaver } from "@langchain/langgraph";
+import { AutoSetupPostgresSaver, checkpointerFrom, reachPostgres } from "../checkpoint.js";
 import { CONTEXT_POLICIES, isContextPolicy, type CodecSettings } from "../codec/index.js";
 import { minimumWindow } from "../codec/minimum.js";
 import { UsageError, UserError } from "../errors.js";
@@ -78,6 +80,20 @@ export function checkpointsLocation(location: string): string {
     if (head.toString("latin1") !== "SQLite format 3\u0000") throw new UserError(`--checkpoints ${path}: not a SQLite checkpoint file`);
   }
   return location;
+}
+
+/**
+ * The checkpointer of `--checkpoints`. A Postgres one is reached first, as serve, worker and data export do: a bad
+ * host, port, user or database is one line (exit 2) before the run starts, not a pg stack at its first step.
+ */
+export async function openCheckpointer(location: string): Promise<BaseCheckpointSaver> {
+  const saver = checkpointerFrom(location);
+  if (saver instanceof AutoSetupPostgresSaver)
+    await reachPostgres(saver.pgPool, location).catch(async (err: unknown) => {
+      await saver.end();
+      throw err;
+    });
+  return saver;
 }
 
 /** `--miss error` or `--miss simulate:SPEC` (with `--cache DIR`). */

@@ -11,6 +11,11 @@ const LABEL: Record<Turn["from"], string> = {
   conclusion: "answer",
 };
 
+/** Who wrote a turn: its role, except that the single-LLM backbone writes both the planner's and the caller's turns. */
+export function turnLabel(turn: Turn, node?: string): string {
+  return node === "backbone" && (turn.from === "assistant" || turn.from === "caller") ? "backbone" : LABEL[turn.from];
+}
+
 function clip(text: string, max: number): string {
   return text.length <= max ? text : text.slice(0, max) + ` … (${text.length - max} more chars)`;
 }
@@ -32,7 +37,7 @@ export function printEvent(e: RunEvent, out: (line: string) => void): void {
     );
   else if (e.kind === "search" || e.kind === "search_end") out(formatSearchEvent(e));
   else if (e.node === "diversity") out(formatTurn(e.turn, undefined, "diversity"));
-  else if (e.turn.from !== "user" || e.node === "intake") out(formatTurn(e.turn));
+  else if (e.turn.from !== "user" || e.node === "intake") out(formatTurn(e.turn, undefined, turnLabel(e.turn, e.node)));
 }
 
 /**

@@ -14,6 +14,13 @@ function seedOption(v: string): number {
   return Number(v);
 }
 
+const JUDGE_NUM_CTX = "the judge's context window in tokens (Ollama num_ctx, llama.cpp context size; a judge prompt holds a whole trajectory)";
+
+/** `--judge SPEC` with `--num-ctx`, as a judge reads prompts larger than the role models' 4096-token default. */
+function judgeModel(o: { judge: string; numCtx?: number }) {
+  return userModel(o.judge, "--judge", o.numCtx ? { numCtx: o.numCtx } : {});
+}
+
 /** `eval realtime`, `eval pass` and `eval prefer`: the paper's Table 2. */
 export function registerRealtimeEval(evalCmd: Command): void {
   const realtime = roleModelOptions(
@@ -74,10 +81,11 @@ export function registerRealtimeEval(evalCmd: Command): void {
     .argument("<dirs...>", "answer directories written by eval realtime (one per query file: G1_instruction, G1_category, …)")
     .requiredOption("--judge <spec>", "judge model (ollama:MODEL[@URL], openai:MODEL@BASE_URL, llama:PATH.gguf, replay:PATH, …)")
     .option("--times <n>", "judge samples per query", positiveInt("--times"), 4)
+    .option("--num-ctx <n>", JUDGE_NUM_CTX, positiveInt("--num-ctx"))
     .option("--seed <n>", "seed of the Unsure coin", seedOption, 0)
     .option("--json", "print the result as JSON")
     .action(async (dirs: string[], o) => {
-      const judge = userModel(o.judge, "--judge");
+      const judge = judgeModel(o);
       const results: Array<{ dir: string; r: PassResult }> = [];
       for (const dir of dirs) results.push({ dir, r: await userErrors(() => evalPass(dir, { judge, times: o.times, seed: o.seed, onWarning: warn })) });
       const groups = results.flatMap(({ r }) => r.groups);
@@ -108,10 +116,11 @@ export function registerRealtimeEval(evalCmd: Command): void {
     .argument("<refDir>", "reference answer directory (same queries)")
     .requiredOption("--judge <spec>", "judge model")
     .option("--times <n>", "judge samples per query when a pass.json is missing", positiveInt("--times"), 4)
+    .option("--num-ctx <n>", JUDGE_NUM_CTX, positiveInt("--num-ctx"))
     .option("--seed <n>", "seed of the answer order and the Unsure coin", seedOption, 0)
     .option("--json", "print the result as JSON")
     .action(async (dir: string, refDir: string, o) => {
-      const r = await userErrors(() => evalPrefer(dir, refDir, { judge: userModel(o.judge, "--judge"), times: o.times, seed: o.seed, onWarning: warn }));
+      const r = await userErrors(() => evalPrefer(dir, refDir, { judge: judgeModel(o), times: o.times, seed: o.seed, onWarning: warn }));
       if (o.json) {
         out(JSON.stringify({ wins: r.wins, ties: r.ties, losses: r.losses, winRate: r.winRate }));
         return;

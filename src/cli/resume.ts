@@ -11,14 +11,16 @@ function shellWord(word: string): string {
 }
 
 /**
- * `alpha-umi run --thread T …` with every option given on the command line, or undefined for `--checkpoints memory`.
+ * `npx alpha-umi run --thread T …` with every option given on the command line, or undefined for `--checkpoints memory`.
+ * `npx` finds the command in a clone (the package's own bin) and in a project that installed alpha-umi alike: the line
+ * runs as printed, where a bare `alpha-umi` is on no PATH unless installed globally.
  *
- * @example resumeCommand(cmd, "run-1", { waiting: true }) // "alpha-umi run --thread run-1 --tools demo --approve"
+ * @example resumeCommand(cmd, "run-1", { waiting: true }) // "npx alpha-umi run --thread run-1 --tools demo --approve"
  */
 export function resumeCommand(cmd: Command, threadId: string, o: { waiting: boolean }): string | undefined {
   const values = cmd.opts<Record<string, unknown>>();
   if (values.checkpoints === "memory") return undefined;
-  const words = ["alpha-umi", "run", "--thread", threadId];
+  const words = ["npx", "alpha-umi", "run", "--thread", threadId];
   for (const option of cmd.options) {
     const key = option.attributeName();
     if (key === "thread" || cmd.getOptionValueSource(key) !== "cli") continue;

@@ -1,15 +1,15 @@
 import { SUMMARIES } from "./summaries.js";
 import type { Command } from "commander";
-import { checkpointerFrom, DEFAULT_CHECKPOINTS } from "../checkpoint.js";
+import { DEFAULT_CHECKPOINTS } from "../checkpoint.js";
 import { demoCassettePath, settingDefault } from "../settings.js";
 import { runAgent, type RunOptions } from "../run.js";
 import { loadToolSources } from "../tools/sources.js";
 import { DEMO_INSTRUCTION, demoTools } from "../../tools/demo/index.js";
 import { UserError } from "../errors.js";
 import type { SearchOptions } from "../search/index.js";
-import { checkpointsLocation, codecSettings, contextOptions, missPolicy, positiveInt, templateOptions, userErrors } from "./options.js";
+import { checkpointsLocation, codecSettings, contextOptions, missPolicy, openCheckpointer, positiveInt, templateOptions, userErrors } from "./options.js";
 import { approvePolicyOption, terminalAsk } from "./approve.js";
-import { exitCodeOf, formatTurn, printEvent, statusLine } from "./printer.js";
+import { exitCodeOf, formatTurn, printEvent, statusLine, turnLabel } from "./printer.js";
 import { resumeCommand, resumeLine } from "./resume.js";
 
 const out = (line: string) => process.stdout.write(line + "\n");
@@ -75,6 +75,8 @@ export function registerRun(program: Command): void {
   run.action(async (instruction: string | undefined, o, cmd: Command) => {
       if (!o.tools?.length) throw new UserError("no tools: pass --tools demo, python, toolbench:FILE, toolenv:DIR[@URL|+cache:DIR], module:PATH, mcp:CONFIG.json, openapi:SPEC.json or langchain:MODULE#Export");
       if (!instruction && !o.thread) throw new UserError("give an INSTRUCTION, or --thread ID to resume a run");
+      // Before the tool sources start (MCP servers, the sandbox): a checkpoint store that cannot be reached is one line.
+      const checkpointer = await openCheckpointer(o.checkpoints);
       // MCP servers and the Python sandbox live as long as the run: close() stops them however it ends.
       const { tools, close } = await userErrors(() => loadToolSources(o.tools, { miss: missPolicy(o.miss, o.cache) }));
       const terminal = terminalAsk(out);
@@ -94,7 +96,7 @@ export function registerRun(program: Command): void {
         tools,
         models: { planner: o.planner, caller: o.caller, summarizer: o.summarizer, backbone: o.backbone },
         singleLlm: !!o.singleLlm,
-        checkpointer: checkpointerFrom(o.checkpoints),
+        checkpointer,
         threadId: o.thread,
         record: o.record,
         ...(await codecSettings(o)),
@@ -110,8 +112,9 @@ export function registerRun(program: Command): void {
     .command("demo")
     .description(SUMMARIES.demo)
     .option("--single-llm", "run the single-LLM baseline instead")
-    .option("--checkpoints <path>", "SQLite checkpoint file", checkpointsLocation, DEFAULT_CHECKPOINTS)
+    .option("--checkpoints <location>", "SQLite checkpoint file, postgres://…[?schema=NAME], or 'memory'", checkpointsLocation, DEFAULT_CHECKPOINTS)
     .action(async (o) => {
+      const checkpointer = await openCheckpointer(o.checkpoints);
       const cassette = demoCassettePath();
       out(`alpha-umi demo — the models are REPLAYED from ${cassette} (recorded outputs, no LLM runs);`);
       out("the graph, the tool executor, the demo tools and the SQLite checkpoint are real.\n");
@@ -123,9 +126,9 @@ export function registerRun(program: Command): void {
           tools: demoTools(),
           models: { planner: spec, caller: spec, summarizer: spec, backbone: spec },
           singleLlm: !!o.singleLlm,
-          checkpointer: checkpointerFrom(o.checkpoints),
+          checkpointer,
         },
-        (e) => e.kind === "turn" && e.turn.from !== "user" && out(formatTurn(e.turn)),
+        (e) => e.kind === "turn" && e.turn.from !== "user" && out(formatTurn(e.turn, undefined, turnLabel(e.turn, e.node))),
       );
       out("\n" + statusLine(state, threadId));
       out(`trajectory τ (${state.turns.length} turns) checkpointed in ${o.checkpoints} as thread ${threadId}`);

@@ -58,28 +58,45 @@ function esc(s: string): string {
 const pct = (x: number) => (x * 100).toFixed(2);
 const COLORS = ["#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1", "#ff9da7"];
 
-/** A bar chart of values in [0, 1], one bar per run, labelled in percent. */
+/** A legend entry per bar: the run's colour and its whole name. */
+function legendOf(names: readonly string[]): string {
+  return `<p class="legend">${names.map((name, i) => `<span><i class="swatch" style="background:${COLORS[i % COLORS.length]}"></i>${esc(name)}</span>`).join("")}</p>`;
+}
+
+// Bar labels are slanted under the axis, so that names of any length stay apart; past this many characters a name is
+// cut (the legend and the bar's tooltip hold it whole).
+const LABEL_CHARS = 32;
+const CHAR_W = 6;
+
+/** A bar chart of values in [0, 1], one bar per run, labelled in percent, with its runs' names and a legend. */
 function valueBars(label: string, bars: ReadonlyArray<{ name: string; value: number }>): string {
   const barW = 46;
   const gap = 14;
   const h = 140;
   const top = 22;
-  const w = Math.max(180, bars.length * (barW + gap) + gap);
+  const names = bars.map(({ name }) => (name.length > LABEL_CHARS ? name.slice(0, LABEL_CHARS - 1) + "…" : name));
+  // A label slanted at 35° takes sin(35°) of its length below the axis, cos(35°) of it to the left of its bar.
+  const longest = Math.max(0, ...names.map((n) => n.length)) * CHAR_W;
+  const below = Math.ceil(longest * 0.58) + 18;
+  const left = Math.max(gap, Math.ceil(longest * 0.82) - barW / 2);
+  const w = Math.max(180, left + bars.length * (barW + gap));
   const rects = bars
     .map(({ name, value: v }, i) => {
       const bh = Math.max(0, Math.min(1, v)) * h;
-      const x = gap + i * (barW + gap);
+      const x = left + i * (barW + gap);
+      const lx = x + barW / 2;
+      const ly = top + h + 12;
       return (
         `<rect class="bar" x="${x}" y="${top + h - bh}" width="${barW}" height="${bh}" fill="${COLORS[i % COLORS.length]}"><title>${esc(name)}: ${pct(v)}%</title></rect>` +
-        `<text x="${x + barW / 2}" y="${top + h - bh - 4}" text-anchor="middle">${pct(v)}</text>` +
-        `<text x="${x + barW / 2}" y="${top + h + 14}" text-anchor="middle">${esc(name.slice(0, 8))}</text>`
+        `<text x="${lx}" y="${top + h - bh - 4}" text-anchor="middle">${pct(v)}</text>` +
+        `<text class="bar-label" x="${lx}" y="${ly}" text-anchor="end" transform="rotate(-35 ${lx} ${ly})">${esc(names[i]!)}<title>${esc(name)}</title></text>`
       );
     })
     .join("");
   return (
-    `<figure><svg role="img" aria-label="${esc(label)}" width="${w}" height="${top + h + 22}" viewBox="0 0 ${w} ${top + h + 22}">` +
+    `<figure><svg role="img" aria-label="${esc(label)}" width="${w}" height="${top + h + below}" viewBox="0 0 ${w} ${top + h + below}">` +
     `<line x1="0" y1="${top + h}" x2="${w}" y2="${top + h}" stroke="#999"/>${rects}</svg>` +
-    `<figcaption>${esc(label)} (%)</figcaption></figure>`
+    `<figcaption>${esc(label)} (%)</figcaption>${legendOf(bars.map((b) => b.name))}</figure>`
   );
 }
 

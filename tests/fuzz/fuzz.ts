@@ -257,7 +257,7 @@ async function fuzzRun(seed: number, report: FuzzReport, saver: () => BaseCheckp
 }
 
 /** Fuzz `runs` seeded runs from `firstSeed`; `concurrency` runs at a time (they share the event loop, as a server's would). */
-export async function fuzz({ runs, firstSeed = 1, concurrency = 4 }: { runs: number; firstSeed?: number; concurrency?: number }): Promise<FuzzReport> {
+export async function fuzz({ runs, firstSeed = 1, concurrency = 4, onRun }: { runs: number; firstSeed?: number; concurrency?: number; onRun?: (report: FuzzReport) => void }): Promise<FuzzReport> {
   const report: FuzzReport = { runs: 0, invocations: 0, escaped: 0, hangs: 0, invariantBreaks: 0, unhandledRejections: 0, statuses: {}, samples: [], ms: 0 };
   const onUnhandled = (reason: unknown) => {
     report.unhandledRejections++;
@@ -274,6 +274,7 @@ export async function fuzz({ runs, firstSeed = 1, concurrency = 4 }: { runs: num
         while (next < runs) {
           const seed = firstSeed + next++;
           await fuzzRun(seed, report, saver(seed));
+          onRun?.(report);
         }
       }),
     );

@@ -260,7 +260,7 @@ describe("run --approve: answers from piped stdin; a waiting thread survives the
     expect(first.stderr).not.toMatch(/Error|at /);
     expect(first.stdout).toContain(`[approve] ${CAPITAL} {"country":"Japan"}`);
     expect(first.stdout).toContain("no answer: the thread waits for one\n");
-    expect(first.stdout).toContain(`resume with: alpha-umi run --thread cli-1 ${common.filter((a) => a !== "--thread" && a !== "cli-1").join(" ")} --approve\n`);
+    expect(first.stdout).toContain(`resume with: npx alpha-umi run --thread cli-1 ${common.filter((a) => a !== "--thread" && a !== "cli-1").join(" ")} --approve\n`);
     expect(first.code).toBe(1);
     // Without --approve the waiting thread is left as it is: the call is not run unasked.
     const unasked = await runCliWithInput(["run", ...common], "");

@@ -182,12 +182,12 @@ describe("a run that did not end says how to resume it, with the options the res
     const first = await runCliWithInput(["run", DEMO_INSTRUCTION, "--tools", "demo", ...models, "--checkpoints", db, "--approve", "exchange_rate_for_fx"], "");
     const [thread] = /thread (run-\S+)\)/.exec(first.stdout)!.slice(1);
     expect(first.stdout).toContain(`waiting for approval of exchange_rate_for_fx (thread ${thread})\n`);
-    expect(first.stdout).toContain(`resume with: alpha-umi run --thread ${thread} --tools demo ${models.join(" ")} --checkpoints ${db} --approve exchange_rate_for_fx\n`);
+    expect(first.stdout).toContain(`resume with: npx alpha-umi run --thread ${thread} --tools demo ${models.join(" ")} --checkpoints ${db} --approve exchange_rate_for_fx\n`);
     // Resumed without --approve the thread stays waiting, and the hint adds the --approve it needs.
     const unasked = await runCli(["run", "--thread", thread!, "--tools", "demo", ...models, "--checkpoints", db]);
-    expect(unasked.stdout).toContain(`resume with: alpha-umi run --thread ${thread} --tools demo ${models.join(" ")} --checkpoints ${db} --approve\n`);
+    expect(unasked.stdout).toContain(`resume with: npx alpha-umi run --thread ${thread} --tools demo ${models.join(" ")} --checkpoints ${db} --approve\n`);
     expect(unasked.code).toBe(1);
-    const hint = /^resume with: alpha-umi (.*)$/m.exec(first.stdout)![1]!.split(" ");
+    const hint = /^resume with: npx alpha-umi (.*)$/m.exec(first.stdout)![1]!.split(" ");
     const resumed = await runCliWithInput(hint, "y\n");
     expect(resumed.stdout).toMatch(/^resuming thread /);
     expect(resumed.stdout).toContain(`finished in 4 planner step(s) (thread ${thread})`);
@@ -207,6 +207,6 @@ describe("a run that did not end says how to resume it, with the options the res
     const planner = `ollama:alpha-umi-planner@http://127.0.0.1:${port}`;
     const r = await cliInProcess(["run", "q", "--tools", "demo", "--checkpoints", db, "--planner", planner, "--max-steps", "3", "--thread", "F"]);
     expect(r.code).toBe(1);
-    expect(r.stderr.trim().split("\n")[1]).toBe(`resume with: alpha-umi run --thread F --tools demo --planner ${planner} --checkpoints ${db} --max-steps 3`);
+    expect(r.stderr.trim().split("\n")[1]).toBe(`resume with: npx alpha-umi run --thread F --tools demo --planner ${planner} --checkpoints ${db} --max-steps 3`);
   });
 });

@@ -12,13 +12,13 @@ const dir = mkdtempSync(join(tmpdir(), "eval-report-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Two runs: the public fixture's predictions (with mistakes), and perfect ones, plus a prompt with HTML in it. */
-function writeRuns(): string[] {
+function writeRuns(names: [string, string] = ["noisy", "perfect"]): string[] {
   const records = readScoreRecords(join(METRICS_DIR, "public_first60_seed1.predictions.json"));
   const noisy = records.map((r) => ({ ...r, model_input: "<script>alert(1)</script> prompt" }));
   const perfect = records.map((r) => ({ ...r, predictions: r.reference }));
   return [
-    ["noisy", noisy],
-    ["perfect", perfect],
+    [names[0], noisy],
+    [names[1], perfect],
   ].map(([name, recs]) => {
     const d = join(dir, name as string);
     mkdirSync(d, { recursive: true });
@@ -49,6 +49,54 @@ test("the report holds a metrics table, one chart per metric and escaped failure
 });
 
 const haveChromium = existsSync(CHROMIUM);
+const LONG = ["alpha-umi-7b-planner-lora-r16", "single-llm-baseline-7b-r16"] as [string, string];
+
+test("every chart names its runs whole under their bars and in a legend of its own", () => {
+  const html = renderHtml(writeRuns(LONG).map(loadRun));
+  const figures = html.match(/<figure>.*?<\/figure>/gs)!;
+  expect(figures).toHaveLength(7);
+  for (const f of figures) {
+    expect([...f.matchAll(/<text class="bar-label"[^>]*>([^<]*)</g)].map((m) => m[1])).toEqual(LONG);
+    expect([...f.matchAll(/<span><i class="swatch"[^>]*><\/i>([^<]*)<\/span>/g)].map((m) => m[1])).toEqual(LONG);
+  }
+});
+
+(haveChromium ? test : test.skip)(
+  haveChromium ? "chart labels show each run's whole name, apart and inside the chart, with a legend per chart" : `SKIPPED: no ${CHROMIUM} (run .ci/install-chromium.sh)`,
+  async () => {
+    const file = join(dir, "labels.html");
+    writeFileSync(file, renderHtml(writeRuns(LONG).map(loadRun)));
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"] });
+    try {
+      const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+      await page.goto("file://" + file);
+      const figures = await page.locator(".charts figure").evaluateAll((figs) =>
+        figs.map((f) => {
+          const box = f.querySelector("svg")!.getBoundingClientRect();
+          const labels = [...f.querySelectorAll("text.bar-label")].map((t) => ({ text: t.firstChild!.textContent, box: t.getBoundingClientRect() }));
+          const legend = [...f.querySelectorAll(".legend span")].map((s) => s.textContent);
+          return { svg: { left: box.left, right: box.right, top: box.top, bottom: box.bottom }, labels: labels.map((l) => ({ text: l.text, left: l.box.left, right: l.box.right, top: l.box.top, bottom: l.box.bottom })), legend };
+        }),
+      );
+      expect(figures).toHaveLength(7);
+      for (const f of figures) {
+        expect(f.labels.map((l) => l.text)).toEqual(LONG);
+        expect(f.legend).toEqual(LONG);
+        for (const l of f.labels) {
+          expect(l.left).toBeGreaterThanOrEqual(f.svg.left);
+          expect(l.right).toBeLessThanOrEqual(f.svg.right + 0.5);
+          expect(l.bottom).toBeLessThanOrEqual(f.svg.bottom + 0.5);
+        }
+        // Slanted labels side by side: the second starts below-right of the first's baseline, so their texts do not meet.
+        const [a, b] = f.labels;
+        expect(b!.right).toBeGreaterThan(a!.right);
+      }
+    } finally {
+      await browser.close();
+    }
+  },
+);
+
 (haveChromium ? test : test.skip)(
   haveChromium ? "the HTML report opens in headless Chromium and shows its charts (screenshot)" : `SKIPPED: no ${CHROMIUM} (run .ci/install-chromium.sh)`,
   async () => {

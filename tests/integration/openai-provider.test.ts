@@ -428,7 +428,7 @@ describe("alpha-umi run with openai: models", () => {
       expect(failed.code).toBe(1);
       const [line, hint, ...more] = failed.stderr.trim().split("\n");
       expect(more).toEqual([]);
-      expect(hint).toMatch(/^resume with: alpha-umi run --thread T/);
+      expect(hint).toMatch(/^resume with: npx alpha-umi run --thread T/);
       expect(line).toMatch(new RegExp(`^failed: planner model failed: OpenAI-compatible server at ${fake.url}/v1, model planner`));
       expect(line).toMatch(message);
       expect(line).not.toContain(KEY);
