@@ -132,8 +132,8 @@ function decisionOf(answer: unknown): Answered | { error: string } {
   return { error: `${EXPECTED}, got ${JSON.stringify(answer)}` };
 }
 
-/** The answer as an outcome, or why it cannot be taken. */
-function check(answer: unknown, tool: ToolSpec, actionInput: string): ApprovalOutcome | { error: string } {
+/** An answer about the call to `tool` as an outcome, or why it cannot be taken. */
+export function readAnswer(answer: unknown, tool: ToolSpec, actionInput: string): ApprovalOutcome | { error: string } {
   const d = decisionOf(answer);
   if ("error" in d) return d;
   if (d.type === "approve") return { run: true, actionInput };
@@ -193,7 +193,7 @@ export function askApproval(tool: ToolSpec, call: ProposedCall, turns: readonly 
   const plan = [...turns].reverse().find((t) => t.from === "assistant")?.value;
   const rationale = plan === undefined ? "" : planRationale(plan);
   for (let error = notTaken; ; ) {
-    const outcome = check(interrupt<ApprovalRequest, unknown>(approvalRequest(tool, call.args, rationale, error)), tool, call.actionInput);
+    const outcome = readAnswer(interrupt<ApprovalRequest, unknown>(approvalRequest(tool, call.args, rationale, error)), tool, call.actionInput);
     if (!("error" in outcome)) return outcome;
     error = outcome.error;
   }
