@@ -29,7 +29,7 @@ export type { ToolSpec, ToolSet } from "./tools/spec.js";
 export { loadToolSource, loadToolSources, type ToolSourceOptions } from "./tools/sources.js";
 export { demoTools, DEMO_INSTRUCTION } from "../tools/demo/index.js";
 export { checkpointerFrom, closeCheckpointer, storedState, DEFAULT_CHECKPOINTS } from "./checkpoint.js";
-export { isApprovalRequest, pendingInterrupt, type ApprovePolicy, type ApprovalRequest, type ApprovalAnswer } from "./approval.js";
+export { isApprovalRequest, pendingInterrupt, reviewedCalls, type ApprovePolicy, type ApprovalRequest, type ApprovalAnswer, type ReviewDecision } from "./approval.js";
 export { AlphaUmiError, UserError, UsageError, ERROR_CODES, type ErrorCode } from "./errors.js";
 // LangGraph's resume and interrupt vocabulary, so an app resumes a run without importing LangGraph itself.
 export { Command, INTERRUPT, isInterrupted, MemorySaver, type Interrupt } from "@langchain/langgraph";

@@ -39,6 +39,8 @@ export interface PendingCall {
   run?: { actionInput: string; attempt: string };
   /** Settled not to run (rejected): its observation. */
   observation?: string;
+  /** Waiting for approval: why the last run did not answer it (a message came instead), shown when it is asked again. */
+  notTaken?: string;
 }
 
 /** Which tools' calls wait for a person: none, all, or these names. */

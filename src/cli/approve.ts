@@ -1,5 +1,5 @@
 import { createInterface } from "node:readline";
-import { isApprovalRequest, type ApprovalAnswer, type ApprovePolicy } from "../approval.js";
+import { notTakenOf, reviewedCalls, type ApprovePolicy, type ReviewDecision } from "../approval.js";
 import { UserError } from "../errors.js";
 
 const HELP = "answer y (approve), e {JSON arguments} (edit) or r REASON (reject)";
@@ -13,17 +13,17 @@ export function approvePolicyOption(value: true | string[] | undefined, toolName
   return value;
 }
 
-/** One answer line → an approval answer, or why it is not one. */
-export function parseAnswer(line: string): ApprovalAnswer | { error: string } {
+/** One answer line about a call to `tool` → LangChain's decision, or why it is not one. */
+export function parseAnswer(line: string, tool: string): ReviewDecision | { error: string } {
   const m = /^\s*(\S+)\s*([\s\S]*)$/.exec(line);
   const word = m?.[1]?.toLowerCase() ?? "";
   const rest = m?.[2]?.trim() ?? "";
-  if (["y", "yes", "a", "approve"].includes(word) && !rest) return { action: "approve" };
-  if (["r", "reject", "n", "no"].includes(word)) return { action: "reject", reason: rest || "rejected by the user" };
+  if (["y", "yes", "a", "approve"].includes(word) && !rest) return { type: "approve" };
+  if (["r", "reject", "n", "no"].includes(word)) return { type: "reject", message: rest || "rejected by the user" };
   if (["e", "edit"].includes(word)) {
     try {
       const args = JSON.parse(rest) as unknown;
-      if (args !== null && typeof args === "object" && !Array.isArray(args)) return { action: "edit", args: args as Record<string, unknown> };
+      if (args !== null && typeof args === "object" && !Array.isArray(args)) return { type: "edit", edited_action: { name: tool, args: args as Record<string, unknown> } };
     } catch {
       // reported below
     }
@@ -34,7 +34,7 @@ export function parseAnswer(line: string): ApprovalAnswer | { error: string } {
 
 /**
  * Asks on the terminal (or reads piped answers, one per line) what an interrupted run waits for: an approval request
- * (y / e {args} / r reason), or a tool's own question (the line, as JSON when it parses). End of input leaves the thread
+ * (y / e {args} / r reason for each call under review, answered as LangChain's decisions), or a tool's own question (the line, as JSON when it parses). End of input leaves the thread
  * waiting for a later `run --thread ID --approve`.
  */
 export function terminalAsk(out: (line: string) => void): { ask: (question: unknown) => Promise<unknown>; close: () => void } {
@@ -51,7 +51,8 @@ export function terminalAsk(out: (line: string) => void): { ask: (question: unkn
     return undefined;
   };
   async function ask(question: unknown): Promise<unknown> {
-    if (!isApprovalRequest(question)) {
+    const calls = reviewedCalls(question);
+    if (!calls) {
       out(`[question] ${JSON.stringify(question)}`);
       const line = await next();
       if (line === undefined) return leftWaiting();
@@ -61,16 +62,24 @@ export function terminalAsk(out: (line: string) => void): { ask: (question: unkn
         return line;
       }
     }
-    if (question.error) out(`[approve] not taken: ${question.error}`);
-    out(`[approve] ${question.tool} ${typeof question.args === "string" ? question.args : JSON.stringify(question.args)}`);
-    out(`approve? ${HELP}`);
-    for (;;) {
-      const line = await next();
-      if (line === undefined) return leftWaiting();
-      const answer = parseAnswer(line);
-      if (!("error" in answer)) return answer;
-      out(`[approve] ${answer.error}`);
+    const decisions: ReviewDecision[] = [];
+    for (const call of calls) {
+      const notTaken = notTakenOf(call);
+      if (notTaken) out(`[approve] not taken: ${notTaken}`);
+      out(`[approve] ${call.name} ${JSON.stringify(call.args)}`);
+      out(`approve? ${HELP}`);
+      for (;;) {
+        const line = await next();
+        if (line === undefined) return leftWaiting();
+        const decision = parseAnswer(line, call.name);
+        if (!("error" in decision)) {
+          decisions.push(decision);
+          break;
+        }
+        out(`[approve] ${decision.error}`);
+      }
     }
+    return { decisions };
   }
   return { ask, close: () => rl?.close() };
 }

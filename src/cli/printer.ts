@@ -1,4 +1,4 @@
-import { isApprovalRequest } from "../approval.js";
+import { reviewedCalls } from "../approval.js";
 import type { RunEvent } from "../run.js";
 import type { AgentStateType, Turn } from "../state.js";
 import { formatSearchEvent } from "../search/format.js";
@@ -48,11 +48,12 @@ export function statusLine(state: AgentStateType, threadId: string, o: { hint?: 
   const { status, reason } = state.status;
   if (status === "finished") return `finished in ${state.steps} planner step(s) (thread ${threadId})`;
   if (status === "gave_up") return `gave up: ${reason ?? "no reason given"} (thread ${threadId})`;
+  const reviewed = reviewedCalls(o.waitingFor);
   const head =
     status === "failed"
       ? `failed: ${reason ?? "unknown error"}`
       : o.waitingFor !== undefined
-        ? `waiting for ${isApprovalRequest(o.waitingFor) ? `approval of ${o.waitingFor.tool}` : "an answer"} (thread ${threadId})`
+        ? `waiting for ${reviewed ? `approval of ${reviewed.map((c) => c.name).join(", ")}` : "an answer"} (thread ${threadId})`
         : `stopped while running (thread ${threadId})`;
   return o.hint ? `${head}\n${o.hint}` : head;
 }

@@ -1,7 +1,7 @@
 import type { RunnableConfig } from "@langchain/core/runnables";
 import { ensureConfiguration } from "../configuration.js";
 import { unionApprove, type AgentStateType, type AgentUpdate } from "../state.js";
-import { callRole, roleMessage } from "./common.js";
+import { callRole, planMessage, roleMessage } from "./common.js";
 import { toolCallOf } from "./toolCalls.js";
 import { proposedCall } from "./tools.js";
 
@@ -17,10 +17,10 @@ export async function backboneNode(state: AgentStateType, config: RunnableConfig
   const res = await callRole("backbone", state, config, cfg);
   if (!res.ok) return res.update;
   const { turns, decision, call, answer } = res.reading;
-  const [plan, second] = turns as [(typeof turns)[number], (typeof turns)[number] | undefined];
+  const plan = turns[0]!;
   const steps = state.steps + 1;
   if (decision === "give up")
-    return { turns, decision, steps, status: { status: "gave_up", reason: "the model gave up" }, messages: [roleMessage("backbone", plan.value)] };
+    return { turns, decision, steps, status: { status: "gave_up", reason: "the model gave up" }, messages: [planMessage("backbone", plan.value)] };
   if (decision === "conclusion")
     return {
       turns,
@@ -28,13 +28,14 @@ export async function backboneNode(state: AgentStateType, config: RunnableConfig
       steps,
       answer: answer!,
       status: { status: "finished" },
-      messages: [roleMessage("backbone", plan.value), roleMessage("summarizer", answer!)],
+      messages: [planMessage("backbone", plan.value), roleMessage("summarizer", answer!)],
     };
   return {
     turns,
     decision,
     steps,
-    messages: [roleMessage("backbone", plan.value + "\n" + second!.value, { tool_calls: [toolCallOf(state.turns.length + 1, call!.action, call!.actionInput)] })],
+    // The call shows as the message's tool call (a card), not as the protocol's Action lines.
+    messages: [planMessage("backbone", plan.value, { tool_calls: [toolCallOf(state.turns.length + 1, call!.action, call!.actionInput)] })],
     call: proposedCall(state.turns.length + 1, call!.action, call!.actionInput, unionApprove(state.approve, cfg.approve)),
   };
 }

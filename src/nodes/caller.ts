@@ -1,7 +1,7 @@
 import type { RunnableConfig } from "@langchain/core/runnables";
 import { ensureConfiguration } from "../configuration.js";
 import { unionApprove, type AgentStateType, type AgentUpdate } from "../state.js";
-import { callRole, roleMessage } from "./common.js";
+import { callRole, planMessage } from "./common.js";
 import { stepMessageId, toolCallOf } from "./toolCalls.js";
 import { proposedCall } from "./tools.js";
 
@@ -13,7 +13,7 @@ export async function callerNode(state: AgentStateType, config: RunnableConfig):
   const { turns, call } = res.reading;
   // One chat message per step, as chat UIs expect: the planner's message gains the tool call (same id, replaced in place).
   const plan = state.turns[state.turns.length - 1]!;
-  const message = roleMessage("planner", plan.value, {
+  const message = planMessage("planner", plan.value, {
     id: stepMessageId(state.turns.length - 1),
     tool_calls: [toolCallOf(state.turns.length, call!.action, call!.actionInput)],
   });

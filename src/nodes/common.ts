@@ -7,6 +7,7 @@ import { ensureConfiguration } from "../configuration.js";
 import { roleCodec, roleModel } from "../runtime.js";
 import { asRoleFailure, generate, ModelCallError, type Role } from "../models/generate.js";
 import type { AgentStateType, AgentUpdate } from "../state.js";
+import { planRationale } from "../protocol/index.js";
 import { capReason } from "../stringify.js";
 
 export type ModelTurn = { ok: true; reading: Reading } | { ok: false; update: AgentUpdate };
@@ -44,4 +45,9 @@ export async function callRole(role: Role, state: AgentStateType, config: Runnab
 /** A chat-view message for a role's turn (Studio and useStream clients show `messages`). */
 export function roleMessage(role: Role, content: string, extra: Partial<ConstructorParameters<typeof AIMessage>[0] & object> = {}): AIMessage {
   return new AIMessage({ content, name: role, ...extra });
+}
+
+/** The chat-view message of a planner turn: its rationale, without the decision marker a chat reader has no use for. */
+export function planMessage(role: Role, planTurn: string, extra: Partial<ConstructorParameters<typeof AIMessage>[0] & object> = {}): AIMessage {
+  return roleMessage(role, planRationale(planTurn), extra);
 }

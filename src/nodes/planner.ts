@@ -1,7 +1,7 @@
 import type { RunnableConfig } from "@langchain/core/runnables";
 import { ensureConfiguration } from "../configuration.js";
 import type { AgentStateType, AgentUpdate } from "../state.js";
-import { callRole, roleMessage } from "./common.js";
+import { callRole, planMessage } from "./common.js";
 import { stepMessageId } from "./toolCalls.js";
 
 /** The planner: a rationale ending in the decision the conditional edge follows. */
@@ -17,7 +17,7 @@ export async function plannerNode(state: AgentStateType, config: RunnableConfig)
     turns,
     decision,
     steps: state.steps + 1,
-    messages: [roleMessage("planner", turns[0]!.value, { id: stepMessageId(state.turns.length) })],
+    messages: [planMessage("planner", turns[0]!.value, { id: stepMessageId(state.turns.length) })],
     ...(decision === "give up" ? { status: { status: "gave_up" as const, reason: "the planner gave up" } } : {}),
   };
 }

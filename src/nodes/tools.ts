@@ -9,7 +9,7 @@ import { unionApprove, type AgentStateType, type AgentUpdate, type PendingCall }
 import { executeCall } from "../tools/executor.js";
 import { truncate } from "../stringify.js";
 import { inFlightObservation, newAttempt, suspendAttempt } from "./inFlight.js";
-import { toolCallId } from "./toolCalls.js";
+import { toolCallId, toolCallOf } from "./toolCalls.js";
 
 /** The call of τ's last caller turn, as proposed. */
 function lastCall(state: AgentStateType): { at: number; action: string; actionInput: string } {
@@ -47,7 +47,8 @@ async function settleCall(state: AgentStateType, { at, action, actionInput }: La
   const tool = (await toolsOf(cfg)).find((t) => t.doc.Name === action);
   // The proposal's policy decides; a thread checkpointed before calls carried it asks under the current one.
   const approve = proposed?.approve ?? needsApproval(unionApprove(state.approve, cfg.approve), action);
-  const outcome = tool && approve ? askApproval(tool, actionInput, state.turns) : { run: true as const, actionInput };
+  const outcome =
+    tool && approve ? askApproval(tool, { args: toolCallOf(at, action, actionInput).args, actionInput }, state.turns, proposed?.notTaken) : { run: true as const, actionInput };
   return {
     call: { turn: at, approve, ...(outcome.run ? { run: { actionInput: outcome.actionInput, attempt: newAttempt() } } : { observation: outcome.observation }) },
   };

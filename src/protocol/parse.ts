@@ -37,6 +37,17 @@ export function parsePlanner(output: string): ParsedPlan {
   return { plan: withDecision(text, "caller"), decision: "caller", markerMissing: true, empty };
 }
 
+/**
+ * A planner turn as a reader sees it: its rationale, without the decision marker that ends it (the control line the
+ * conditional edge reads; τ and the prompts keep it).
+ *
+ * @example planRationale("I need the capital.\n Next: caller.") // "I need the capital."
+ */
+export function planRationale(turn: string): string {
+  const { plan, decision } = parsePlanner(turn);
+  return pyStrip(plan.slice(0, plan.length - decisionMarker(decision).length));
+}
+
 export interface ParsedCall {
   /** The text after the last `Action:` up to `Action Input:`, stripped; `none` when there is no `Action:`. */
   action: string;

@@ -116,12 +116,17 @@ export function withThreadApi(api: Handler, threads: PostgresThreads, graphIds: 
     };
   }
 
-  /** What the thread is once its run has ended: waiting on an interrupt, failed (the stream's error event), or idle. */
+  /**
+   * What the thread is once its run has ended: waiting on an interrupt, failed (the stream's error event, or a run the
+   * graph ended `failed`, e.g. on a model error, which streams no error), or idle.
+   */
   async function settle(threadId: string, lease: RunLease, error: string | null): Promise<void> {
     let status: Exclude<ThreadStatus, "busy"> = error ? "error" : "idle";
     try {
       const state = await stateOf(await threads.get(threadId));
+      const run = state?.values.status as { status?: string; reason?: string } | undefined;
       if (!error && state?.tasks.some((t) => t.interrupts?.length)) status = "interrupted";
+      else if (!error && run?.status === "failed") [status, error] = ["error", run.reason ?? "the run failed"];
     } finally {
       await lease.end(status, error);
     }

@@ -8,7 +8,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Command, interrupt, MemorySaver } from "@langchain/langgraph";
 import { z } from "zod";
-import type { ApprovalRequest } from "../../src/approval.js";
+import { notTakenOf, type ActionRequest, type ApprovalRequest } from "../../src/approval.js";
+import { planRationale } from "../../src/protocol/index.js";
 import { checkpointerFrom, closeCheckpointer } from "../../src/checkpoint.js";
 import { demoCassettePath } from "../../src/configuration.js";
 import { createAlphaUmiGraph } from "../../src/graph.js";
@@ -29,6 +30,11 @@ async function waitingOn(graph: Graph, threadId: string): Promise<unknown[]> {
 }
 
 const CAPITAL = "country_facts_for_atlas";
+
+/** The one call an approval request asks about. */
+const asked1 = (q: unknown): ActionRequest => (q as ApprovalRequest).action_requests[0]!;
+/** Why the previous answer to the call the thread waits on was not taken. */
+const notTaken = async (graph: Graph, id: string) => notTakenOf(asked1((await waitingOn(graph, id))[0]));
 
 function capitalScript(args: unknown) {
   return scriptedRoles({
@@ -52,18 +58,18 @@ describe("approval: interrupt before the tool runs, resume with approve / edit /
     const graph = createAlphaUmiGraph({ tools: demoTools(), approve: "all", checkpointer: new MemorySaver() });
     const config = { configurable: { thread_id: "demo" } };
     let state = (await graph.invoke({ instruction: DEMO_INSTRUCTION }, config)) as AgentStateType;
-    const asked: ApprovalRequest[] = [];
+    const asked: ActionRequest[] = [];
     for (let q = await waitingOn(graph, "demo"); q.length; q = await waitingOn(graph, "demo")) {
       expect(q).toHaveLength(1);
-      asked.push(q[0] as ApprovalRequest);
+      asked.push(asked1(q[0]));
       // Nothing ran yet: τ ends with the proposed call.
       expect(state.turns[state.turns.length - 1]!.from).toBe("caller");
-      state = (await graph.invoke(new Command({ resume: { action: "approve" } }), config)) as AgentStateType;
+      state = (await graph.invoke(new Command({ resume: { decisions: [{ type: "approve" }] } }), config)) as AgentStateType;
     }
-    expect(asked.map((a) => a.tool)).toEqual([CAPITAL, "exchange_rate_for_fx", "calculate_for_calculator"]);
-    expect(asked[0]).toMatchObject({ kind: "tool_approval", args: { country: "Japan" } });
+    expect(asked.map((a) => a.name)).toEqual([CAPITAL, "exchange_rate_for_fx", "calculate_for_calculator"]);
+    expect(asked[0]).toMatchObject({ name: CAPITAL, args: { country: "Japan" } });
     const plannerTurns = state.turns.filter((t) => t.from === "assistant").map((t) => t.value);
-    expect(asked.map((a) => a.rationale)).toEqual(plannerTurns.slice(0, 3));
+    expect(asked.map((a) => a.description)).toEqual(plannerTurns.slice(0, 3).map(planRationale));
     // Approving everything gives exactly the run without approval.
     const plain = await createAlphaUmiGraph({ tools: demoTools() }).invoke({ instruction: DEMO_INSTRUCTION }, { configurable: { thread_id: "plain" } });
     expect(state.status).toEqual({ status: "finished" });
@@ -83,11 +89,11 @@ describe("approval: interrupt before the tool runs, resume with approve / edit /
     const tool: ToolSpec = { ...demoTools()[0]!, run: (args) => (runs.push(args), demoTools()[0]!.run(args, { signal: new AbortController().signal })) };
     const { graph, config } = await start(capitalScript({ country: "Japan" }), [CAPITAL], [tool]);
     await graph.invoke(new Command({ resume: { action: "edit", args: { country: 5 } } }), config);
-    const [again] = (await waitingOn(graph, "t")) as ApprovalRequest[];
-    expect(again).toMatchObject({ tool: CAPITAL, args: { country: "Japan" } });
-    expect(again!.error).toMatch(/^edit: invalid arguments for country_facts_for_atlas: country: /);
+    const [again] = await waitingOn(graph, "t");
+    expect(asked1(again)).toMatchObject({ name: CAPITAL, args: { country: "Japan" } });
+    expect(notTakenOf(asked1(again))).toMatch(/^edit: invalid arguments for country_facts_for_atlas: country: /);
     await graph.invoke(new Command({ resume: { action: "edit", args: ["not", "an", "object"] } }), config);
-    expect(((await waitingOn(graph, "t")) as ApprovalRequest[])[0]!.error).toBe("edit: args must be a JSON object");
+    expect(await notTaken(graph, "t")).toBe("edit: args must be a JSON object");
     expect(runs).toEqual([]);
     const state = (await graph.invoke(new Command({ resume: { action: "edit", args: { country: "Brazil" } } }), config)) as AgentStateType;
     expect(runs).toEqual([{ country: "Brazil" }]);
@@ -107,7 +113,7 @@ describe("approval: interrupt before the tool runs, resume with approve / edit /
   it("an answer that is none of the three is asked again", async () => {
     const { graph, config } = await start(capitalScript({ country: "Japan" }));
     await graph.invoke(new Command({ resume: "yes please" }), config);
-    expect(((await waitingOn(graph, "t")) as ApprovalRequest[])[0]!.error).toMatch(/^expected \{action: "approve"\}/);
+    expect(await notTaken(graph, "t")).toMatch(/^expected \{decisions: \[\{type: "approve"\}/);
   });
 
   it("a tool not on the approve list runs unasked; an unknown name in the list is a configuration error", async () => {
@@ -162,7 +168,7 @@ describe("approval is a fact of the thread: a resume answers the interrupt, what
     const one = counted();
     const g1 = createAlphaUmiGraph({ tools: one.tools, models: script("unused"), checkpointer: first });
     await g1.invoke({ instruction: "EUR to JPY?" }, { configurable: { thread_id: id, approve } });
-    expect(((await waitingOn(g1, id)) as ApprovalRequest[]).map((q) => q.tool)).toEqual([FX]);
+    expect((await waitingOn(g1, id)).map((q) => asked1(q).name)).toEqual([FX]);
     await closeCheckpointer(first);
     const saver = checkpointerFrom(db);
     const two = counted();
@@ -182,7 +188,7 @@ describe("approval is a fact of the thread: a resume answers the interrupt, what
     // No answer: the same question stays; nothing runs.
     await graph.invoke({}, config);
     await graph.invoke(null, config);
-    expect(((await waitingOn(graph, id)) as ApprovalRequest[]).map((q) => q.tool)).toEqual([FX]);
+    expect((await waitingOn(graph, id)).map((q) => asked1(q).name)).toEqual([FX]);
     const state = (await graph.invoke(new Command({ resume: { action: "reject", reason: "no currency today" } }), config)) as AgentStateType;
     await closeCheckpointer(saver);
     expect(ranLater).toEqual([]);
@@ -195,7 +201,7 @@ describe("approval is a fact of the thread: a resume answers the interrupt, what
     const { graph, saver, ranLater } = await waitingThenRestarted("edit", [FX]);
     const config = { configurable: { thread_id: "edit" } };
     await graph.invoke(new Command({ resume: { action: "edit", args: { from: 7 } } }), config);
-    expect(((await waitingOn(graph, "edit")) as ApprovalRequest[])[0]!.error).toMatch(/^edit: invalid arguments for exchange_rate_for_fx: /);
+    expect(await notTaken(graph, "edit")).toMatch(/^edit: invalid arguments for exchange_rate_for_fx: /);
     const state = (await graph.invoke(new Command({ resume: { action: "edit", args: { from: "EUR", to: "USD" } } }), config)) as AgentStateType;
     await closeCheckpointer(saver);
     expect(ranLater).toEqual([[FX, { from: "EUR", to: "USD" }]]);
@@ -205,7 +211,7 @@ describe("approval is a fact of the thread: a resume answers the interrupt, what
   it("a resume whose configuration says approve none still has to answer; a call proposed under no policy runs unasked when resumed with one", async () => {
     const { graph, saver, ranLater } = await waitingThenRestarted("none", [FX]);
     await graph.invoke({}, { configurable: { thread_id: "none", approve: "none" } });
-    expect(((await waitingOn(graph, "none")) as ApprovalRequest[]).map((q) => q.tool)).toEqual([FX]);
+    expect((await waitingOn(graph, "none")).map((q) => asked1(q).name)).toEqual([FX]);
     await closeCheckpointer(saver);
     expect(ranLater).toEqual([]);
     // Proposed with no policy and stopped before the tool ran; resumed with one: the proposal's policy decides.

@@ -112,7 +112,7 @@ describe("the packed package in a fresh app", () => {
 
   it("the approval snippet stops before the calculator and a Command resumes it", () => {
     const out = inApp(process.execPath, ["out/approval.js"]);
-    expect(out).toMatch(/kind: 'tool_approval'[\s\S]*tool: 'calculate_for_calculator'/);
+    expect(out).toMatch(/action_requests: \[[\s\S]*name: 'calculate_for_calculator'/);
     expect(out).toMatch(/^finished The capital of Japan is Tokyo\./m);
   }, 120_000);
 

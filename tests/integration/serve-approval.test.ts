@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { Client } from "@langchain/langgraph-sdk";
-import type { ApprovalRequest } from "../../src/approval.js";
+import type { ActionRequest, ApprovalRequest } from "../../src/approval.js";
 import type { AgentStateType } from "../../src/state.js";
 import { DEMO_INSTRUCTION } from "../../tools/demo/index.js";
 import { testSchema } from "../helpers/postgres.js";
@@ -55,9 +55,10 @@ afterAll(async () => {
 
 const ran = () => (existsSync(log) ? readFileSync(log, "utf8").trim().split("\n") : []);
 
-async function waiting(client: Client, threadId: string): Promise<ApprovalRequest[]> {
+/** The calls the thread waits on a person's decision for. */
+async function waiting(client: Client, threadId: string): Promise<ActionRequest[]> {
   const state = await client.threads.getState(threadId);
-  return state.tasks.flatMap((t) => (t.interrupts ?? []).map((i) => i.value as ApprovalRequest));
+  return state.tasks.flatMap((t) => (t.interrupts ?? []).flatMap((i) => (i.value as ApprovalRequest).action_requests));
 }
 
 async function drain(stream: AsyncIterable<unknown>): Promise<void> {
@@ -68,7 +69,7 @@ async function drain(stream: AsyncIterable<unknown>): Promise<void> {
 async function waitingOnRate(client: Client, approve: unknown): Promise<string> {
   const thread = await client.threads.create();
   await drain(client.runs.stream(thread.thread_id, "alphaUmi", { input: { instruction: DEMO_INSTRUCTION }, config: { configurable: { approve } }, streamMode: ["updates"] }));
-  expect((await waiting(client, thread.thread_id)).map((q) => [q.tool, q.args])).toEqual([[FX, { from: "EUR", to: "JPY" }]]);
+  expect((await waiting(client, thread.thread_id)).map((q) => [q.name, q.args])).toEqual([[FX, { from: "EUR", to: "JPY" }]]);
   return thread.thread_id;
 }
 
@@ -82,7 +83,7 @@ describe("serve: the answer to an approval decides, whatever the resuming run's 
     // Runs that do not answer: nothing runs, the same question stays.
     await drain(client.runs.stream(id, "alphaUmi", { input: null, streamMode: ["values"] }));
     await drain(client.runs.stream(id, "alphaUmi", { input: {}, streamMode: ["values"] }));
-    expect((await waiting(client, id)).map((q) => q.tool)).toEqual([FX]);
+    expect((await waiting(client, id)).map((q) => q.name)).toEqual([FX]);
     await drain(client.runs.stream(id, "alphaUmi", { command: { resume: { action: "reject", reason: "no currency today" } }, streamMode: ["values"] }));
     expect(ran().filter((l) => l.startsWith(FX))).toEqual([]);
     const obs = await observations(client, id);
@@ -94,7 +95,7 @@ describe("serve: the answer to an approval decides, whatever the resuming run's 
     const id = await waitingOnRate(before, FX);
     await stopProcess(servers.pop()!, "SIGKILL");
     const after = await server();
-    expect((await waiting(after, id)).map((q) => q.tool)).toEqual([FX]);
+    expect((await waiting(after, id)).map((q) => q.name)).toEqual([FX]);
     await drain(after.runs.stream(id, "alphaUmi", { command: { resume: { action: "edit", args: { from: "EUR", to: "USD" } } }, streamMode: ["values"] }));
     expect(ran().filter((l) => l.startsWith(FX))).toEqual([`${FX} {"from":"EUR","to":"USD"}`]);
     expect(JSON.parse((await observations(after, id))[1]!)).toMatchObject({ from: "EUR", to: "USD" });

@@ -8,7 +8,7 @@
 import type { ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { Client } from "@langchain/langgraph-sdk";
-import type { ApprovalRequest } from "../../src/approval.js";
+import type { ActionRequest, ApprovalRequest } from "../../src/approval.js";
 import { createAlphaUmiGraph } from "../../src/graph.js";
 import type { AgentStateType } from "../../src/state.js";
 import { DEMO_INSTRUCTION, demoTools } from "../../tools/demo/index.js";
@@ -49,9 +49,10 @@ afterAll(async () => {
   await pg.drop();
 });
 
-async function waiting(client: Client, threadId: string): Promise<ApprovalRequest[]> {
+/** The calls the thread waits on a person's decision for. */
+async function waiting(client: Client, threadId: string): Promise<ActionRequest[]> {
   const state = await client.threads.getState(threadId);
-  return state.tasks.flatMap((t) => (t.interrupts ?? []).map((i) => i.value as ApprovalRequest));
+  return state.tasks.flatMap((t) => (t.interrupts ?? []).flatMap((i) => (i.value as ApprovalRequest).action_requests));
 }
 
 describe("alpha-umi serve: the LangGraph API over Postgres, any process serves any thread", () => {
@@ -65,7 +66,7 @@ describe("alpha-umi serve: the LangGraph API over Postgres, any process serves a
     expect((await b.threads.get(thread.thread_id)).metadata).toMatchObject({ owner: "serve-test", graph_id: "alphaUmi" });
     const asked: string[] = [];
     for (let i = 0, q = await waiting(b, thread.thread_id); q.length; i++, q = await waiting(i % 2 ? a : b, thread.thread_id)) {
-      asked.push(q[0]!.tool);
+      asked.push(q[0]!.name);
       const client = i % 2 ? a : b; // approve alternately on B, A, B
       for await (const _ of client.runs.stream(thread.thread_id, "alphaUmi", { command: { resume: { action: "approve" } }, streamMode: ["values"] }));
     }
@@ -178,7 +179,7 @@ describe("alpha-umi serve: threads as the SDK reads them", () => {
     const entries = Object.entries(waiting.interrupts);
     expect(entries).toHaveLength(1);
     const [taskId, pending] = entries[0]!;
-    expect(pending.map((i) => i.value)).toEqual([expect.objectContaining({ kind: "tool_approval", tool: "country_facts_for_atlas", args: { country: "Japan" } })]);
+    expect(pending.map((i) => i.value)).toEqual([expect.objectContaining({ action_requests: [expect.objectContaining({ name: "country_facts_for_atlas", args: { country: "Japan" } })] })]);
     // The same interrupt as the thread's state shows on its task.
     expect((await a.threads.getState(thread.thread_id)).tasks.find((t) => t.id === taskId)?.interrupts).toEqual(pending);
     expect(ids(await a.threads.search({ status: "interrupted", metadata: { case: "approval" } }))).toEqual([thread.thread_id]);

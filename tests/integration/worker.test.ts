@@ -172,7 +172,7 @@ describe("workers on BullMQ: a worker killed mid-run loses nothing", () => {
     const [out] = await runOnQueue<RunJobResult>(QUEUE, [{ kind: "run", threadId, instruction: DEMO_INSTRUCTION, tools: [tools.source], models: MODELS }]);
     w.kill("SIGTERM");
     await new Promise((r) => w.once("exit", r));
-    expect(out!.waiting).toMatchObject([{ kind: "tool_approval", tool: "country_facts_for_atlas", args: { country: "Japan" } }]);
+    expect(out!.waiting).toMatchObject([{ action_requests: [{ name: "country_facts_for_atlas", args: { country: "Japan" } }] }]);
     expect(lines(tools.log)).toEqual([]);
   }, 60_000);
 
@@ -186,7 +186,7 @@ describe("workers on BullMQ: a worker killed mid-run loses nothing", () => {
     w.kill("SIGTERM");
     await new Promise((r) => w.once("exit", r));
     expect(out!.status).toBe("running");
-    expect(out!.waiting).toMatchObject([{ kind: "tool_approval", tool: "country_facts_for_atlas", args: { country: "Japan" } }]);
+    expect(out!.waiting).toMatchObject([{ action_requests: [{ name: "country_facts_for_atlas", args: { country: "Japan" } }] }]);
     expect(lines(tools.log)).toEqual([]);
   }, 60_000);
 

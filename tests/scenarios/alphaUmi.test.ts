@@ -21,7 +21,7 @@ describe("α-UMi scripted scenarios through the real graph", () => {
     // The chat view: one AI message per step carrying the rationale and its tool call, then the tool's answer.
     expect(state.messages.map((m) => m.getType())).toEqual(["human", "ai", "tool", "ai", "tool", "ai", "ai"]);
     const step = state.messages[1] as import("@langchain/core/messages").AIMessage;
-    expect(step.content).toBe(plan("Look up Japan.", "caller"));
+    expect(step.content).toBe("Look up Japan.");
     expect(step.tool_calls).toEqual([{ id: "call_2", name: "country_facts_for_atlas", args: { country: "Japan" }, type: "tool_call" }]);
     expect((state.messages[2] as import("@langchain/core/messages").ToolMessage).tool_call_id).toBe("call_2");
   });
