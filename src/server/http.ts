@@ -8,6 +8,7 @@ import { isIP } from "node:net";
 import { Hono, type Context } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
+import { HTTPException } from "hono/http-exception";
 import type { CorsConfig } from "./config.js";
 
 type Handler = (req: Request) => Promise<Response>;
@@ -20,6 +21,15 @@ export function isLoopback(host: string): boolean {
   const h = host.replace(/^\[|\]$/g, "").toLowerCase();
   if (h === "localhost" || h === "::1") return true;
   return isIP(h) === 4 && h.startsWith("127.");
+}
+
+/** The name in a Host header, without port or IPv6 brackets; "" when it is none. */
+function hostnameOf(header: string): string {
+  try {
+    return new URL(`http://${header}`).hostname.replace(/^\[|\]$/g, "").toLowerCase();
+  } catch {
+    return "";
+  }
 }
 
 export interface HttpOptions {
@@ -45,13 +55,15 @@ export function withHttpChecks(next: Handler, o: HttpOptions): Handler {
   const app = new Hono();
   const loopback = isLoopback(o.host);
   const bound = o.host.replace(/^\[|\]$/g, "").toLowerCase();
-  const regex = o.cors?.allow_origin_regex ? new RegExp(o.cors.allow_origin_regex) : undefined;
-  const allowed = (origin: string) => (regex ? regex.test(origin) : (o.cors?.allow_origins?.includes(origin) ?? false) || o.cors?.allow_origins?.includes("*") === true);
+  // The whole origin must match the regex (as in LangGraph's Python server), not a part of it.
+  const regex = o.cors?.allow_origin_regex ? new RegExp(`^(?:${o.cors.allow_origin_regex})$`) : undefined;
+  const origins = o.cors?.allow_origins ?? [];
+  const allowed = (origin: string) => origins.includes(origin) || origins.includes("*") || (regex?.test(origin) ?? false);
 
   app.use(async (c, nxt) => {
     if (loopback) {
       // A page of another site whose name was rebound to 127.0.0.1 still sends its own name as Host.
-      const host = new URL(`http://${c.req.header("host") ?? ""}`).hostname.replace(/^\[|\]$/g, "").toLowerCase();
+      const host = hostnameOf(c.req.header("host") ?? "");
       if (!isLoopback(host) && host !== bound)
         return refuse(c, 403, `Host "${c.req.header("host") ?? ""}" is not this server: serve listens on ${o.host}, and answers requests addressed to it only`);
     }
@@ -94,6 +106,11 @@ export function withHttpChecks(next: Handler, o: HttpOptions): Handler {
     }
     // The body was read to be checked: the API gets it as text, with the client's signal (a client gone ends its run).
     return next(new Request(req.url, { method: req.method, headers: req.headers, body: text === "" ? undefined : text, signal: req.signal }));
+  });
+  app.onError((err, c) => {
+    if (err instanceof HTTPException && err.status < 500) return c.json({ error: err.message || `HTTP ${err.status}` }, err.status);
+    process.stderr.write(`alpha-umi serve: ${c.req.method} ${c.req.path}: ${(err as Error).message ?? String(err)}\n`);
+    return c.json({ error: (err as Error).message ?? String(err) }, 500);
   });
   return async (req) => app.fetch(req);
 }
