@@ -47,6 +47,7 @@ export function registerServe(program: Command): void {
           await toolSet.close();
           throw e;
         });
+        for (const key of config.ignored ?? []) process.stderr.write(`alpha-umi serve: warning: ${config.file}: ${key} is not applied by serve\n`);
         if (allowUnauthenticated)
           process.stderr.write(`alpha-umi serve: warning: listening on ${o.host} without auth (--allow-unauthenticated): anyone who reaches the port reads, runs and deletes every thread\n`);
         process.stdout.write(`alpha-umi serve: listening on ${server.url} (graphs alphaUmi, singleLlm)${config.auth ? `, auth ${config.auth.path}` : ""}\n`);

@@ -42,6 +42,8 @@ export interface ServeConfig {
   auth?: { path: string };
   /** Cross-origin access; absent: no origin but the server's own may call it from a browser. */
   cors?: CorsConfig;
+  /** Keys of LangGraph's `http` that serve does not apply (`app`, `disable_*`…), for a warning at start. */
+  ignored?: string[];
 }
 
 /**
@@ -76,6 +78,8 @@ export function readServeConfig(file?: string, cwd = process.cwd()): ServeConfig
     if (!existsSync(modulePath)) throw new UserError(`${path}: auth.path: ${modulePath} not found`);
     config.auth = { path: symbol ? `${modulePath}:${symbol}` : modulePath };
   }
+  const ignored = Object.keys(http ?? {}).filter((k) => k !== "cors");
+  if (ignored.length) config.ignored = ignored.map((k) => `http.${k}`);
   if (http?.cors) {
     if (http.cors.allow_origin_regex !== undefined) {
       try {

@@ -216,18 +216,32 @@ describe("serve: LangGraph auth (auth.path) and owners", () => {
   }, 60_000);
 });
 
+/** A serve that must not start: its exit code and what it printed. */
+async function refusedServe(args: string[]): Promise<{ code: number | null; out: string }> {
+  const child = spawn(process.execPath, ["--import", "tsx", resolve("src/cli/bin.ts"), "serve", "--checkpoints", pg.url, "--port", "0", ...args], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  children.push(child);
+  let out = "";
+  child.stdout!.on("data", (d: Buffer) => (out += d));
+  child.stderr!.on("data", (d: Buffer) => (out += d));
+  const code = await new Promise<number | null>((r) => child.once("exit", r));
+  return { code, out: out.trim() };
+}
+
 describe("serve: listening beyond loopback, and stopping", () => {
-  it("refuses --host 0.0.0.0 without auth with one line (exit 2), and starts with --allow-unauthenticated and a warning", async () => {
-    const child = spawn(process.execPath, ["--import", "tsx", resolve("src/cli/bin.ts"), "serve", "--checkpoints", pg.url, "--port", "0", "--host", "0.0.0.0"], {
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    children.push(child);
-    let out = "";
-    child.stdout!.on("data", (d: Buffer) => (out += d));
-    child.stderr!.on("data", (d: Buffer) => (out += d));
-    const code = await new Promise<number | null>((r) => child.once("exit", r));
+  it("names a bad http.cors key of langgraph.json in one line (exit 2) instead of ignoring it", async () => {
+    writeFileSync(join(dir, "typo.json"), JSON.stringify({ graphs: {}, http: { cors: { allowed_origins: [ORIGIN] } } }));
+    const { code, out } = await refusedServe(["--config", join(dir, "typo.json")]);
     expect(code).toBe(2);
-    expect(out.trim()).toMatch(/^[^\n]+$/);
+    expect(out).toMatch(/^[^\n]+$/);
+    expect(out).toContain("http.cors");
+  }, 60_000);
+
+  it("refuses --host 0.0.0.0 without auth with one line (exit 2), and starts with --allow-unauthenticated and a warning", async () => {
+    const { code, out } = await refusedServe(["--host", "0.0.0.0"]);
+    expect(code).toBe(2);
+    expect(out).toMatch(/^[^\n]+$/);
     expect(out).toContain("auth.path");
     expect(out).toContain("--allow-unauthenticated");
 
