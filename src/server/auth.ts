@@ -126,7 +126,12 @@ export function withAuth(next: Handler, threads: PostgresThreads): Handler {
     const { pathname } = new URL(req.url);
     const parts = pathname.split("/").filter(Boolean);
     const method = req.method;
-    const body = async () => ((await req.clone().json().catch(() => null)) ?? {}) as Metadata;
+    const body = async (): Promise<Metadata> => {
+      const b: unknown = await req.clone().json().catch(() => null);
+      // What the handlers change is the body's metadata: a body that is not an object has none to change.
+      if (b !== null && (typeof b !== "object" || Array.isArray(b))) throw new Refused(422, `${method} ${pathname}: the body must be a JSON object`);
+      return (b ?? {}) as Metadata;
+    };
 
     if (parts[0] === "runs" && method === "POST") {
       // A stateless run: its thread is made for it and deleted after, so only the handler's yes or no matters.
