@@ -5,6 +5,7 @@
  * unknown graph or a stream mode that cannot be served. Everything else goes to the embedded server unchanged.
  */
 import { checkStateWrite, clientSettings, RefusedSetting, type OperatorSettings } from "../trust.js";
+import { authFilters } from "./auth.js";
 import type { RunLease, ThreadQuery, ThreadRecord, ThreadStatus } from "./threads.js";
 import { PostgresThreads, THREAD_STATUSES, ThreadBusy, ThreadNotFound } from "./threads.js";
 
@@ -263,13 +264,13 @@ export function withThreadApi(api: Handler, threads: PostgresThreads, graphIds: 
       if (req.method === "POST" && id === "search" && parts.length === 2) {
         const found: ThreadView[] = [];
         let total = 0;
-        for await (const r of threads.search(query(await body<SearchBody>()))) {
+        for await (const r of threads.search({ ...query(await body<SearchBody>()), owned: authFilters(req) })) {
           found.push(await view(r.thread));
           total = r.total;
         }
         return json(found, 200, { "X-Pagination-Total": String(total) });
       }
-      if (req.method === "POST" && id === "count" && parts.length === 2) return json(await threads.count(query(await body<SearchBody>())));
+      if (req.method === "POST" && id === "count" && parts.length === 2) return json(await threads.count({ ...query(await body<SearchBody>()), owned: authFilters(req) }));
       if (id && parts.length === 2 && (req.method === "GET" || req.method === "PATCH")) {
         const res = req.method === "GET" ? null : await api(req);
         if (res && !res.ok) return res;

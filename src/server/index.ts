@@ -3,8 +3,10 @@
  * resume), on `@langchain/langgraph-api`'s embeddable server with Postgres for checkpoints and threads. The process keeps
  * no state of its own, so any number of them can serve one database behind a load balancer.
  */
+import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
+import { HTTPException } from "hono/http-exception";
 import { createEmbedServer } from "@langchain/langgraph-api/experimental/embed";
 import type { ApprovePolicy } from "../approval.js";
 import { AutoSetupPostgresSaver, checkpointerFrom, closeCheckpointer, isPostgresLocation, postgresPool, reachPostgres } from "../checkpoint.js";
@@ -16,6 +18,9 @@ import type { ToolSpec } from "../tools/spec.js";
 import { settingsConfigurable, type Settings } from "../settings.js";
 import { checkOpenKeys } from "../trust.js";
 import { withThreadApi } from "./api.js";
+import { loadAuth, withAuth } from "./auth.js";
+import type { ServeConfig } from "./config.js";
+import { DEFAULT_BODY_LIMIT, isLoopback, withHttpChecks } from "./http.js";
 import { withSubgraphMessages } from "./stream.js";
 import { PostgresThreads, ThreadNotFound } from "./threads.js";
 
@@ -30,7 +35,16 @@ export interface ServeOptions extends Settings {
   clientSettable?: readonly string[];
   port: number;
   host?: string;
+  /** The operator's langgraph.json (`readServeConfig`): auth and CORS; none: no auth, no cross-origin access. */
+  config?: ServeConfig;
+  /** Largest request body in bytes (default DEFAULT_BODY_LIMIT). */
+  bodyLimit?: number;
+  /** Listen beyond loopback without auth: every thread open to anyone who reaches the port. */
+  allowUnauthenticated?: boolean;
 }
+
+/** How long requests in progress (streams) get to end when the server closes before they are cut. */
+const CLOSE_GRACE_MS = 2_000;
 
 /** Runs one server streams at once; more wait for a lease connection. */
 const MAX_RUNNING = 64;
@@ -48,6 +62,13 @@ export interface RunningServer {
  * const client = new Client({ apiUrl: server.url }); // @langchain/langgraph-sdk
  */
 export async function startServer(o: ServeOptions): Promise<RunningServer> {
+  const host = o.host ?? "127.0.0.1";
+  const config = o.config ?? {};
+  if (!config.auth && !isLoopback(host) && !o.allowUnauthenticated)
+    throw new UserError(
+      `--host ${host}: without auth, serve listens on loopback only; name an Auth (@langchain/langgraph-sdk/auth) in langgraph.json's auth.path, e.g. "auth": {"path": "./auth.ts:auth"} (docs/security.md), or pass --allow-unauthenticated`,
+    );
+  if (config.auth) await loadAuth(config.auth.path);
   if (!isPostgresLocation(o.checkpoints))
     throw new UserError(`--checkpoints ${maskLocation(o.checkpoints)}: serve needs postgres://… (threads must outlive the process and be shared by every server)`);
   const checkpointer = checkpointerFrom(o.checkpoints) as AutoSetupPostgresSaver;
@@ -71,19 +92,29 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
   };
   const app = createEmbedServer({ graph: graphs, threads, checkpointer });
   app.get("/ok", (c) => c.json({ ok: true }));
-  app.onError((err, c) => (err instanceof ThreadNotFound ? c.json({ error: err.message }, 404) : c.json({ error: String((err as Error).message ?? err) }, 500)));
-  const operator = { open: checkOpenKeys(o.clientSettable ?? [], "--client-settable"), values: settingsConfigurable(o), approve: o.approve };
-  const fetch = withThreadApi((req) => Promise.resolve(app.fetch(req)), threads, Object.keys(graphs), operator);
-  const server = serve({ fetch, port: o.port, hostname: o.host ?? "127.0.0.1" });
+  app.onError((err, c) => {
+    if (err instanceof ThreadNotFound) return c.json({ error: err.message }, 404);
+    if (err instanceof HTTPException && err.status < 500) return c.json({ error: err.message }, err.status);
+    return c.json({ error: String((err as Error).message ?? err) }, 500);
+  });
+  const operator = { open: checkOpenKeys([...(o.clientSettable ?? []), ...(config.clientSettable ?? [])], "--client-settable"), values: settingsConfigurable(o), approve: o.approve };
+  const api = withThreadApi((req) => Promise.resolve(app.fetch(req)), threads, Object.keys(graphs), operator);
+  const fetch = withHttpChecks(config.auth ? withAuth(api, threads) : api, { host, bodyLimit: o.bodyLimit ?? DEFAULT_BODY_LIMIT, cors: config.cors });
+  const server = serve({ fetch, port: o.port, hostname: host }) as Server;
   await new Promise<void>((res, rej) => {
     server.once("listening", res);
     server.once("error", rej);
   });
   const { port } = server.address() as AddressInfo;
   return {
-    url: `http://${o.host ?? "127.0.0.1"}:${port}`,
+    url: `http://${host.includes(":") ? `[${host}]` : host}:${port}`,
     close: async () => {
-      await new Promise<void>((res) => server.close(() => res()));
+      const closed = new Promise<void>((res) => server.close(() => res()));
+      server.closeIdleConnections();
+      // A stream in progress would hold close() until its run ends; cut, its run resumes from the last checkpoint.
+      const cut = setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS);
+      await closed;
+      clearTimeout(cut);
       await threads.close();
       await checkpointer.end();
     },

@@ -64,6 +64,8 @@ export interface ThreadQuery {
   metadata?: Metadata;
   ids?: string[];
   status?: ThreadStatus;
+  /** Metadata the operator's auth requires besides the client's (the owner): both must be contained. */
+  owned?: Metadata;
 }
 
 /** A run's hold on its thread: a session advisory lock on a connection of its own, released by `end` or by a crash. */
@@ -148,6 +150,7 @@ export class PostgresThreads implements ThreadSaver {
     const params: unknown[] = [JSON.stringify(q.metadata ?? {})];
     let sql = "WHERE t.metadata @> $1";
     if (q.ids) sql += ` AND t.thread_id = ANY($${params.push(q.ids)})`;
+    if (q.owned) sql += ` AND t.metadata @> $${params.push(JSON.stringify(q.owned))}`;
     return { sql, params };
   }
 

@@ -1,8 +1,11 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { resolve } from "node:path";
 
-/** One `alpha-umi serve` process (from source) on a free port; resolves with its URL once it listens (killed if it does not). */
-export function startServe(args: string[], timeoutMs = 30_000): Promise<{ url: string; child: ChildProcess }> {
+/**
+ * One `alpha-umi serve` process (from source) on a free port; resolves with its URL once it listens (killed if it does
+ * not), and what it has printed so far (stdout and stderr).
+ */
+export function startServe(args: string[], timeoutMs = 30_000): Promise<{ url: string; child: ChildProcess; log: () => string }> {
   const child = spawn(process.execPath, ["--import", "tsx", resolve("src/cli/bin.ts"), "serve", "--port", "0", ...args], {
     stdio: ["ignore", "pipe", "pipe"],
     env: { ...process.env, LANGSMITH_TRACING: "false" },
@@ -13,7 +16,7 @@ export function startServe(args: string[], timeoutMs = 30_000): Promise<{ url: s
     const read = (d: Buffer) => {
       log += d;
       const m = /listening on (http:\/\/\S+)/.exec(log);
-      if (m) (clearTimeout(timer), res({ url: m[1]!, child }));
+      if (m) (clearTimeout(timer), res({ url: m[1]!, child, log: () => log }));
     };
     child.stdout!.on("data", read);
     child.stderr!.on("data", read);
