@@ -48,6 +48,8 @@ const unset = (v: unknown) => v === undefined || v === null || v === "";
  */
 function checkOther(key: string, where: string): void {
   if (key.startsWith("__")) throw new RefusedSetting(403, key, `${where}.${key}: LangGraph's internal keys cannot be set by a client`);
+  // LangGraph's server writes the authenticated user there; a client's own value would pose as it.
+  if (key.startsWith("langgraph_auth_")) throw new RefusedSetting(403, key, `${where}.${key}: the authenticated user is set by the server, not by a client`);
 }
 
 /**

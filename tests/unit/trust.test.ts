@@ -52,6 +52,7 @@ describe("clientSettings: what a client may set", () => {
     const bad = refused(() => clientSettings({ templates: "mine" }, "config.configurable", {}));
     expect([bad.status, bad.message]).toEqual([422, 'config.configurable.templates: unknown templates "mine" (toolbench, toolalpaca, math, instruct)']);
     expect(refused(() => clientSettings({ __pregel_scratchpad: {} }, "context", {})).status).toBe(403);
+    expect(refused(() => clientSettings({ langgraph_auth_user_id: "admin" }, "config.configurable", {})).status).toBe(403);
     expect(refused(() => clientSettings("maxSteps=3", "config.configurable", {})).status).toBe(422);
   });
 
