@@ -170,7 +170,7 @@ describe("DFSDT under approval", () => {
     expect(kinds(r.search.tree)).toEqual(["root", "step", "give_up", "step", "answer"]);
     expect(r.search).toMatchObject({ answer: "It is sunny.", stop: "answer", finishType: "give_answer" });
     expect(asked).toEqual([
-      { kind: "tool_approval", tool: "weather_for_meteo", args: { city: "Lisbon" }, rationale: "Try the weather.\n Next: caller." },
+      expect.objectContaining({ kind: "tool_approval", tool: "weather_for_meteo", args: { city: "Lisbon" } }),
       expect.objectContaining({ kind: "tool_approval", tool: "time_for_clock", args: { city: "Lisbon" } }),
     ]);
     expect(r.runs).toEqual(["weather_for_meteo(Lisbon)", "time_for_clock(Lisbon)"]);
