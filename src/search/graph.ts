@@ -1,16 +1,17 @@
 /**
  * DFSDT as a graph of its own, for LangGraph Studio and `alpha-umi serve`: a configuration key alone cannot make the
- * α-UMi graph search, since the search drives that graph from outside (forks of one thread's checkpoints). Its one
- * node runs `searchAgent` — the same walk as `run --search dfsdt` — on a search thread beside the run's own
+ * α-UMi graph search, since the search drives that graph from outside (forks of one thread's checkpoints). Its
+ * `search` node runs `searchAgent` — the same walk as `run --search dfsdt` — on a search thread beside the run's own
  * (`THREAD:dfsdt`) in the run's checkpointer, streams each tree node as a custom event, and returns the tree and the
  * answer. A run stopped mid-search resumes like any LangGraph run: the node runs again and the search replays its tree
  * from the search thread's checkpoints (no completed tool call runs again).
  *
  * Approval (`approve` in the run's configuration, as for the α-UMi graph): a chain that waits on an interrupt stops the
  * search, and the `ask` node raises the same value as this run's own `interrupt()`, so clients answer it as they answer
- * the α-UMi graph; `Command({resume})` brings the answer back to `search` (as `reply`), which replays the tree and hands the answer to
- * the waiting chain. The answer is kept with the id of the interrupt it answers, so it never answers another question
- * (one asked after a crash between the two, say); each question is one interrupt of its own `ask` step.
+ * the α-UMi graph; `Command({resume})` brings the answer back to `search` (as `reply`), which replays the tree and
+ * hands it to the waiting chain. The reply is kept with the id of the interrupt it answers, so it never answers another
+ * question (one asked after a crash between the two, say); and each question is one interrupt of its own `ask` step,
+ * since LangGraph matches a node's answers to its interrupts by their order, which a replayed search does not keep.
  */
 import { randomUUID } from "node:crypto";
 import { AsyncLocalStorageProviderSingleton } from "@langchain/core/singletons";
