@@ -221,6 +221,8 @@ class Dfsdt {
   private answerNode: number | null = null;
   private stop: SearchStop = "exhausted";
   private readonly thread: { configurable: { thread_id: string } };
+  /** The step being expanded: τ's length at its node, and how many of its turns are shown already. */
+  private step = { base: 0, shown: 0 };
 
   constructor(
     private readonly graph: Graph,
@@ -265,12 +267,14 @@ class Dfsdt {
     let next: Record<string, unknown> | Command | null = input;
     for (;;) {
       if (asked) {
+        // The person sees the step so far (the plan and the call) before the question, as in a run.
+        this.show(valuesOf(s ?? (await this.graph.getState(this.thread))).turns);
         const { value, ...where } = asked;
         const answer = await this.ask?.(value, where);
         if (answer === undefined) throw new Waiting(asked);
         next = new Command({ resume: answer });
       }
-      const interrupts = await this.step(next, config);
+      const interrupts = await this.invokeNode(next, config);
       if (!interrupts.length) break;
       asked = firstInterrupt(interrupts, s ?? (await this.graph.getState(this.thread)));
     }
@@ -278,7 +282,7 @@ class Dfsdt {
   }
 
   /** One graph node from `config`; returns the interrupts it stopped on (none when it completed). */
-  private async step(input: Record<string, unknown> | Command | null, config: StateSnapshot["config"]): Promise<Interrupt[]> {
+  private async invokeNode(input: Record<string, unknown> | Command | null, config: StateSnapshot["config"]): Promise<Interrupt[]> {
     // One signal per invocation, tied to the search's: LangGraph leaves a listener on each signal it is given, and a
     // search invokes the graph once per node.
     const step = new AbortController();
@@ -291,6 +295,12 @@ class Dfsdt {
     } finally {
       this.signal?.removeEventListener("abort", stop);
     }
+  }
+
+  /** The current step's turns not shown yet: those of τ past the step's node (`base`), or of the step's own `turns`. */
+  private show(turns: Turn[], base = this.step.base): void {
+    for (const turn of turns.slice(base + this.step.shown)) this.onEvent({ kind: "turn", turn, node: turn.from === "user" ? "diversity" : turn.from });
+    this.step.shown = Math.max(this.step.shown, turns.length - base);
   }
 
   /** The one checkpoint after `s` (already in the history, or run now). */
@@ -409,7 +419,7 @@ class Dfsdt {
     for (let i = 0; i < this.o.beam; i++) {
       const { child, replayed, diversity, shown } = await this.expand(node, snap);
       this.queries++;
-      if (!replayed) for (const turn of shown) this.onEvent({ kind: "turn", turn, node: turn.from === "user" ? "diversity" : turn.from });
+      if (!replayed) this.show(shown, 0);
       const childNode = this.addNode(child, node, diversity, replayed);
       if (this.queries >= this.o.maxQueries && childNode.kind !== "answer") {
         this.stop = "max_queries";
@@ -425,6 +435,7 @@ class Dfsdt {
   /** The node's next child: from the history when an earlier run made it, else run now (a fork at its checkpoint). */
   private async expand(node: SearchNode, snap: StateSnapshot): Promise<{ child: StateSnapshot; replayed: boolean; diversity: boolean; shown: Turn[] }> {
     const known = this.byId.size;
+    this.step = { base: valuesOf(snap).turns.length, shown: 0 };
     const later = node.children.length > 0;
     const added = (fork: StateSnapshot) => valuesOf(fork).turns.length > valuesOf(snap).turns.length;
     const hidden = later && this.o.hideDiversity ? this.hiddenChildren(snap)[node.children.length - 1] : undefined;
