@@ -74,6 +74,8 @@ async function searchNode(state: SearchStateType, config: LangGraphRunnableConfi
   const c = (config.configurable ?? {}) as Record<string, unknown>;
   const cfg = ensureConfiguration(config);
   const tools: ToolSpec[] = await toolsOf(cfg);
+  // The checkpointer LangGraph resolved for this run (its own, a parent graph's or the server's): only the run's
+  // configuration carries it, the graph object's is whatever a server last set on it (docs/search.md).
   const checkpointer = (c.__pregel_checkpointer as BaseCheckpointSaver | undefined) ?? processSaver;
   const searchThread = state.searchThread ?? `${typeof c.thread_id === "string" ? c.thread_id : randomUUID()}:dfsdt`;
   const singleLlm = c.singleLlm === true || c.singleLlm === "true";
