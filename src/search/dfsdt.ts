@@ -263,12 +263,13 @@ class Dfsdt {
   private async invokeFrom(s: StateSnapshot | null, input: Record<string, unknown> | null = null): Promise<StateSnapshot> {
     const config = s ? s.config : this.thread;
     // A checkpoint read from the history of an earlier search may already wait: it is asked, not run again unanswered.
+    let at = s;
     let asked = s ? askedAt(s) : undefined;
     let next: Record<string, unknown> | Command | null = input;
     for (;;) {
       if (asked) {
         // The person sees the step so far (the plan and the call) before the question, as in a run.
-        this.show(valuesOf(s ?? (await this.graph.getState(this.thread))).turns);
+        this.show(valuesOf(at!).turns);
         const { value, ...where } = asked;
         const answer = await this.ask?.(value, where);
         if (answer === undefined) throw new Waiting(asked);
@@ -276,7 +277,9 @@ class Dfsdt {
       }
       const interrupts = await this.invokeNode(next, config);
       if (!interrupts.length) break;
-      asked = firstInterrupt(interrupts, s ?? (await this.graph.getState(this.thread)));
+      // The checkpoint that waits: `s`, or the one a first input wrote.
+      at ??= await this.graph.getState(this.thread);
+      asked = firstInterrupt(interrupts, at);
     }
     return this.index(await this.graph.getState(this.thread));
   }

@@ -1,4 +1,5 @@
 import { MemorySaver } from "@langchain/langgraph";
+import { z } from "zod";
 import { ScriptedModel, scriptedRoles, type ScriptStep } from "../../src/models/scripted.js";
 import { renderDiversityTurn } from "../../src/protocol/index.js";
 import { searchAgent, type SearchRunEvent, type SearchRunOptions } from "../../src/search/index.js";
@@ -213,5 +214,19 @@ describe("DFSDT under approval", () => {
     expect(r.search.tree[1]!.observation).toContain("The user rejected this call to weather_for_meteo: not the weather");
     expect(r.runs).toEqual(["time_for_clock(Lisbon)"]);
     expect(r.search.answer).toBe("It is sunny.");
+  });
+
+  it("an edit that does not fit the tool's schema is asked again (a new question); the edit that fits runs once", async () => {
+    const { tools, runs } = countingTools();
+    const typed = tools.map((t) => ({ ...t, schema: z.object({ city: z.string() }) }));
+    const models = scriptedRoles({ planner: [plan("Try the weather.", "caller"), plan("Done.", "conclusion")], caller: [call("weather_for_meteo", { city: "Lisbon" })], summarizer: ["Sunny in Porto."] });
+    const answers = [{ action: "edit", args: { city: 7 } }, { action: "edit", args: { city: "Porto" } }];
+    const asked: Array<{ q: unknown; interruptId: string }> = [];
+    const r = await searchAgent({ instruction: "Weather?", tools: typed, models, checkpointer: new MemorySaver(), threadId: "e", approve: "all", ask: async (q, w) => (asked.push({ q, interruptId: w.interruptId }), answers.shift()) });
+    expect(asked).toHaveLength(2);
+    expect(asked[1]!.q).toMatchObject({ error: expect.stringContaining("city") });
+    expect(asked[1]!.interruptId).not.toBe(asked[0]!.interruptId);
+    expect(runs).toEqual(["weather_for_meteo(Porto)"]);
+    expect(r.search.answer).toBe("Sunny in Porto.");
   });
 });
