@@ -7,8 +7,12 @@
  * Nothing but the checkpoints records the search: a resumed search replays the same depth-first walk over the
  * thread's history, reusing every checkpoint that exists (a completed tool call is never run again) and running
  * only what is missing. The walk is deterministic given the checkpoints, so a killed search ends with the same tree.
+ *
+ * A chain that waits on an interrupt (a call waiting for approval, a tool's own question) is asked like a run is
+ * (`ask`); without an answer the search stops there, waiting, and a later search on the thread replays the tree to that
+ * checkpoint and asks again.
  */
-import type { BaseCheckpointSaver, StateSnapshot } from "@langchain/langgraph";
+import { Command, INTERRUPT, type BaseCheckpointSaver, type Interrupt, type StateSnapshot } from "@langchain/langgraph";
 import { threadGraph } from "../driver.js";
 import { updateAsNode, type AlphaUmiGraph, type GraphOptions } from "../graph.js";
 import type { Role, RoleModel } from "../models/generate.js";
@@ -77,20 +81,34 @@ export interface SearchNode {
   children: number[];
 }
 
-export type SearchStop = "answer" | "exhausted" | "max_queries";
+/** `waiting`: a chain waits on an interrupt that got no answer (see `SearchSummary.waiting`). */
+export type SearchStop = "answer" | "exhausted" | "max_queries" | "waiting";
+
+/** An interrupt a chain of the tree waits on: its value as the α-UMi graph raised it, and where it was raised. */
+export interface SearchQuestion {
+  /** An approval request or a tool's own question, as it is (src/approval.ts). */
+  value: unknown;
+  /** The interrupt's id: each question asked (a second one after an answer not taken too) has its own. */
+  interruptId: string;
+  /** The search thread's checkpoint that waits. */
+  checkpointId: string;
+}
 
 export interface SearchSummary {
   kind: "dfsdt";
   tree: SearchNode[];
   /** The node that answered (the first terminal node), or null. */
   answerNode: number | null;
-  finishType: "give_answer" | "give_up";
+  /** Null while the search waits for an answer. */
+  finishType: "give_answer" | "give_up" | null;
   answer: string | null;
   stop: SearchStop;
   /** Expansions (one query = planner, then caller or summarizer). */
   queries: number;
   /** Model calls recorded in the thread's checkpoints (planner retries included). */
   modelCalls: number;
+  /** With stop `waiting`: what the search waits on; the same search, resumed with an answer, goes on from there. */
+  waiting?: SearchQuestion;
 }
 
 /** Streamed as the tree grows; `replayed` nodes came from checkpoints of an earlier, interrupted search. */
@@ -115,6 +133,11 @@ export type SearchRunOptions = Omit<GraphOptions, "tools" | "models" | "checkpoi
     /** Also write every (prompt, output) to this replay cassette. */
     record?: string;
     signal?: AbortSignal;
+    /**
+     * Answers what a chain waits on (an approval request under `approve`, or a tool's own `interrupt()`), as `runAgent`'s
+     * `ask`; undefined (or no `ask`) stops the search there, waiting (`stop: "waiting"`).
+     */
+    ask?: (question: unknown, where: Omit<SearchQuestion, "value">) => Promise<unknown>;
   };
 
 export type SearchRunEvent = SearchEvent | { kind: "turn"; turn: Turn; node: string } | { kind: "start"; threadId: string; resumed: boolean };
@@ -153,7 +176,7 @@ export async function searchAgent(
 ): Promise<{ threadId: string; state: AgentStateType; search: SearchSummary }> {
   const o = { ...SEARCH_DEFAULTS, ...definedOnly(opts) };
   // Everything else of the run's options (templates, context policy, timeouts…) is the graph's; search keys are ignored there.
-  const { instruction, tools, models, singleLlm, record, threadId, signal, search: _search, ...graphOpts } = opts;
+  const { instruction, tools, models, singleLlm, record, threadId, signal, ask, search: _search, ...graphOpts } = opts;
   // The search planner samples (temperature 0.5) where its provider takes a temperature.
   const planner = typeof models.planner === "string" ? modelFromSpec(models.planner, "planner", { numCtx: opts.numCtx, temperature: o.plannerTemperature }) : models.planner;
   const graph = threadGraph({
@@ -166,7 +189,7 @@ export async function searchAgent(
     maxSteps: o.chainSteps + 1,
     maxObservationChars: Math.max(4096, o.observationChars + 3),
   });
-  return new Dfsdt(graph as unknown as Graph, threadId, o, !!singleLlm, signal, onEvent).run(instruction);
+  return new Dfsdt(graph as unknown as Graph, threadId, o, !!singleLlm, signal, ask, onEvent).run(instruction);
 }
 
 function definedOnly<T extends object>(o: T): Partial<T> {
@@ -174,6 +197,19 @@ function definedOnly<T extends object>(o: T): Partial<T> {
 }
 
 type Graph = Pick<AlphaUmiGraph, "invoke" | "getState" | "getStateHistory" | "updateState" | "name">;
+
+/** The search stops: a chain waits on a question that got no answer. */
+class Waiting {
+  constructor(readonly question: SearchQuestion) {}
+}
+
+function firstInterrupt(interrupts: readonly Interrupt[] | undefined, at: StateSnapshot): SearchQuestion | undefined {
+  const i = interrupts?.[0];
+  return i && { value: i.value, interruptId: i.id ?? "", checkpointId: idOf(at) };
+}
+
+/** What a checkpoint waits on, as its history (or state) read shows it. */
+const askedAt = (s: StateSnapshot) => firstInterrupt(s.tasks.flatMap((t) => t.interrupts ?? []), s);
 
 class Dfsdt {
   private readonly byId = new Map<string, StateSnapshot>();
@@ -185,6 +221,8 @@ class Dfsdt {
   private answerNode: number | null = null;
   private stop: SearchStop = "exhausted";
   private readonly thread: { configurable: { thread_id: string } };
+  /** The step being expanded: τ's length at its node, and how many of its turns are shown already. */
+  private step = { base: 0, shown: 0 };
 
   constructor(
     private readonly graph: Graph,
@@ -192,6 +230,7 @@ class Dfsdt {
     private readonly o: typeof SEARCH_DEFAULTS & Omit<SearchOptions, "search">,
     singleLlm: boolean,
     private readonly signal: AbortSignal | undefined,
+    private readonly ask: SearchRunOptions["ask"],
     private readonly onEvent: (e: SearchRunEvent) => void,
   ) {
     this.stepStart = singleLlm ? "backbone" : "planner";
@@ -216,9 +255,37 @@ class Dfsdt {
     return (this.kids.get(idOf(s)) ?? []).filter((c) => sourceOf(c) === source);
   }
 
-  /** Run one graph node from checkpoint `s` (a fork when `s` already has children); returns the new checkpoint. */
+  /**
+   * Run one graph node from checkpoint `s` (a fork when `s` already has children); returns the new checkpoint. A node
+   * that stops on an interrupt writes no checkpoint: the question is asked, and the node runs again with the answer
+   * (`Command({resume})` at `s`), until it completes; with no answer the search stops (Waiting).
+   */
   private async invokeFrom(s: StateSnapshot | null, input: Record<string, unknown> | null = null): Promise<StateSnapshot> {
     const config = s ? s.config : this.thread;
+    // A checkpoint read from the history of an earlier search may already wait: it is asked, not run again unanswered.
+    let at = s;
+    let asked = s ? askedAt(s) : undefined;
+    let next: Record<string, unknown> | Command | null = input;
+    for (;;) {
+      if (asked) {
+        // The person sees the step so far (the plan and the call) before the question, as in a run.
+        this.show(valuesOf(at!).turns);
+        const { value, ...where } = asked;
+        const answer = await this.ask?.(value, where);
+        if (answer === undefined) throw new Waiting(asked);
+        next = new Command({ resume: answer });
+      }
+      const interrupts = await this.invokeNode(next, config);
+      if (!interrupts.length) break;
+      // The checkpoint that waits: `s`, or the one a first input wrote.
+      at ??= await this.graph.getState(this.thread);
+      asked = firstInterrupt(interrupts, at);
+    }
+    return this.index(await this.graph.getState(this.thread));
+  }
+
+  /** One graph node from `config`; returns the interrupts it stopped on (none when it completed). */
+  private async invokeNode(input: Record<string, unknown> | Command | null, config: StateSnapshot["config"]): Promise<Interrupt[]> {
     // One signal per invocation, tied to the search's: LangGraph leaves a listener on each signal it is given, and a
     // search invokes the graph once per node.
     const step = new AbortController();
@@ -226,11 +293,17 @@ class Dfsdt {
     if (this.signal?.aborted) stop();
     else this.signal?.addEventListener("abort", stop, { once: true });
     try {
-      await this.graph.invoke(input, { ...config, interruptAfter: ALL_NODES as never, signal: step.signal });
+      const out = (await this.graph.invoke(input as never, { ...config, interruptAfter: ALL_NODES as never, signal: step.signal })) as { [INTERRUPT]?: Interrupt[] };
+      return out[INTERRUPT] ?? [];
     } finally {
       this.signal?.removeEventListener("abort", stop);
     }
-    return this.index(await this.graph.getState(this.thread));
+  }
+
+  /** The current step's turns not shown yet: those of τ past the step's node (`base`), or of the step's own `turns`. */
+  private show(turns: Turn[], base = this.step.base): void {
+    for (const turn of turns.slice(base + this.step.shown)) this.onEvent({ kind: "turn", turn, node: turn.from === "user" ? "diversity" : turn.from });
+    this.step.shown = Math.max(this.step.shown, turns.length - base);
   }
 
   /** The one checkpoint after `s` (already in the history, or run now). */
@@ -254,7 +327,14 @@ class Dfsdt {
     }
     if (valuesOf(rootSnap).status.status === "failed") throw new Error(`thread ${this.threadId}: ${valuesOf(rootSnap).status.reason}`);
     const root = this.addNode(rootSnap, null, false, resumed);
-    await this.dfs(root, rootSnap);
+    try {
+      await this.dfs(root, rootSnap);
+    } catch (e) {
+      if (!(e instanceof Waiting)) throw e;
+      const summary = this.summary(e.question);
+      const at = await this.graph.getState({ configurable: { thread_id: this.threadId, checkpoint_id: e.question.checkpointId } });
+      return { threadId: this.threadId, state: valuesOf(at), search: summary };
+    }
     const summary = this.summary();
     this.onEvent({ kind: "search_end", summary });
     const shown = summary.answerNode ?? this.lastGiveUp() ?? this.tree[this.tree.length - 1]!.index;
@@ -266,7 +346,7 @@ class Dfsdt {
     return this.tree.find((n) => n.kind === "give_up")?.index;
   }
 
-  private summary(): SearchSummary {
+  private summary(waiting?: SearchQuestion): SearchSummary {
     let modelCalls = 0;
     for (const s of this.byId.values()) {
       const parent = parentIdOf(s) && this.byId.get(parentIdOf(s)!);
@@ -277,11 +357,12 @@ class Dfsdt {
       kind: "dfsdt",
       tree: this.tree,
       answerNode: this.answerNode,
-      finishType: this.answerNode === null ? "give_up" : "give_answer",
+      finishType: waiting ? null : this.answerNode === null ? "give_up" : "give_answer",
       answer,
-      stop: this.stop,
+      stop: waiting ? "waiting" : this.stop,
       queries: this.queries,
       modelCalls,
+      ...(waiting ? { waiting } : {}),
     };
   }
 
@@ -341,7 +422,7 @@ class Dfsdt {
     for (let i = 0; i < this.o.beam; i++) {
       const { child, replayed, diversity, shown } = await this.expand(node, snap);
       this.queries++;
-      if (!replayed) for (const turn of shown) this.onEvent({ kind: "turn", turn, node: turn.from === "user" ? "diversity" : turn.from });
+      if (!replayed) this.show(shown, 0);
       const childNode = this.addNode(child, node, diversity, replayed);
       if (this.queries >= this.o.maxQueries && childNode.kind !== "answer") {
         this.stop = "max_queries";
@@ -357,6 +438,7 @@ class Dfsdt {
   /** The node's next child: from the history when an earlier run made it, else run now (a fork at its checkpoint). */
   private async expand(node: SearchNode, snap: StateSnapshot): Promise<{ child: StateSnapshot; replayed: boolean; diversity: boolean; shown: Turn[] }> {
     const known = this.byId.size;
+    this.step = { base: valuesOf(snap).turns.length, shown: 0 };
     const later = node.children.length > 0;
     const added = (fork: StateSnapshot) => valuesOf(fork).turns.length > valuesOf(snap).turns.length;
     const hidden = later && this.o.hideDiversity ? this.hiddenChildren(snap)[node.children.length - 1] : undefined;

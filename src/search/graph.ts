@@ -1,22 +1,30 @@
 /**
  * DFSDT as a graph of its own, for LangGraph Studio and `alpha-umi serve`: a configuration key alone cannot make the
- * α-UMi graph search, since the search drives that graph from outside (forks of one thread's checkpoints). Its one
- * node runs `searchAgent` — the same walk as `run --search dfsdt` — on a search thread beside the run's own
+ * α-UMi graph search, since the search drives that graph from outside (forks of one thread's checkpoints). Its
+ * `search` node runs `searchAgent` — the same walk as `run --search dfsdt` — on a search thread beside the run's own
  * (`THREAD:dfsdt`) in the run's checkpointer, streams each tree node as a custom event, and returns the tree and the
  * answer. A run stopped mid-search resumes like any LangGraph run: the node runs again and the search replays its tree
  * from the search thread's checkpoints (no completed tool call runs again).
+ *
+ * Approval (`approve` in the run's configuration, as for the α-UMi graph): a chain that waits on an interrupt stops the
+ * search, and the `ask` node raises the same value as this run's own `interrupt()`, so clients answer it as they answer
+ * the α-UMi graph; `Command({resume})` brings the answer back to `search` (as `reply`), which replays the tree and
+ * hands it to the waiting chain. The reply is kept with the id of the interrupt it answers, so it never answers another
+ * question (one asked after a crash between the two, say); and each question is one interrupt of its own `ask` step,
+ * since LangGraph matches a node's answers to its interrupts by their order, which a replayed search does not keep.
  */
 import { randomUUID } from "node:crypto";
 import { AsyncLocalStorageProviderSingleton } from "@langchain/core/singletons";
-import { Annotation, END, MemorySaver, START, StateGraph, type BaseCheckpointSaver, type LangGraphRunnableConfig } from "@langchain/langgraph";
+import { Annotation, Command, END, interrupt, MemorySaver, START, StateGraph, type BaseCheckpointSaver, type LangGraphRunnableConfig } from "@langchain/langgraph";
 import { z } from "zod";
 import { ensureConfiguration } from "../configuration.js";
 import { toolsOf } from "../runtime.js";
 import { configurationSchema } from "../settings.js";
+import type { ApprovePolicy } from "../approval.js";
 import type { Role, RoleModel } from "../models/generate.js";
 import type { Turn } from "../state.js";
 import type { ToolSpec } from "../tools/spec.js";
-import { searchAgent, SEARCH_DEFAULTS, type SearchNode, type SearchStop } from "./dfsdt.js";
+import { searchAgent, SEARCH_DEFAULTS, type SearchNode, type SearchQuestion, type SearchStop } from "./dfsdt.js";
 
 /** The α-UMi graph's configuration plus the search's settings (ToolBench's defaults when unset). */
 export const SearchConfigurationSchema = configurationSchema({
@@ -41,8 +49,12 @@ export const SearchState = Annotation.Root({
   stop: last<SearchStop | null>(null),
   queries: last(0),
   modelCalls: last(0),
-  /** τ of the answering chain (or of the chain that ended the search). */
+  /** τ of the answering chain (or of the chain that ended the search, or that waits). */
   turns: last<Turn[]>([]),
+  /** The question a chain of the search waits on, until `ask` has its answer. */
+  waiting: last<SearchQuestion | null>(null),
+  /** The answer to the interrupt `interruptId` of the search thread, for `search` to hand on. */
+  reply: last<{ interruptId: string; value: unknown } | null>(null),
 });
 export type SearchStateType = typeof SearchState.State;
 
@@ -62,12 +74,15 @@ async function searchNode(state: SearchStateType, config: LangGraphRunnableConfi
   const c = (config.configurable ?? {}) as Record<string, unknown>;
   const cfg = ensureConfiguration(config);
   const tools: ToolSpec[] = await toolsOf(cfg);
+  // The checkpointer LangGraph resolved for this run (its own, a parent graph's or the server's): only the run's
+  // configuration carries it, the graph object's is whatever a server last set on it (docs/search.md).
   const checkpointer = (c.__pregel_checkpointer as BaseCheckpointSaver | undefined) ?? processSaver;
   const searchThread = state.searchThread ?? `${typeof c.thread_id === "string" ? c.thread_id : randomUUID()}:dfsdt`;
   const singleLlm = c.singleLlm === true || c.singleLlm === "true";
   // The search drives the α-UMi graph as a driver does, on a thread of its own: run outside this node's LangGraph context,
   // so that the inner graph is not taken for a subgraph of this run (its step interrupts would end this run).
   const detached = <T>(fn: () => Promise<T>): Promise<T> => AsyncLocalStorageProviderSingleton.getInstance().run(undefined, fn) as Promise<T>;
+  const reply = state.reply;
   const r = await detached(() => searchAgent(
     {
       instruction: state.instruction,
@@ -87,31 +102,43 @@ async function searchNode(state: SearchStateType, config: LangGraphRunnableConfi
       observationChars: setting(c, "observationChars"),
       plannerTemperature: setting(c, "plannerTemperature"),
       hideDiversity: c.hideDiversity === true || c.hideDiversity === "true",
+      approve: cfg.approve,
+      // Only the answer to this very interrupt: any other question stops the search for `ask`.
+      ask: async (_question, where) => (reply?.interruptId === where.interruptId ? reply.value : undefined),
       signal: config.signal,
     },
     // Studio and the API's `custom` stream mode show the tree as it grows.
     (e) => (e.kind === "search" || e.kind === "search_end" ? config.writer?.(e) : undefined),
   ));
   const s = r.search;
-  return { searchThread, tree: s.tree, answer: s.answer, finishType: s.finishType, stop: s.stop, queries: s.queries, modelCalls: s.modelCalls, turns: r.state.turns };
+  const update = { searchThread, tree: s.tree, answer: s.answer, finishType: s.finishType, stop: s.stop, queries: s.queries, modelCalls: s.modelCalls, turns: r.state.turns };
+  return new Command({ update: { ...update, waiting: s.waiting ?? null, reply: null }, goto: s.waiting ? "ask" : END });
+}
+
+/** The search's question as this run's own interrupt (the same value); the answer goes back to `search`. */
+function askNode(state: SearchStateType) {
+  const { value, interruptId } = state.waiting!;
+  return new Command({ update: { reply: { interruptId, value: interrupt(value) }, waiting: null }, goto: "search" });
 }
 
 /**
  * The DFSDT search graph (`dfsdt` in langgraph.json and `alpha-umi serve`). Input `{instruction}`; output the tree,
- * the answer and the answering chain. Tools and models come from the run's configuration, else `opts`.
+ * the answer and the answering chain. Tools, models and `approve` come from the run's configuration, else `opts`.
  *
  * @example
  * const graph = createSearchGraph({ tools: demoTools(), models: { planner: "ollama:p", caller: "ollama:c", summarizer: "ollama:s" } });
  * const out = await graph.invoke({ instruction: "Weather in Lisbon?" }, { configurable: { thread_id: "t1", beam: 2 } });
  * out.tree.length; out.answer;
  */
-export function createSearchGraph(opts: { tools?: ToolSpec[]; models?: Partial<Record<Role, RoleModel | string>>; checkpointer?: BaseCheckpointSaver | false } = {}) {
-  const configurable: Record<string, unknown> = { tools: opts.tools ?? [] };
+export function createSearchGraph(
+  opts: { tools?: ToolSpec[]; models?: Partial<Record<Role, RoleModel | string>>; approve?: ApprovePolicy; checkpointer?: BaseCheckpointSaver | false } = {},
+) {
+  const configurable: Record<string, unknown> = { tools: opts.tools ?? [], ...(opts.approve ? { approve: opts.approve } : {}) };
   for (const role of ["planner", "caller", "summarizer", "backbone"] as const) if (opts.models?.[role]) configurable[`${role}Model`] = opts.models[role];
   return new StateGraph(SearchState, SearchConfigurationSchema)
-    .addNode("search", searchNode)
+    .addNode("search", searchNode, { ends: ["ask", END] })
+    .addNode("ask", askNode, { ends: ["search"] })
     .addEdge(START, "search")
-    .addEdge("search", END)
     .compile({ checkpointer: opts.checkpointer === false ? undefined : (opts.checkpointer ?? new MemorySaver()), name: "dfsdt" })
     .withConfig({ configurable });
 }

@@ -8,7 +8,8 @@ import { OllamaRawModel } from "../../src/models/ollama.js";
 import { ReplayModel } from "../../src/models/replay.js";
 import { judgeAnswerPrompt, judgePreferPrompt, renderTrajectory } from "../../src/protocol/index.js";
 import { startFakeOllama, type FakeOllama, type GenerateCall } from "../helpers/fakeOllama.js";
-import { killWhenLogged, runCli, startCli } from "../helpers/cli.js";
+import { killWhenLogged, runCli, runCliWithInput, startCli } from "../helpers/cli.js";
+import { DEMO_INSTRUCTION } from "../../tools/demo/index.js";
 
 const WEATHER = '{"city": "Lisbon", "sky": "sunny"}';
 const CLOCK = '{"city": "Lisbon", "time": "10:00", "tag": "CLOCK-OK"}';
@@ -131,6 +132,42 @@ export const clock = { doc: ${JSON.stringify(docs[1])}, idempotent: true, run: a
     expect(uninterrupted).toHaveLength(6);
     expect(treeLines(resumed.stdout)).toEqual(uninterrupted);
   }, 120_000);
+});
+
+describe("alpha-umi run --search dfsdt --approve", () => {
+  it("asks on stdin as a run does; end of input leaves the search waiting, and a second process answers and finishes the same tree", async () => {
+    // The demo tools and models (the replay cassette, the default): the first chain answers after three approved calls.
+    const db = join(work, "approve.sqlite");
+    const common = ["--tools", "demo", "--search", "dfsdt", "--checkpoints", db, "--thread", "A"];
+    const first = await runCliWithInput(["run", DEMO_INSTRUCTION, ...common, "--approve"], "y\n");
+    expect(first.stderr).toBe("");
+    expect(first.stdout).toContain('[approve] country_facts_for_atlas {"country":"Japan"}');
+    // The step so far comes before its question, as in a plain run.
+    expect(first.stdout.indexOf("[caller] Action: exchange_rate_for_fx")).toBeLessThan(first.stdout.indexOf("[approve] exchange_rate_for_fx"));
+    expect(first.stdout).toContain("no answer: the thread waits for one\nwaiting for approval of exchange_rate_for_fx (thread A)\n");
+    expect(first.stdout).toContain(`resume with: alpha-umi run --thread A --tools demo --checkpoints ${db} --approve --search dfsdt\n`);
+    expect(first.code).toBe(1);
+    const observations = (out: string) => out.split("\n").filter((l) => l.startsWith("[observation]"));
+    expect(observations(first.stdout)).toHaveLength(1);
+
+    const second = await runCliWithInput(["run", ...common, "--approve"], "maybe\ny\ny\n");
+    expect(second.stderr).toBe("");
+    expect(second.stdout).toContain("[approve] answer y (approve), e {JSON arguments} (edit) or r REASON (reject)");
+    expect(second.stdout).toContain("finished in 4 planner step(s) (thread A)");
+    expect(second.code).toBe(0);
+    // The first call was not run again: its node came from the checkpoints, and the tree went on from there.
+    expect(second.stdout).toContain('[tree] n1 (branch 1, depth 1) ← n0 decision caller: country_facts_for_atlas {"country": "Japan"} (from checkpoint)');
+    expect(observations(second.stdout)).toHaveLength(2);
+    expect(treeLines(second.stdout)).toEqual([
+      "[tree] n0 (branch 1, depth 0): root",
+      '[tree] n1 (branch 1, depth 1) ← n0 decision caller: country_facts_for_atlas {"country": "Japan"}',
+      '[tree] n2 (branch 1, depth 2) ← n1 decision caller: exchange_rate_for_fx {"from": "EUR", "to": "JPY"}',
+      '[tree] n3 (branch 1, depth 3) ← n2 decision caller: calculate_for_calculator {"expression": "250 * 162.5"}',
+      "[tree] n4 (branch 1, depth 4) ← n3 decision conclusion: answer",
+      "[tree] search ended (answer): answered by n4 (branch 1, depth 4); 5 nodes, 4 queries, 8 model calls",
+    ]);
+    expect(second.stdout).toContain("[answer] The capital of Japan is Tokyo.");
+  }, 60_000);
 });
 
 describe("alpha-umi eval realtime → pass → prefer → report", () => {

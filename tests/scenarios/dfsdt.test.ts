@@ -1,4 +1,5 @@
 import { MemorySaver } from "@langchain/langgraph";
+import { z } from "zod";
 import { ScriptedModel, scriptedRoles, type ScriptStep } from "../../src/models/scripted.js";
 import { renderDiversityTurn } from "../../src/protocol/index.js";
 import { searchAgent, type SearchRunEvent, type SearchRunOptions } from "../../src/search/index.js";
@@ -153,5 +154,79 @@ describe("DFSDT over checkpoints", () => {
     expect(r.search).toMatchObject({ answer: "It is noon.", queries: 4, modelCalls: 4 });
     expect(backbone.prompts[2]).toContain("This is not the first time");
     expect(runs).toEqual(["weather_for_meteo(Oslo)", "time_for_clock(Oslo)"]);
+  });
+});
+
+describe("DFSDT under approval", () => {
+  // The first test's search: the weather branch gives up, the clock branch answers.
+  const script = () => ({
+    planner: [plan("Try the weather.", "caller"), plan("That did not help.", "give up"), plan("Try the clock.", "caller"), plan("Done.", "conclusion")],
+    caller: [call("weather_for_meteo", { city: "Lisbon" }), call("time_for_clock", { city: "Lisbon" })],
+    summarizer: ["It is sunny."],
+  });
+
+  it("each call waits for approval, asked like a run; approved, the search builds the same tree, each call run once", async () => {
+    const asked: unknown[] = [];
+    const r = await search(script(), { approve: "all", ask: async (q) => (asked.push(q), { action: "approve" }) });
+    expect(kinds(r.search.tree)).toEqual(["root", "step", "give_up", "step", "answer"]);
+    expect(r.search).toMatchObject({ answer: "It is sunny.", stop: "answer", finishType: "give_answer" });
+    expect(asked).toEqual([
+      expect.objectContaining({ kind: "tool_approval", tool: "weather_for_meteo", args: { city: "Lisbon" } }),
+      expect.objectContaining({ kind: "tool_approval", tool: "time_for_clock", args: { city: "Lisbon" } }),
+    ]);
+    expect(r.runs).toEqual(["weather_for_meteo(Lisbon)", "time_for_clock(Lisbon)"]);
+  });
+
+  it("with no answer the search stops waiting; the same search resumed with answers goes on in the same tree", async () => {
+    const models = scriptedRoles(script());
+    const { tools, runs } = countingTools();
+    const checkpointer = new MemorySaver();
+    const opts = { tools, models, checkpointer, threadId: "w", approve: ["time_for_clock"] } as const;
+    const first = await searchAgent({ ...opts, instruction: "Weather in Lisbon?" });
+    // The weather call needs no approval and ran; the clock call waits.
+    expect(first.search).toMatchObject({ stop: "waiting", finishType: null, answer: null });
+    expect(first.search.waiting!.value).toMatchObject({ kind: "tool_approval", tool: "time_for_clock", args: { city: "Lisbon" } });
+    expect(kinds(first.search.tree)).toEqual(["root", "step", "give_up"]);
+    expect(first.state.turns.at(-1)).toMatchObject({ from: "caller" });
+    expect(runs).toEqual(["weather_for_meteo(Lisbon)"]);
+
+    // Asked again, the question is the same one, at the same checkpoint; a caller that still has no answer leaves it waiting.
+    const where: unknown[] = [];
+    const again = await searchAgent({ ...opts, ask: async (_q, w) => void where.push(w) });
+    expect(again.search.waiting).toEqual(first.search.waiting);
+    expect(where).toEqual([{ interruptId: first.search.waiting!.interruptId, checkpointId: first.search.waiting!.checkpointId }]);
+
+    const events: SearchRunEvent[] = [];
+    const done = await searchAgent({ ...opts, ask: async () => ({ action: "approve" }) }, (e) => events.push(e));
+    expect(kinds(done.search.tree)).toEqual(["root", "step", "give_up", "step", "answer"]);
+    expect(done.search).toMatchObject({ answer: "It is sunny.", stop: "answer" });
+    expect(done.search.waiting).toBeUndefined();
+    // Not restarted: the first branch came from the checkpoints, no model or tool ran for it again.
+    expect(events.flatMap((e) => (e.kind === "search" ? [e.replayed] : []))).toEqual([true, true, true, false, false]);
+    expect(runs).toEqual(["weather_for_meteo(Lisbon)", "time_for_clock(Lisbon)"]);
+    expect([models.planner.remaining, models.caller.remaining, models.summarizer.remaining]).toEqual([0, 0, 0]);
+  });
+
+  it("a rejected call is not run: the reason is its observation, and the search goes on from it", async () => {
+    const answers = [{ action: "reject", reason: "not the weather" }, { action: "approve" }];
+    const r = await search(script(), { approve: "all", ask: async () => answers.shift() });
+    expect(kinds(r.search.tree)).toEqual(["root", "step", "give_up", "step", "answer"]);
+    expect(r.search.tree[1]!.observation).toContain("The user rejected this call to weather_for_meteo: not the weather");
+    expect(r.runs).toEqual(["time_for_clock(Lisbon)"]);
+    expect(r.search.answer).toBe("It is sunny.");
+  });
+
+  it("an edit that does not fit the tool's schema is asked again (a new question); the edit that fits runs once", async () => {
+    const { tools, runs } = countingTools();
+    const typed = tools.map((t) => ({ ...t, schema: z.object({ city: z.string() }) }));
+    const models = scriptedRoles({ planner: [plan("Try the weather.", "caller"), plan("Done.", "conclusion")], caller: [call("weather_for_meteo", { city: "Lisbon" })], summarizer: ["Sunny in Porto."] });
+    const answers = [{ action: "edit", args: { city: 7 } }, { action: "edit", args: { city: "Porto" } }];
+    const asked: Array<{ q: unknown; interruptId: string }> = [];
+    const r = await searchAgent({ instruction: "Weather?", tools: typed, models, checkpointer: new MemorySaver(), threadId: "e", approve: "all", ask: async (q, w) => (asked.push({ q, interruptId: w.interruptId }), answers.shift()) });
+    expect(asked).toHaveLength(2);
+    expect(asked[1]!.q).toMatchObject({ error: expect.stringContaining("city") });
+    expect(asked[1]!.interruptId).not.toBe(asked[0]!.interruptId);
+    expect(runs).toEqual(["weather_for_meteo(Porto)"]);
+    expect(r.search.answer).toBe("Sunny in Porto.");
   });
 });

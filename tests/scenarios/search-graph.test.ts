@@ -1,4 +1,6 @@
-import { MemorySaver } from "@langchain/langgraph";
+import { Command, MemorySaver } from "@langchain/langgraph";
+import { pendingInterrupt } from "../../src/approval.js";
+import { createAlphaUmiGraph } from "../../src/graph.js";
 import { ScriptedModel } from "../../src/models/scripted.js";
 import { createSearchGraph, type SearchStateType } from "../../src/search/graph.js";
 import { searchAgent, type SearchNode } from "../../src/search/index.js";
@@ -101,5 +103,52 @@ describe("the dfsdt search graph (Studio, serve)", () => {
     expect(out.tree[3]!.observation).toContain("time_for_clock was running when its run stopped");
     // The weather call completed before the stop: replayed from the search thread, not run again.
     expect(t.runs).toEqual(["weather_for_meteo", "time_for_clock", "time_for_clock"]);
+  });
+
+  it("approval: a call waiting in the search is this run's interrupt (the same request); each answer resumes the same tree", async () => {
+    const t = tools();
+    const graph = createSearchGraph({ tools: t.list, models: roles(), checkpointer: new MemorySaver() });
+    const config = { configurable: { thread_id: "a", approve: "all" } };
+    await graph.invoke({ instruction: QUESTION }, config);
+    let state = await graph.getState(config);
+    // What the α-UMi graph asks for the same first call.
+    const alphaUmi = createAlphaUmiGraph({ tools: tools().list, models: roles() });
+    await alphaUmi.invoke({ instruction: QUESTION }, config);
+    const request = pendingInterrupt(await alphaUmi.getState(config))!.value;
+    expect(request).toMatchObject({ tool: "weather_for_meteo" });
+    expect(state.tasks.map((task) => [task.name, task.interrupts.map((i) => i.value)])).toEqual([["ask", [request]]]);
+    expect(t.runs).toEqual([]);
+    const first = state.values.waiting!;
+
+    await graph.invoke(new Command({ resume: { action: "approve" } }), config);
+    state = await graph.getState(config);
+    expect(state.tasks[0]!.interrupts[0]!.value).toMatchObject({ kind: "tool_approval", tool: "time_for_clock" });
+    expect(state.values.tree.map((n: SearchNode) => n.kind)).toEqual(["root", "step", "give_up"]);
+    expect(t.runs).toEqual(["weather_for_meteo"]);
+
+    // An answer kept for the first question (as after a crash between the search and its step) answers no other.
+    await graph.updateState(config, new Command({ update: { reply: { interruptId: first.interruptId, value: { action: "approve" } } }, goto: "search" }), "ask");
+    await graph.invoke(null, config);
+    expect((await graph.getState(config)).tasks[0]!.interrupts[0]!.value).toMatchObject({ tool: "time_for_clock" });
+    expect(t.runs).toEqual(["weather_for_meteo"]);
+
+    const out = await graph.invoke(new Command({ resume: { action: "approve" } }), config);
+    expect(out.answer).toBe("It is 10:00 in Lisbon.");
+    expect(out.tree.map((n) => n.kind)).toEqual(["root", "step", "give_up", "step", "answer"]);
+    expect((await graph.getState(config)).tasks).toEqual([]);
+    // Each call ran once: the answers went on from the checkpoints, the search was not started over.
+    expect(t.runs).toEqual(["weather_for_meteo", "time_for_clock"]);
+  });
+
+  it("approval bound by the operator (createSearchGraph's approve) applies; a rejection is the call's observation", async () => {
+    const t = tools();
+    const graph = createSearchGraph({ tools: t.list, models: roles(), approve: ["weather_for_meteo"], checkpointer: new MemorySaver() });
+    const config = { configurable: { thread_id: "o" } };
+    await graph.invoke({ instruction: QUESTION }, config);
+    expect((await graph.getState(config)).tasks[0]!.interrupts[0]!.value).toMatchObject({ tool: "weather_for_meteo" });
+    const out = await graph.invoke(new Command({ resume: { action: "reject", reason: "no weather" } }), config);
+    expect(out.tree[1]!.observation).toContain("The user rejected this call to weather_for_meteo: no weather");
+    expect(out.answer).toBe("It is 10:00 in Lisbon.");
+    expect(t.runs).toEqual(["time_for_clock"]);
   });
 });
