@@ -145,7 +145,7 @@ describe("alpha-umi run --search dfsdt --approve", () => {
     // The step so far comes before its question, as in a plain run.
     expect(first.stdout.indexOf("[caller] Action: exchange_rate_for_fx")).toBeLessThan(first.stdout.indexOf("[approve] exchange_rate_for_fx"));
     expect(first.stdout).toContain("no answer: the thread waits for one\nwaiting for approval of exchange_rate_for_fx (thread A)\n");
-    expect(first.stdout).toContain(`resume with: alpha-umi run --thread A --tools demo --checkpoints ${db} --approve --search dfsdt\n`);
+    expect(first.stdout).toContain(`resume with: npx alpha-umi run --thread A --tools demo --checkpoints ${db} --approve --search dfsdt\n`);
     expect(first.code).toBe(1);
     const observations = (out: string) => out.split("\n").filter((l) => l.startsWith("[observation]"));
     expect(observations(first.stdout)).toHaveLength(1);

@@ -70,7 +70,7 @@ describe("alpha-umi serve: the dfsdt search graph under the operator's approve",
       await c.runs.wait(thread.thread_id, "dfsdt", { input: { instruction: DEMO_INSTRUCTION } });
       expect((await c.threads.get(thread.thread_id)).status).toBe("interrupted");
       const question = await asked(thread.thread_id);
-      expect(question).toEqual([expect.objectContaining({ tool: FX })]);
+      expect(question).toEqual([expect.objectContaining({ action_requests: [expect.objectContaining({ name: FX })] })]);
       expect(ran).toEqual(["country_facts_for_atlas"]);
       // The same request as the α-UMi graph's for the same call.
       const plain = await c.threads.create();

@@ -51,7 +51,7 @@ describe("LangGraph Studio: the dfsdt search graph", () => {
     let values = (await studio.client.runs.wait(thread.thread_id, "dfsdt", { input: { instruction: DEMO_INSTRUCTION }, config: { configurable: { approve: "all" } } })) as Partial<SearchStateType>;
     for (let i = 0; i < 5 && (await studio.client.threads.get(thread.thread_id)).status === "interrupted"; i++) {
       const state = await studio.client.threads.getState(thread.thread_id);
-      tools.push(...state.tasks.flatMap((t) => (t.interrupts ?? []).map((q) => (q.value as { tool?: string }).tool)));
+      tools.push(...state.tasks.flatMap((t) => (t.interrupts ?? []).map((q) => (q.value as { action_requests: { name: string }[] }).action_requests[0]!.name)));
       values = (await studio.client.runs.wait(thread.thread_id, "dfsdt", { command: { resume: { action: "approve" } } })) as Partial<SearchStateType>;
     }
     expect(tools).toEqual(["country_facts_for_atlas", "exchange_rate_for_fx", "calculate_for_calculator"]);

@@ -171,8 +171,8 @@ describe("DFSDT under approval", () => {
     expect(kinds(r.search.tree)).toEqual(["root", "step", "give_up", "step", "answer"]);
     expect(r.search).toMatchObject({ answer: "It is sunny.", stop: "answer", finishType: "give_answer" });
     expect(asked).toEqual([
-      expect.objectContaining({ kind: "tool_approval", tool: "weather_for_meteo", args: { city: "Lisbon" } }),
-      expect.objectContaining({ kind: "tool_approval", tool: "time_for_clock", args: { city: "Lisbon" } }),
+      expect.objectContaining({ action_requests: [expect.objectContaining({ name: "weather_for_meteo", args: { city: "Lisbon" } })] }),
+      expect.objectContaining({ action_requests: [expect.objectContaining({ name: "time_for_clock", args: { city: "Lisbon" } })] }),
     ]);
     expect(r.runs).toEqual(["weather_for_meteo(Lisbon)", "time_for_clock(Lisbon)"]);
   });
@@ -185,7 +185,7 @@ describe("DFSDT under approval", () => {
     const first = await searchAgent({ ...opts, instruction: "Weather in Lisbon?" });
     // The weather call needs no approval and ran; the clock call waits.
     expect(first.search).toMatchObject({ stop: "waiting", finishType: null, answer: null });
-    expect(first.search.waiting!.value).toMatchObject({ kind: "tool_approval", tool: "time_for_clock", args: { city: "Lisbon" } });
+    expect(first.search.waiting!.value).toMatchObject({ action_requests: [expect.objectContaining({ name: "time_for_clock", args: { city: "Lisbon" } })] });
     expect(kinds(first.search.tree)).toEqual(["root", "step", "give_up"]);
     expect(first.state.turns.at(-1)).toMatchObject({ from: "caller" });
     expect(runs).toEqual(["weather_for_meteo(Lisbon)"]);
@@ -224,7 +224,7 @@ describe("DFSDT under approval", () => {
     const asked: Array<{ q: unknown; interruptId: string }> = [];
     const r = await searchAgent({ instruction: "Weather?", tools: typed, models, checkpointer: new MemorySaver(), threadId: "e", approve: "all", ask: async (q, w) => (asked.push({ q, interruptId: w.interruptId }), answers.shift()) });
     expect(asked).toHaveLength(2);
-    expect(asked[1]!.q).toMatchObject({ error: expect.stringContaining("city") });
+    expect(asked[1]!.q).toMatchObject({ action_requests: [expect.objectContaining({ description: expect.stringMatching(/^Not taken: edit: invalid arguments for weather_for_meteo: city/) })] });
     expect(asked[1]!.interruptId).not.toBe(asked[0]!.interruptId);
     expect(runs).toEqual(["weather_for_meteo(Porto)"]);
     expect(r.search.answer).toBe("Sunny in Porto.");

@@ -115,21 +115,21 @@ describe("the dfsdt search graph (Studio, serve)", () => {
     const alphaUmi = createAlphaUmiGraph({ tools: tools().list, models: roles() });
     await alphaUmi.invoke({ instruction: QUESTION }, config);
     const request = pendingInterrupt(await alphaUmi.getState(config))!.value;
-    expect(request).toMatchObject({ tool: "weather_for_meteo" });
+    expect(request).toMatchObject({ action_requests: [expect.objectContaining({ name: "weather_for_meteo" })] });
     expect(state.tasks.map((task) => [task.name, task.interrupts.map((i) => i.value)])).toEqual([["ask", [request]]]);
     expect(t.runs).toEqual([]);
     const first = state.values.waiting!;
 
     await graph.invoke(new Command({ resume: { action: "approve" } }), config);
     state = await graph.getState(config);
-    expect(state.tasks[0]!.interrupts[0]!.value).toMatchObject({ kind: "tool_approval", tool: "time_for_clock" });
+    expect(state.tasks[0]!.interrupts[0]!.value).toMatchObject({ action_requests: [expect.objectContaining({ name: "time_for_clock" })] });
     expect(state.values.tree.map((n: SearchNode) => n.kind)).toEqual(["root", "step", "give_up"]);
     expect(t.runs).toEqual(["weather_for_meteo"]);
 
     // An answer kept for the first question (as after a crash between the search and its step) answers no other.
     await graph.updateState(config, new Command({ update: { reply: { interruptId: first.interruptId, value: { action: "approve" } } }, goto: "search" }), "ask");
     await graph.invoke(null, config);
-    expect((await graph.getState(config)).tasks[0]!.interrupts[0]!.value).toMatchObject({ tool: "time_for_clock" });
+    expect((await graph.getState(config)).tasks[0]!.interrupts[0]!.value).toMatchObject({ action_requests: [expect.objectContaining({ name: "time_for_clock" })] });
     expect(t.runs).toEqual(["weather_for_meteo"]);
 
     const out = await graph.invoke(new Command({ resume: { action: "approve" } }), config);
@@ -145,7 +145,7 @@ describe("the dfsdt search graph (Studio, serve)", () => {
     const graph = createSearchGraph({ tools: t.list, models: roles(), approve: ["weather_for_meteo"], checkpointer: new MemorySaver() });
     const config = { configurable: { thread_id: "o" } };
     await graph.invoke({ instruction: QUESTION }, config);
-    expect((await graph.getState(config)).tasks[0]!.interrupts[0]!.value).toMatchObject({ tool: "weather_for_meteo" });
+    expect((await graph.getState(config)).tasks[0]!.interrupts[0]!.value).toMatchObject({ action_requests: [expect.objectContaining({ name: "weather_for_meteo" })] });
     const out = await graph.invoke(new Command({ resume: { action: "reject", reason: "no weather" } }), config);
     expect(out.tree[1]!.observation).toContain("The user rejected this call to weather_for_meteo: no weather");
     expect(out.answer).toBe("It is 10:00 in Lisbon.");
