@@ -30,6 +30,13 @@ const refusal = (f: () => unknown) => {
 };
 
 describe("readServeConfig", () => {
+  it("takes alpha_umi.client_settable (operator keys opened to clients); a misspelt key under alpha_umi is one line", () => {
+    const file = write("opened.json", { graphs: {}, alpha_umi: { client_settable: ["plannerModel"] } });
+    expect(readServeConfig(file, dir)).toEqual({ file, clientSettable: ["plannerModel"] });
+    const typo = write("typo.json", { graphs: {}, alpha_umi: { client_setable: ["plannerModel"] } });
+    expect(refusal(() => readServeConfig(typo, dir))).toMatch(/typo\.json: alpha_umi: Unrecognized key: "client_setable"/);
+  });
+
   it("is empty without a langgraph.json in the working folder, and refuses a --config that does not exist", () => {
     expect(readServeConfig(undefined, dir)).toEqual({});
     expect(refusal(() => readServeConfig("missing.json", dir))).toBe("--config missing.json: no such file");
