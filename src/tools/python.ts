@@ -77,8 +77,9 @@ if (mode === "snapshot") {
 } else {
   const snapshot = await new Promise((r) => process.once("message", (m) => r(m.snapshot)));
   const py = await loadPyodide({ ...config, _loadSnapshot: snapshot });
-  for (const k of ["useNodeSockFS", "mountNodeFS", "mountNativeFS", "loadPackage", "loadPackagesFromImports", "registerJsModule", "unpackArchive"])
-    Object.defineProperty(py, k, { value: noNetwork });
+  for (const k of ["useNodeSockFS", "loadPackage", "loadPackagesFromImports"]) Object.defineProperty(py, k, { value: noNetwork });
+  const unavailable = () => { throw new Error("not available in the sandbox"); };
+  for (const k of ["mountNodeFS", "mountNativeFS", "registerJsModule", "unpackArchive"]) Object.defineProperty(py, k, { value: unavailable });
   py._api.initializeNodeSockFS = noNetwork;
   delete globalThis.require;
   process.send({ ready: true });
@@ -175,11 +176,14 @@ function stop(child: ChildProcess): Promise<void> {
   return gone;
 }
 
-/** The initialised interpreter's memory, made once per host process (it holds no program's state). */
+/**
+ * The initialised interpreter's memory, made once per host process under the default limits (it holds no program's
+ * state, so every sandbox of the process starts its programs from it).
+ */
 let snapshot: Promise<Uint8Array> | undefined;
-function interpreterSnapshot(o: Required<PythonSandboxOptions>): Promise<Uint8Array> {
+function interpreterSnapshot(): Promise<Uint8Array> {
   snapshot ??= (async () => {
-    const child = spawnChild("snapshot", o);
+    const child = spawnChild("snapshot", DEFAULTS);
     try {
       return (await firstMessage<{ snapshot: Uint8Array }>(child, "could not initialise the interpreter")).snapshot;
     } finally {
@@ -219,7 +223,7 @@ export class PythonSandbox {
     const child = spawnChild("run", this.o);
     const ready = firstMessage(child, "did not start");
     ready.catch(() => undefined);
-    interpreterSnapshot(this.o).then(
+    interpreterSnapshot().then(
       (s) => child.connected && child.send({ snapshot: s }),
       () => stop(child),
     );
