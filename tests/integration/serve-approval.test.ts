@@ -4,21 +4,22 @@
  * not run, an edit runs with its arguments — before and after the server restarts (threads in Postgres).
  */
 import type { ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { Client } from "@langchain/langgraph-sdk";
 import type { ActionRequest, ApprovalRequest } from "../../src/approval.js";
 import type { AgentStateType } from "../../src/state.js";
 import { DEMO_INSTRUCTION } from "../../tools/demo/index.js";
 import { testSchema } from "../helpers/postgres.js";
+import { loggedDemoTools } from "../helpers/loggedTools.js";
 import { startServe, stopProcess } from "../helpers/serve.js";
 
 const pg = testSchema("serve_appr");
 const FX = "exchange_rate_for_fx";
 let dir: string;
-let log: string;
 let tools: string;
+let ran: () => string[];
 const servers: ChildProcess[] = [];
 
 /** A server without a policy of its own: approval comes only from the first run's configuration. */
@@ -31,20 +32,7 @@ async function server(): Promise<Client> {
 beforeAll(async () => {
   await pg.reach();
   dir = mkdtempSync(join(tmpdir(), "alpha-umi-serve-approval-"));
-  log = join(dir, "calls.log");
-  const path = join(dir, "tools.ts");
-  // The demo tools, logging each call they run with its arguments.
-  writeFileSync(
-    path,
-    `import { appendFileSync } from "node:fs";
-import { demoTools } from ${JSON.stringify(resolve("tools/demo/index.ts"))};
-export const tools = demoTools().map((t) => ({ ...t, run: (args: Record<string, unknown>, ctx: { signal: AbortSignal }) => {
-  appendFileSync(${JSON.stringify(log)}, t.doc.Name + " " + JSON.stringify(args) + "\\n");
-  return t.run(args, ctx);
-} }));
-`,
-  );
-  tools = `module:${path}`;
+  ({ source: tools, ran } = loggedDemoTools(dir));
 }, 30_000);
 
 afterAll(async () => {
@@ -53,7 +41,6 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const ran = () => (existsSync(log) ? readFileSync(log, "utf8").trim().split("\n") : []);
 
 /** The calls the thread waits on a person's decision for. */
 async function waiting(client: Client, threadId: string): Promise<ActionRequest[]> {

@@ -5,22 +5,23 @@
  * naming the key, or asked as the operator's policy says; nothing it names is touched.
  */
 import type { ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { Client } from "@langchain/langgraph-sdk";
 import type { AgentStateType } from "../../src/state.js";
 import { DEMO_INSTRUCTION } from "../../tools/demo/index.js";
 import { testSchema } from "../helpers/postgres.js";
+import { loggedDemoTools } from "../helpers/loggedTools.js";
 import { startServe, stopProcess } from "../helpers/serve.js";
 
 const pg = testSchema("serve_trust");
 const FX = "exchange_rate_for_fx";
 let dir: string;
-let log: string;
 let tools: string;
+let ran: () => string[];
 let listener: Server;
 let listenerUrl: string;
 const heard: string[] = [];
@@ -39,19 +40,7 @@ async function server(args: string[]) {
 beforeAll(async () => {
   await pg.reach();
   dir = mkdtempSync(join(tmpdir(), "alpha-umi-serve-trust-"));
-  log = join(dir, "calls.log");
-  const path = join(dir, "tools.ts");
-  writeFileSync(
-    path,
-    `import { appendFileSync } from "node:fs";
-import { demoTools } from ${JSON.stringify(resolve("tools/demo/index.ts"))};
-export const tools = demoTools().map((t) => ({ ...t, run: (args: Record<string, unknown>, ctx: { signal: AbortSignal }) => {
-  appendFileSync(${JSON.stringify(log)}, t.doc.Name + " " + JSON.stringify(args) + "\\n");
-  return t.run(args, ctx);
-} }));
-`,
-  );
-  tools = `module:${path}`;
+  ({ source: tools, ran } = loggedDemoTools(dir));
   // A host the attacker owns: it records every request it gets (there must be none).
   listener = createServer((req, res) => {
     heard.push(`${req.method} ${req.url} ${req.headers.authorization ?? ""}`);
@@ -69,7 +58,6 @@ afterAll(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-const ran = () => (existsSync(log) ? readFileSync(log, "utf8").trim().split("\n").filter(Boolean) : []);
 
 async function drain(stream: AsyncIterable<unknown>): Promise<void> {
   for await (const _ of stream);
