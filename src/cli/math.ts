@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { evalMath } from "../eval/math.js";
-import { codecSettings, contextOptions, positiveInt, userErrors } from "./options.js";
+import { codecSettings, contextOptions, positiveInt, roleModelOptions, templateOptions, userErrors } from "./options.js";
 
 const out = (text: string) => process.stdout.write(text + "\n");
 
@@ -8,15 +8,9 @@ const out = (text: string) => process.stdout.write(text + "\n");
 export function registerMathEval(evalCmd: Command): void {
   const math = evalCmd
     .command("math")
-    .description("solve each question of a GSM8K-format JSONL file with the python tool and report accuracy (resumable)")
-    .requiredOption("--data <file>", 'JSONL, one {"question", "answer"} per line; the answer ends with "#### NUMBER"')
-    .option("--planner <spec>", "planner model (ollama:MODEL[@URL], openai:MODEL@BASE_URL, llama:PATH.gguf, replay:PATH, …)")
-    .option("--caller <spec>", "caller model")
-    .option("--summarizer <spec>", "summarizer model")
-    .option("--backbone <spec>", "single-LLM model (with --single-llm)")
-    .option("--single-llm", "run the single-LLM baseline (backbone) instead of α-UMi")
-    .option("--templates <templates>", "prompt templates (default: math, the appendix D prompts)", "math");
-  for (const role of ["planner", "caller", "summarizer", "backbone"]) math.option(`--${role}-templates <templates>`, `override --templates for the ${role}`);
+    .description("solve each question of a GSM8K-format JSONL file with the python tool and report accuracy (resumable)");
+  roleModelOptions(math, "run", 'JSONL, one {"question", "answer"} per line; the answer ends with "#### NUMBER"');
+  templateOptions(math, "math"); // the appendix D prompts
   contextOptions(math)
     .option("--limit <n>", "only the first N questions", positiveInt("--limit"))
     .option("--concurrency <n>", "questions solved at the same time (one Python sandbox each)", positiveInt("--concurrency"), 1)

@@ -20,10 +20,10 @@ export function positiveInt(name: string) {
   };
 }
 
-/** The role-model options the eval commands share. */
-export function roleModelOptions(cmd: Command, what: string): Command {
+/** The role-model options the eval commands share; `data` describes the command's `--data` file. */
+export function roleModelOptions(cmd: Command, what: string, data = "test set [{tools, instruction, conversations}]"): Command {
   return cmd
-    .requiredOption("--data <file>", "test set [{tools, instruction, conversations}]")
+    .requiredOption("--data <file>", data)
     .option("--planner <spec>", "planner model: ollama:MODEL[@URL], openai:MODEL@BASE_URL[#lora=ID], llama:PATH.gguf[+ADAPTER.gguf] or replay:PATH")
     .option("--caller <spec>", "caller model")
     .option("--summarizer <spec>", "summarizer model")
@@ -31,9 +31,9 @@ export function roleModelOptions(cmd: Command, what: string): Command {
     .option("--single-llm", `${what} the single-LLM baseline (backbone) instead of α-UMi`);
 }
 
-/** `--templates` for every role and `--ROLE-templates` for one. */
-export function templateOptions(cmd: Command): Command {
-  cmd.option("--templates <templates>", `prompt templates: ${TEMPLATES.join(", ")} (instruct: off-the-shelf chat models)`, DEFAULT_TEMPLATES);
+/** `--templates` for every role (default `dflt`) and `--ROLE-templates` for one. */
+export function templateOptions(cmd: Command, dflt: Templates = DEFAULT_TEMPLATES): Command {
+  cmd.option("--templates <templates>", `prompt templates: ${TEMPLATES.join(", ")} (instruct: off-the-shelf chat models)`, dflt);
   for (const role of ROLES) cmd.option(`--${role}-templates <templates>`, `override --templates for the ${role}`);
   return cmd;
 }

@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { evalToolAlpaca, judgeToolAlpaca, JUDGE_TEMPERATURE, SIMULATOR_TEMPERATURE } from "../eval/toolalpaca.js";
-import { codecSettings, contextOptions, positiveInt, userErrors, userModel } from "./options.js";
+import { codecSettings, contextOptions, positiveInt, roleModelOptions, templateOptions, userErrors, userModel } from "./options.js";
 
 const out = (text: string) => process.stdout.write(text + "\n");
 const pct = (x: number) => (x * 100).toFixed(2);
@@ -10,17 +10,11 @@ export function registerToolAlpacaEval(evalCmd: Command): void {
   const cmd = evalCmd
     .command("toolalpaca")
     .description("run every instruction of a ToolAlpaca file on its simulated API (resumable), then judge the instances as ToolAlpaca's evaluation.py (--judge)")
-    .requiredOption("--data <file>", "ToolAlpaca API file (eval_simulated.json: APIs with Documentation, Function_Projection, Instructions, Golden_Answers)")
     .requiredOption("--simulator <spec>", "API simulator model, ToolAlpaca's simulator template (ollama:MODEL[@URL], openai:MODEL@BASE_URL, llama:PATH.gguf, replay:PATH)")
     .option("--judge <spec>", "judge model: ToolAlpaca's evaluation (GPT-4 in the paper); writes DIR/evaluation.json")
-    .option("--planner <spec>", "planner model")
-    .option("--caller <spec>", "caller model")
-    .option("--summarizer <spec>", "summarizer model")
-    .option("--backbone <spec>", "single-LLM model (with --single-llm)")
-    .option("--single-llm", "run the single-LLM baseline (backbone) instead of α-UMi")
-    .option("--api <name...>", "only these APIs (by Name)")
-    .option("--templates <templates>", "prompt templates (default: toolalpaca, the α-UMi ToolAlpaca prompts)", "toolalpaca");
-  for (const role of ["planner", "caller", "summarizer", "backbone"]) cmd.option(`--${role}-templates <templates>`, `override --templates for the ${role}`);
+    .option("--api <name...>", "only these APIs (by Name)");
+  roleModelOptions(cmd, "run", "ToolAlpaca API file (eval_simulated.json: APIs with Documentation, Function_Projection, Instructions, Golden_Answers)");
+  templateOptions(cmd, "toolalpaca"); // the α-UMi ToolAlpaca prompts
   contextOptions(cmd)
     .option("--cache <dir>", "simulated answers are cached here (default DIR/simulator-cache)")
     .option("--max-steps <n>", "planner steps before an instruction stops", positiveInt("--max-steps"))
