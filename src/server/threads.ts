@@ -140,6 +140,13 @@ export class PostgresThreads implements ThreadSaver {
     return this.get(id);
   }
 
+  /** Create the thread unless it exists (then undefined): two servers asked for one id at once make it once. */
+  async create(id: string, metadata: Metadata): Promise<ThreadRecord | undefined> {
+    await this.setup();
+    const { rowCount } = await this.pool.query(`INSERT INTO ${this.table} (thread_id, metadata) VALUES ($1, $2) ON CONFLICT (thread_id) DO NOTHING`, [id, JSON.stringify(metadata)]);
+    return rowCount ? this.get(id) : undefined;
+  }
+
   async delete(id: string): Promise<void> {
     await this.setup();
     await this.pool.query(`DELETE FROM ${this.table} WHERE thread_id = $1`, [id]);
