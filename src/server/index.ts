@@ -26,7 +26,7 @@ import { loadAuth, withAuth } from "./auth.js";
 import type { ServeConfig } from "./config.js";
 import { DEFAULT_BODY_LIMIT, isLoopback, withHttpChecks } from "./http.js";
 import { withSubgraphMessages } from "./stream.js";
-import { PostgresThreads, ThreadNotFound } from "./threads.js";
+import { PostgresThreads, ThreadNotFound, withRunMetadata } from "./threads.js";
 
 /** Any setting of src/settings.ts is the served graphs' default; a run's `config.configurable` overrides it. */
 export interface ServeOptions extends Settings {
@@ -99,8 +99,9 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
   await underAdvisoryLock(checkpointer.pgPool, `alpha-umi-store:${checkpointer.schema}`, () => store.setup());
   const assistants = new PostgresAssistants(checkpointer.pgPool, checkpointer.schema);
   await assistants.setup(Object.keys(graphs));
-  for (const g of Object.values(graphs)) Object.assign(g, { checkpointer, store }); // as the embedded server's getGraph sets them
-  const app = createEmbedServer({ graph: graphs, threads, checkpointer, store });
+  const runSaver = withRunMetadata(checkpointer);
+  for (const g of Object.values(graphs)) Object.assign(g, { checkpointer: runSaver, store }); // as the embedded server's getGraph sets them
+  const app = createEmbedServer({ graph: graphs, threads, checkpointer: runSaver, store });
   const operator = { open: checkOpenKeys([...(o.clientSettable ?? []), ...(config.clientSettable ?? [])], "--client-settable"), values: settingsConfigurable(o), approve: o.approve };
   registerMetaRoutes(app);
   registerAssistantRoutes(app, { store: assistants, graphs, threads, operator });

@@ -225,3 +225,22 @@ export class PostgresThreads implements ThreadSaver {
     };
   }
 }
+
+/**
+ * The checkpointer as LangGraph's server gives it to runs: each checkpoint's metadata also holds the run's metadata
+ * (`config.metadata`: what the client sent, the owner auth gave it, LangGraph's run keys), so a thread's history can
+ * be filtered by it (`client.threads.getHistory(id, { metadata })`).
+ */
+export function withRunMetadata<S extends BaseCheckpointSaver>(saver: S): S {
+  return new Proxy(saver, {
+    get(target, prop) {
+      const value = Reflect.get(target, prop) as unknown;
+      if (prop === "put") {
+        const put = target.put.bind(target);
+        return (config: Parameters<S["put"]>[0], checkpoint: Parameters<S["put"]>[1], metadata: Parameters<S["put"]>[2], versions: Parameters<S["put"]>[3]) =>
+          put(config, checkpoint, { ...config.metadata, ...metadata }, versions);
+      }
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+}
