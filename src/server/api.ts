@@ -4,7 +4,10 @@
  * metadata), a run's hold on its thread (busy on every server; a second run is refused), and one-line errors for an
  * unknown graph or a stream mode that cannot be served. Everything else goes to the embedded server unchanged.
  */
+import { Command } from "@langchain/langgraph";
+import { v7 as uuid7 } from "@langchain/core/utils/uuid";
 import { checkStateWrite, clientSettings, RefusedSetting, type OperatorSettings } from "../trust.js";
+import { resolveAssistant, type AssistantStore } from "./assistants.js";
 import { authFilters } from "./auth.js";
 import type { RunLease, ThreadQuery, ThreadRecord, ThreadStatus } from "./threads.js";
 import { PostgresThreads, THREAD_STATUSES, ThreadBusy, ThreadNotFound } from "./threads.js";
@@ -29,6 +32,8 @@ class ApiError extends Error {
     super(message);
   }
 }
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const json = (body: unknown, status = 200, headers: Record<string, string> = {}) =>
   new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json", ...headers } });
@@ -61,6 +66,24 @@ interface StateTask {
   interrupts?: unknown[];
 }
 
+/** What the thread routes need of the served graphs: LangGraph's bulk state update (a thread created with supersteps). */
+interface BulkUpdatable {
+  bulkUpdateState(config: { configurable: Record<string, unknown> }, supersteps: Array<{ updates: Array<{ values: unknown; asNode: string }> }>): Promise<unknown>;
+}
+
+/** Assistants (src/server/assistants.ts) and the graphs, for runs that name an assistant and threads made with supersteps. */
+export interface Served {
+  assistants: AssistantStore;
+  graphs: Record<string, BulkUpdatable>;
+}
+
+interface ThreadCreate {
+  thread_id?: unknown;
+  metadata?: unknown;
+  if_exists?: unknown;
+  supersteps?: Array<{ updates?: Array<{ values?: unknown; command?: { update?: unknown; resume?: unknown; goto?: unknown } | null; as_node?: unknown }> }>;
+}
+
 /**
  * Put the thread API in front of the embedded server's handler.
  *
@@ -68,15 +91,48 @@ interface StateTask {
  * const fetch = withThreadApi(app.fetch, threads, ["alphaUmi", "singleLlm"]);
  * serve({ fetch, port: 2024 }); // @hono/node-server
  */
-export function withThreadApi(api: Handler, threads: PostgresThreads, graphIds: readonly string[], operator: OperatorSettings = {}): Handler {
+export function withThreadApi(api: Handler, threads: PostgresThreads, graphIds: readonly string[], operator: OperatorSettings = {}, served?: Served): Handler {
   const internal = (path: string, init?: RequestInit) => api(new Request(`http://alpha-umi.internal${path}`, init));
 
   /** The embedded server's state of a thread, or none for a thread no run has touched. */
-  async function stateOf(t: ThreadRecord): Promise<{ values: Record<string, unknown>; tasks: StateTask[] } | null> {
+  async function stateOf(t: ThreadRecord): Promise<{ values: Record<string, unknown>; tasks: StateTask[]; next: string[] } | null> {
     if (typeof t.metadata.graph_id !== "string" || !graphIds.includes(t.metadata.graph_id)) return null;
     const res = await internal(`/threads/${t.thread_id}/state`);
     if (!res.ok) throw new Error(`state of thread ${t.thread_id}: HTTP ${res.status} ${await res.text()}`);
-    return (await res.json()) as { values: Record<string, unknown>; tasks: StateTask[] };
+    return (await res.json()) as { values: Record<string, unknown>; tasks: StateTask[]; next: string[] };
+  }
+
+  /**
+   * `POST /threads`: a new thread, or 409 for an id that exists (`if_exists: "do_nothing"`: the existing thread, its
+   * metadata untouched); `supersteps` are applied as LangGraph's bulk state update, each write checked as a state edit.
+   */
+  async function create(b: ThreadCreate): Promise<ThreadRecord> {
+    if (b.thread_id !== undefined && b.thread_id !== null && (typeof b.thread_id !== "string" || !UUID.test(b.thread_id)))
+      throw new ApiError(422, `thread_id: expected a UUID, got ${JSON.stringify(b.thread_id)}`);
+    if (b.metadata !== undefined && b.metadata !== null && (typeof b.metadata !== "object" || Array.isArray(b.metadata)))
+      throw new ApiError(422, `metadata: expected an object, got ${JSON.stringify(b.metadata)}`);
+    if (b.if_exists !== undefined && b.if_exists !== null && b.if_exists !== "raise" && b.if_exists !== "do_nothing")
+      throw new ApiError(422, `if_exists: expected "raise" or "do_nothing", got ${JSON.stringify(b.if_exists)}`);
+    const metadata = (b.metadata ?? {}) as Record<string, unknown>;
+    const supersteps = (b.supersteps ?? []).map((step, i) => ({
+      updates: (step.updates ?? []).map((u, j) => {
+        const where = `supersteps[${i}].updates[${j}]`;
+        if (typeof u.as_node !== "string") throw new ApiError(422, `${where}.as_node: expected a node name`);
+        checkStateWrite(u.values, `${where}.values`);
+        if (u.command) checkStateWrite(u.command.update, `${where}.command.update`);
+        return { values: u.command ? new Command({ update: u.command.update as Record<string, unknown> | undefined, resume: u.command.resume, goto: u.command.goto as string }) : u.values, asNode: u.as_node };
+      }),
+    }));
+    const graph = typeof metadata.graph_id === "string" ? served?.graphs[metadata.graph_id] : undefined;
+    if (supersteps.length && !graph) throw new ApiError(422, `supersteps: the thread's graph must be named (metadata.graph_id, the SDK's graphId): one of ${graphIds.join(", ")}`);
+    const id = typeof b.thread_id === "string" ? b.thread_id : uuid7();
+    const made = await threads.create(id, metadata);
+    if (!made) {
+      if (b.if_exists === "do_nothing") return threads.get(id);
+      throw new ApiError(409, `thread ${id} already exists`);
+    }
+    if (graph && supersteps.length) await graph.bulkUpdateState({ configurable: { thread_id: id, checkpoint_ns: "" } }, supersteps);
+    return made;
   }
 
   async function view(t: ThreadRecord): Promise<ThreadView> {
@@ -87,6 +143,8 @@ export function withThreadApi(api: Handler, threads: PostgresThreads, graphIds: 
   }
 
   function checkRun(body: RunBody): void {
+    if (typeof body.assistant_id === "string" && UUID.test(body.assistant_id) && !graphIds.includes(body.assistant_id))
+      throw new ApiError(404, `assistant ${body.assistant_id} not found`);
     if (typeof body.assistant_id !== "string" || !graphIds.includes(body.assistant_id))
       throw new ApiError(404, `graph ${JSON.stringify(body.assistant_id)} not found (graphs: ${graphIds.join(", ")})`);
     const modes = body.stream_mode === undefined ? [] : Array.isArray(body.stream_mode) ? body.stream_mode : [body.stream_mode];
@@ -118,15 +176,17 @@ export function withThreadApi(api: Handler, threads: PostgresThreads, graphIds: 
   }
 
   /**
-   * What the thread is once its run has ended: waiting on an interrupt, failed (the stream's error event, or a run the
-   * graph ended `failed`, e.g. on a model error, which streams no error), or idle.
+   * What the thread is once its run has ended: waiting on an interrupt or stopped before or after a node
+   * (`interrupt_before`/`after`: steps left to run), failed (the stream's error event, or a run the graph ended
+   * `failed`, e.g. on a model error, which streams no error), or idle. A run its client left (`stopped`) has steps
+   * left too, but nothing waits on anyone: idle.
    */
-  async function settle(threadId: string, lease: RunLease, error: string | null): Promise<void> {
+  async function settle(threadId: string, lease: RunLease, error: string | null, stopped = false): Promise<void> {
     let status: Exclude<ThreadStatus, "busy"> = error ? "error" : "idle";
     try {
       const state = await stateOf(await threads.get(threadId));
       const run = state?.values.status as { status?: string; reason?: string } | undefined;
-      if (!error && state?.tasks.some((t) => t.interrupts?.length)) status = "interrupted";
+      if (!error && (state?.tasks.some((t) => t.interrupts?.length) || (!stopped && state?.next.length))) status = "interrupted";
       else if (!error && run?.status === "failed") [status, error] = ["error", run.reason ?? "the run failed"];
     } finally {
       await lease.end(status, error);
@@ -137,7 +197,7 @@ export function withThreadApi(api: Handler, threads: PostgresThreads, graphIds: 
    * Run the request that streams a run while the thread is leased; the lease ends when the stream does (finished,
    * failed, or the client gone), with the status the run left.
    */
-  async function leased(threadId: string, req: Request): Promise<Response> {
+  async function leased(threadId: string, req: Request, assistantId?: string): Promise<Response> {
     const lease = await threads.lease(threadId);
     let res: Response;
     try {
@@ -146,8 +206,16 @@ export function withThreadApi(api: Handler, threads: PostgresThreads, graphIds: 
       await lease.end("error", (e as Error).message ?? String(e));
       throw e;
     }
+    // The embedded server records the graph as the thread's assistant when the stream starts; this names the assistant.
+    const settleRun = async (error: string | null, stopped = false) => {
+      try {
+        if (assistantId) await threads.set(threadId, { kind: "patch", metadata: { assistant_id: assistantId } });
+      } finally {
+        await settle(threadId, lease, error, stopped);
+      }
+    };
     if (!res.body) {
-      await settle(threadId, lease, res.ok ? null : `HTTP ${res.status}`);
+      await settleRun(res.ok ? null : `HTTP ${res.status}`);
       return res;
     }
     let error: string | null = null;
@@ -168,8 +236,8 @@ export function withThreadApi(api: Handler, threads: PostgresThreads, graphIds: 
         }
       }
     };
-    const done = () =>
-      settle(threadId, lease, error).catch((e: unknown) => {
+    const done = (stopped = false) =>
+      settleRun(error, stopped).catch((e: unknown) => {
         process.stderr.write(`alpha-umi serve: thread ${threadId}: ${(e as Error).message}\n`);
       });
     const body = res.body.pipeThrough(
@@ -191,7 +259,7 @@ export function withThreadApi(api: Handler, threads: PostgresThreads, graphIds: 
       },
       cancel: async (reason) => {
         await reader.cancel(reason);
-        await done();
+        await done(true);
       },
     });
     return new Response(relay, { status: res.status, headers: res.headers });
@@ -201,7 +269,7 @@ export function withThreadApi(api: Handler, threads: PostgresThreads, graphIds: 
    * `runs.wait`, which the embedded server lacks: the run streamed (values only) to its end, answered as the final
    * values, or as LangGraph's `{__error__}` when it failed (the SDK raises it as `error: message`).
    */
-  async function wait(threadId: string, req: Request): Promise<Response> {
+  async function wait(threadId: string, req: Request, assistantId?: string): Promise<Response> {
     const run = (await req.clone().json()) as Record<string, unknown>;
     const stream = new Request(new URL(`/threads/${threadId}/runs/stream`, req.url), {
       method: "POST",
@@ -209,7 +277,7 @@ export function withThreadApi(api: Handler, threads: PostgresThreads, graphIds: 
       body: JSON.stringify({ ...run, stream_mode: ["values"] }),
       signal: req.signal,
     });
-    const res = await leased(threadId, stream);
+    const res = await leased(threadId, stream, assistantId);
     if (!res.ok) return res;
     let last: string | undefined;
     let error: string | undefined;
@@ -224,18 +292,31 @@ export function withThreadApi(api: Handler, threads: PostgresThreads, graphIds: 
 
   /**
    * A run as a client asked for it, with only what a client may set (src/trust.ts): its configuration and context
-   * through the boundary, no write of the protected state channels in its command.
+   * through the boundary, no write of the protected state channels in its command. A run naming an assistant runs
+   * its graph with the assistant's configuration and context under its own.
    */
-  function clientRun(run: Record<string, unknown>): Record<string, unknown> {
-    const config = (run.config ?? {}) as Record<string, unknown>;
+  async function clientRun(run: Record<string, unknown>): Promise<{ run: Record<string, unknown>; assistantId?: string }> {
+    let assistantId: string | undefined;
+    let config = (run.config ?? {}) as Record<string, unknown>;
     if (typeof config !== "object" || Array.isArray(config)) throw new ApiError(422, `config: expected an object, got ${JSON.stringify(run.config)}`);
+    if (served && typeof run.assistant_id === "string") {
+      const a = await resolveAssistant(served.assistants, graphIds, run.assistant_id);
+      if (a) {
+        config = { ...a.config, ...config, configurable: { ...a.config.configurable, ...(config.configurable as object | undefined) } };
+        const context = { ...a.context, ...(run.context as object | undefined) };
+        run = { ...run, assistant_id: a.graph_id, ...(Object.keys(context).length ? { context } : {}) };
+        // The embedded server runs `assistant_id` as a graph id; the thread records the assistant (settle).
+        assistantId = a.assistant_id;
+      }
+    }
     const command = run.command as { update?: unknown } | undefined | null;
     if (command && typeof command === "object") checkStateWrite(command.update, "command.update");
-    return {
+    const out = {
       ...run,
       config: { ...config, configurable: clientSettings(config.configurable, "config.configurable", operator) },
       ...(run.context !== undefined && run.context !== null ? { context: clientSettings(run.context, "context", { ...operator, approve: undefined }) } : {}),
     };
+    return { run: out, assistantId };
   }
 
   /** The request with its JSON body replaced (the boundary's reading of it). */
@@ -250,16 +331,27 @@ export function withThreadApi(api: Handler, threads: PostgresThreads, graphIds: 
     const parts = pathname.split("/").filter(Boolean);
     const body = async <T>() => ((await req.clone().json().catch(() => ({}))) ?? {}) as T;
     // Every run a client starts, on a thread or stateless, crosses the trust boundary first.
+    let assistantId: string | undefined;
     if (req.method === "POST" && /\/runs(\/(stream|wait|batch))?$/.test(pathname)) {
       const raw = await body<unknown>();
-      req = withBody(req, Array.isArray(raw) ? raw.map((r) => clientRun(r as Record<string, unknown>)) : clientRun(raw as Record<string, unknown>));
+      const runs = await Promise.all((Array.isArray(raw) ? raw : [raw]).map((r) => clientRun(r as Record<string, unknown>)));
+      assistantId = runs[0]?.assistantId;
+      req = withBody(req, Array.isArray(raw) ? runs.map((r) => r.run) : runs[0]!.run);
     }
     if (req.method === "POST" && parts[0] === "threads" && parts[2] === "state" && parts.length === 3) checkStateWrite((await body<{ values?: unknown }>()).values, "values");
     if (parts[0] === "threads") {
       const [, id, sub, runId, tail] = parts;
-      if (req.method === "POST" && parts.length === 1) {
-        const res = await api(req);
-        return res.ok ? json(await view((await res.json()) as ThreadRecord)) : res;
+      if (req.method === "POST" && parts.length === 1) return json(await view(await create(await body<ThreadCreate>())));
+      // A state edit takes the thread as a run does: refused while a run holds it, and no run starts during it.
+      if (req.method === "POST" && sub === "state" && parts.length === 3) {
+        const lease = await threads.lease(id!);
+        let res: Response;
+        try {
+          res = await api(req);
+        } finally {
+          await settle(id!, lease, null);
+        }
+        return res;
       }
       if (req.method === "POST" && id === "search" && parts.length === 2) {
         const found: ThreadView[] = [];
@@ -281,9 +373,9 @@ export function withThreadApi(api: Handler, threads: PostgresThreads, graphIds: 
         checkRun(run);
         if (run.if_not_exists === "create") await threads.set(id, { kind: "patch", metadata: {} });
         // Runs created to be joined later are read by graph like any other: the thread must know its graph.
-        if (parts.length === 3) await threads.set(id, { kind: "patch", metadata: { graph_id: run.assistant_id, assistant_id: run.assistant_id } });
-        if (runId === "wait") return wait(id, req);
-        return runId === "stream" ? leased(id, req) : api(req);
+        if (parts.length === 3) await threads.set(id, { kind: "patch", metadata: { graph_id: run.assistant_id, assistant_id: assistantId ?? run.assistant_id } });
+        if (runId === "wait") return wait(id, req, assistantId);
+        return runId === "stream" ? leased(id, req, assistantId) : api(req);
       }
       if (id && sub === "runs" && runId && tail === "stream" && req.method === "GET") return leased(id, req);
     }

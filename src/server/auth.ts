@@ -29,6 +29,19 @@ export async function loadAuth(path: string): Promise<void> {
   loaded = path;
 }
 
+/** Each admitted request's authenticated user, for the routes that raise their own events (assistants, store). */
+const contexts = new WeakMap<Request, AuthContext>();
+
+/**
+ * Raise a LangGraph auth event for a request `withAuth` admitted, as LangGraph's routes do: the handlers' filters and
+ * the value as they left it. Without auth: no filters, the value unchanged.
+ *
+ * @example const [filters, value] = await raiseAuthEvent(req, "assistants:create", { graph_id: "alphaUmi", metadata: {} });
+ */
+export async function raiseAuthEvent(req: Request, event: string, value: Record<string, unknown>): Promise<[AuthFilters, Record<string, unknown>]> {
+  return (await handleAuthEvent(contexts.get(req), event as "threads:read", value as never)) as [AuthFilters, Record<string, unknown>];
+}
+
 /** The owner filters of a thread search or count, as metadata the thread must contain; set by `withAuth`. */
 const searchFilters = new WeakMap<Request, Metadata>();
 
@@ -192,10 +205,13 @@ export function withAuth(next: Handler, threads: PostgresThreads): Handler {
   }
 
   return async (req) => {
-    if (new URL(req.url).pathname === "/ok") return next(req); // the load balancer's health check
+    // The load balancer's health check, and the server's description (LangGraph's server leaves it open too).
+    if (["/ok", "/info"].includes(new URL(req.url).pathname)) return next(req);
     let admitted: Request;
     try {
-      admitted = await admit(req, await authenticate(req));
+      const context = await authenticate(req);
+      admitted = await admit(req, context);
+      if (context) contexts.set(admitted, context);
     } catch (e) {
       const r = refusal(e);
       if (!r) throw e;

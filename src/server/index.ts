@@ -8,8 +8,9 @@ import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
 import { HTTPException } from "hono/http-exception";
 import { createEmbedServer } from "@langchain/langgraph-api/experimental/embed";
+import { PostgresStore } from "@langchain/langgraph-checkpoint-postgres/store";
 import type { ApprovePolicy } from "../approval.js";
-import { AutoSetupPostgresSaver, checkpointerFrom, closeCheckpointer, isPostgresLocation, postgresPool, reachPostgres } from "../checkpoint.js";
+import { AutoSetupPostgresSaver, checkpointerFrom, closeCheckpointer, isPostgresLocation, parsePostgresLocation, postgresPool, reachPostgres, underAdvisoryLock } from "../checkpoint.js";
 import { maskLocation } from "../secrets.js";
 import { UserError } from "../errors.js";
 import { createAlphaUmiGraph, createSingleLlmGraph } from "../graph.js";
@@ -18,11 +19,14 @@ import type { ToolSpec } from "../tools/spec.js";
 import { settingsConfigurable, type Settings } from "../settings.js";
 import { checkOpenKeys } from "../trust.js";
 import { withThreadApi } from "./api.js";
+import { PostgresAssistants, registerAssistantRoutes } from "./assistants.js";
+import { registerMetaRoutes } from "./meta.js";
+import { registerStoreRoutes } from "./store.js";
 import { loadAuth, withAuth } from "./auth.js";
 import type { ServeConfig } from "./config.js";
 import { DEFAULT_BODY_LIMIT, isLoopback, withHttpChecks } from "./http.js";
 import { withSubgraphMessages } from "./stream.js";
-import { PostgresThreads, ThreadNotFound } from "./threads.js";
+import { PostgresThreads, ThreadNotFound, withRunMetadata } from "./threads.js";
 
 /** Any setting of src/settings.ts is the served graphs' default; a run's `config.configurable` overrides it. */
 export interface ServeOptions extends Settings {
@@ -90,15 +94,24 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
     // DFSDT: the search graph (src/search/graph.ts); its search thread lives in the same checkpointer.
     dfsdt: withSubgraphMessages(createSearchGraph({ tools: o.tools, approve: o.approve, checkpointer: false })),
   };
-  const app = createEmbedServer({ graph: graphs, threads, checkpointer });
-  app.get("/ok", (c) => c.json({ ok: true }));
+  // LangGraph's store, in the same schema: the graphs' long-term memory and the store routes'.
+  const store = new PostgresStore({ connectionOptions: { connectionString: parsePostgresLocation(o.checkpoints).connectionString, max: 4 }, schema: checkpointer.schema });
+  await underAdvisoryLock(checkpointer.pgPool, `alpha-umi-store:${checkpointer.schema}`, () => store.setup());
+  const assistants = new PostgresAssistants(checkpointer.pgPool, checkpointer.schema);
+  await assistants.setup(Object.keys(graphs));
+  const runSaver = withRunMetadata(checkpointer);
+  for (const g of Object.values(graphs)) Object.assign(g, { checkpointer: runSaver, store }); // as the embedded server's getGraph sets them
+  const app = createEmbedServer({ graph: graphs, threads, checkpointer: runSaver, store });
+  const operator = { open: checkOpenKeys([...(o.clientSettable ?? []), ...(config.clientSettable ?? [])], "--client-settable"), values: settingsConfigurable(o), approve: o.approve };
+  registerMetaRoutes(app);
+  registerAssistantRoutes(app, { store: assistants, graphs, threads, operator });
+  registerStoreRoutes(app, store);
   app.onError((err, c) => {
     if (err instanceof ThreadNotFound) return c.json({ error: err.message }, 404);
     if (err instanceof HTTPException && err.status < 500) return c.json({ error: err.message }, err.status);
     return c.json({ error: String((err as Error).message ?? err) }, 500);
   });
-  const operator = { open: checkOpenKeys([...(o.clientSettable ?? []), ...(config.clientSettable ?? [])], "--client-settable"), values: settingsConfigurable(o), approve: o.approve };
-  const api = withThreadApi((req) => Promise.resolve(app.fetch(req)), threads, Object.keys(graphs), operator);
+  const api = withThreadApi((req) => Promise.resolve(app.fetch(req)), threads, Object.keys(graphs), operator, { assistants, graphs });
   const fetch = withHttpChecks(config.auth ? withAuth(api, threads) : api, { host, bodyLimit: o.bodyLimit ?? DEFAULT_BODY_LIMIT, cors: config.cors });
   const server = serve({ fetch, port: o.port, hostname: host }) as Server;
   await new Promise<void>((res, rej) => {
@@ -116,6 +129,7 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
       await closed;
       clearTimeout(cut);
       await threads.close();
+      await store.stop();
       await checkpointer.end();
     },
   };

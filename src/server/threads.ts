@@ -140,6 +140,13 @@ export class PostgresThreads implements ThreadSaver {
     return this.get(id);
   }
 
+  /** Create the thread unless it exists (then undefined): two servers asked for one id at once make it once. */
+  async create(id: string, metadata: Metadata): Promise<ThreadRecord | undefined> {
+    await this.setup();
+    const { rowCount } = await this.pool.query(`INSERT INTO ${this.table} (thread_id, metadata) VALUES ($1, $2) ON CONFLICT (thread_id) DO NOTHING`, [id, JSON.stringify(metadata)]);
+    return rowCount ? this.get(id) : undefined;
+  }
+
   async delete(id: string): Promise<void> {
     await this.setup();
     await this.pool.query(`DELETE FROM ${this.table} WHERE thread_id = $1`, [id]);
@@ -217,4 +224,23 @@ export class PostgresThreads implements ThreadSaver {
       },
     };
   }
+}
+
+/**
+ * The checkpointer as LangGraph's server gives it to runs: each checkpoint's metadata also holds the run's metadata
+ * (`config.metadata`: what the client sent, the owner auth gave it, LangGraph's run keys), so a thread's history can
+ * be filtered by it (`client.threads.getHistory(id, { metadata })`).
+ */
+export function withRunMetadata<S extends BaseCheckpointSaver>(saver: S): S {
+  return new Proxy(saver, {
+    get(target, prop) {
+      const value = Reflect.get(target, prop) as unknown;
+      if (prop === "put") {
+        const put = target.put.bind(target);
+        return (config: Parameters<S["put"]>[0], checkpoint: Parameters<S["put"]>[1], metadata: Parameters<S["put"]>[2], versions: Parameters<S["put"]>[3]) =>
+          put(config, checkpoint, { ...config.metadata, ...metadata }, versions);
+      }
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
 }
