@@ -216,6 +216,25 @@ describe("serve: LangGraph auth (auth.path) and owners", () => {
   }, 60_000);
 });
 
+describe("serve: LangGraph auth on assistants", () => {
+  const as = (token: string) => new Client({ apiUrl: authed, defaultHeaders: { authorization: `Bearer ${token}` } });
+  const status = (p: Promise<unknown>) => p.then(() => 200, (e: { status?: number }) => e.status ?? 0);
+
+  it("user B cannot find, read, update or delete user A's assistant; A can", async () => {
+    const [a, b] = [as("token-a"), as("token-b")];
+    const mine = await a.assistants.create({ graphId: "alphaUmi", name: "a's", config: { configurable: { maxSteps: 4 } }, metadata: { owner: "user-b", case: "owned-assistant" } });
+    expect(mine.metadata).toMatchObject({ owner: "user-a" }); // stamped by the handler, whatever the client claimed
+    expect(await status(b.assistants.get(mine.assistant_id))).toBe(404);
+    expect((await b.assistants.search({ metadata: { case: "owned-assistant" } })).map((x) => x.assistant_id)).toEqual([]);
+    expect(await status(b.assistants.update(mine.assistant_id, { name: "b's now" }))).toBe(404);
+    expect(await status(b.assistants.delete(mine.assistant_id))).toBe(404);
+    expect((await a.assistants.get(mine.assistant_id)).name).toBe("a's");
+    expect((await a.assistants.search({ metadata: { case: "owned-assistant" } })).map((x) => x.assistant_id)).toEqual([mine.assistant_id]);
+    await a.assistants.delete(mine.assistant_id);
+    expect(await status(a.assistants.get(mine.assistant_id))).toBe(404);
+  }, 60_000);
+});
+
 /** A serve that must not start: its exit code and what it printed. */
 async function refusedServe(args: string[]): Promise<{ code: number | null; out: string }> {
   const child = spawn(process.execPath, ["--import", "tsx", resolve("src/cli/bin.ts"), "serve", "--checkpoints", pg.url, "--port", "0", ...args], {
