@@ -113,7 +113,7 @@ describe("LangGraph contract: messagesDeltaReducer (the messages mirror)", () =>
       ["h1", "q"],
       ["a1", "final"],
     ]);
-    expect((await graph.getState({ configurable: { thread_id: "m" } })).values.messages.map((m) => m.id)).toEqual(["h1", "a1"]);
+    expect((await graph.getState({ configurable: { thread_id: "m" } })).values.messages.map((m: BaseMessage) => m.id)).toEqual(["h1", "a1"]);
   });
 });
 

@@ -27,9 +27,10 @@ class Recorder extends MemorySaver {
     // alpha-umi's Postgres versions (`<32 digits>.<16 digits>`), or LangGraph's integers.
     return this.stringVersions ? AutoSetupPostgresSaver.prototype.getNextVersion.call(this, current) : super.getNextVersion(current);
   }
-  override put(config: RunnableConfig, checkpoint: Checkpoint, metadata: CheckpointMetadata, versions: ChannelVersions) {
+  // LangGraph passes the new channel versions as a fourth argument, which MemorySaver does not declare.
+  override put(config: RunnableConfig, checkpoint: Checkpoint, metadata: CheckpointMetadata, versions: ChannelVersions = {}) {
     this.calls.push(["put", config, checkpoint, metadata, versions]);
-    return super.put(config, checkpoint, metadata, versions);
+    return super.put(config, checkpoint, metadata);
   }
   override putWrites(config: RunnableConfig, writes: PendingWrite[], taskId: string) {
     this.calls.push(["putWrites", config, writes, taskId]);
