@@ -1,0 +1,101 @@
+#!/usr/bin/env node
+/**
+ * `npm run test:upgrade`: the contract suite (tests/contract) and the typecheck against the newest published LangGraph
+ * packages, in a scratch copy of the project, so that upgrading them is a decision made on evidence. Prints, per
+ * package, the version installed now and the newest, then pass/fail per contract test; exits 1 when anything fails.
+ *
+ * The copy holds the project's files (tracked and untracked, not ignored; no node_modules), installed from its lock
+ * file, then the newest versions on top. Install scripts are not run: native addons whose version is unchanged are
+ * copied from this project's install (their build scripts fetch beyond the registry), others are rebuilt.
+ *
+ * Options: --keep keeps the scratch copy (it is kept anyway when something fails).
+ */
+import { execFileSync, spawnSync } from "node:child_process";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const PACKAGES = [
+  "@langchain/langgraph",
+  "@langchain/langgraph-checkpoint",
+  "@langchain/langgraph-checkpoint-postgres",
+  "@langchain/langgraph-checkpoint-sqlite",
+  "@langchain/langgraph-api",
+  "@langchain/langgraph-sdk",
+  "@langchain/core",
+];
+/** Packages with a native build made by an install script. */
+const NATIVE = ["better-sqlite3"];
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+const keep = process.argv.includes("--keep");
+const npm = process.platform === "win32" ? "npm.cmd" : "npm";
+
+/** The version of `pkg` installed under `dir`'s node_modules, or "-". */
+function installed(dir, pkg) {
+  const file = join(dir, "node_modules", pkg, "package.json");
+  return existsSync(file) ? JSON.parse(readFileSync(file, "utf8")).version : "-";
+}
+
+function newest(pkg) {
+  try {
+    return execFileSync(npm, ["view", pkg, "version"], { cwd: root, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }).trim();
+  } catch (e) {
+    console.error(`test:upgrade: npm view ${pkg} failed: ${String(e.stderr ?? e.message).trim().split("\n")[0]}`);
+    process.exit(2);
+  }
+}
+
+/** Run a step in the scratch copy, output shown; returns whether it succeeded. */
+function step(title, cmd, args, cwd) {
+  console.log(`\n== ${title}: ${cmd} ${args.join(" ")}`);
+  const r = spawnSync(cmd, args, { cwd, stdio: "inherit", env: { ...process.env, npm_config_audit: "false", npm_config_fund: "false" } });
+  return r.status === 0;
+}
+
+const versions = PACKAGES.map((pkg) => ({ pkg, now: installed(root, pkg), newest: newest(pkg) }));
+
+const scratch = mkdtempSync(join(tmpdir(), "alpha-umi-upgrade-"));
+console.log(`test:upgrade: scratch copy in ${scratch}`);
+const files = execFileSync("git", ["ls-files", "-z", "--cached", "--others", "--exclude-standard"], { cwd: root, encoding: "utf8" })
+  .split("\0")
+  .filter((f) => f && f !== "node_modules" && !f.startsWith("node_modules/") && existsSync(join(root, f)));
+for (const f of files) {
+  mkdirSync(dirname(join(scratch, f)), { recursive: true });
+  cpSync(join(root, f), join(scratch, f));
+}
+
+let ok = step("install the project as locked", npm, ["ci", "--ignore-scripts", "--prefer-offline"], scratch);
+for (const pkg of NATIVE) {
+  if (!ok) break;
+  const build = join(root, "node_modules", pkg, "build");
+  if (installed(root, pkg) === installed(scratch, pkg) && existsSync(build)) cpSync(build, join(scratch, "node_modules", pkg, "build"), { recursive: true });
+  else ok = step(`build ${pkg}`, npm, ["rebuild", pkg], scratch);
+}
+ok &&= step("install the newest LangGraph packages", npm, ["install", "--ignore-scripts", "--prefer-offline", ...versions.map((v) => `${v.pkg}@${v.newest}`)], scratch);
+for (const v of versions) v.tested = installed(scratch, v.pkg);
+
+const typecheck = ok && step("typecheck", process.execPath, ["node_modules/typescript/bin/tsc", "-p", "tsconfig.json", "--noEmit"], scratch);
+const resultsFile = join(scratch, "contract-results.json");
+const suite = ok && step("contract suite", process.execPath, ["--experimental-vm-modules", "node_modules/jest/bin/jest.js", "tests/contract", "--json", `--outputFile=${resultsFile}`], scratch);
+
+const results = existsSync(resultsFile) ? JSON.parse(readFileSync(resultsFile, "utf8")) : undefined;
+const width = Math.max(...PACKAGES.map((p) => p.length));
+console.log("\n== test:upgrade report");
+console.log(`${"package".padEnd(width)}  installed now  newest    tested`);
+for (const v of versions) console.log(`${v.pkg.padEnd(width)}  ${v.now.padEnd(13)}  ${v.newest.padEnd(8)}  ${v.tested}${v.now === v.newest ? "  (newest is installed)" : ""}`);
+console.log(`\ninstall: ${ok ? "ok" : "FAILED"}`);
+console.log(`typecheck: ${!ok ? "not run" : typecheck ? "pass" : "FAIL"}`);
+if (results) {
+  console.log(`contract suite: ${results.numPassedTests} passed, ${results.numFailedTests} failed, ${results.numPendingTests} skipped`);
+  for (const file of results.testResults) {
+    console.log(`  ${file.name.slice(scratch.length + 1)}${file.status === "failed" && file.assertionResults.length === 0 ? `  FAIL: ${file.message.split("\n").find((l) => l.trim()) ?? ""}` : ""}`);
+    for (const t of file.assertionResults) console.log(`    ${t.status === "passed" ? "pass" : t.status === "failed" ? "FAIL" : t.status}  ${t.fullName}`);
+  }
+} else console.log(`contract suite: ${ok ? "FAILED to report" : "not run"}`);
+
+const passed = ok && typecheck && suite;
+if (passed && !keep) rmSync(scratch, { recursive: true, force: true });
+else console.log(`\nscratch copy kept: ${scratch}`);
+process.exit(passed ? 0 : 1);
