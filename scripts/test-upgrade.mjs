@@ -5,8 +5,8 @@
  * package, the version installed now and the newest, then pass/fail per contract test; exits 1 when anything fails.
  *
  * The copy holds the project's files (tracked and untracked, not ignored; no node_modules), installed from its lock
- * file, then the newest versions on top. Install scripts are not run: native addons whose version is unchanged are
- * copied from this project's install (their build scripts fetch beyond the registry), others are rebuilt.
+ * file, then the newest versions on top (INSTALL_FLAGS); native addons whose version is unchanged are copied from this
+ * project's install, others are rebuilt.
  *
  * Options: --keep keeps the scratch copy (it is kept anyway when something fails).
  */
@@ -25,6 +25,11 @@ const PACKAGES = [
   "@langchain/langgraph-sdk",
   "@langchain/core",
 ];
+/**
+ * Install scripts are not run (native builds fetch beyond the registry; see NATIVE); optional packages are left out:
+ * they are node-llama-cpp's prebuilt binaries (about 600 MB), which neither the typecheck nor the suite loads.
+ */
+const INSTALL_FLAGS = ["--ignore-scripts", "--omit=optional", "--prefer-offline", "--loglevel=error"];
 /** Packages with a native build made by an install script. */
 const NATIVE = ["better-sqlite3"];
 
@@ -66,14 +71,15 @@ for (const f of files) {
   cpSync(join(root, f), join(scratch, f));
 }
 
-let ok = step("install the project as locked", npm, ["ci", "--ignore-scripts", "--prefer-offline"], scratch);
+// `npm install`, not `npm ci`: the lock lists only the optional platform packages of the machine that wrote it.
+let ok = step("install the project as locked", npm, ["install", ...INSTALL_FLAGS], scratch);
 for (const pkg of NATIVE) {
   if (!ok) break;
   const build = join(root, "node_modules", pkg, "build");
   if (installed(root, pkg) === installed(scratch, pkg) && existsSync(build)) cpSync(build, join(scratch, "node_modules", pkg, "build"), { recursive: true });
   else ok = step(`build ${pkg}`, npm, ["rebuild", pkg], scratch);
 }
-ok &&= step("install the newest LangGraph packages", npm, ["install", "--ignore-scripts", "--prefer-offline", ...versions.map((v) => `${v.pkg}@${v.newest}`)], scratch);
+ok &&= step("install the newest LangGraph packages", npm, ["install", ...INSTALL_FLAGS, ...versions.map((v) => `${v.pkg}@${v.newest}`)], scratch);
 for (const v of versions) v.tested = installed(scratch, v.pkg);
 
 const typecheck = ok && step("typecheck", process.execPath, ["node_modules/typescript/bin/tsc", "-p", "tsconfig.json", "--noEmit"], scratch);
