@@ -11,7 +11,7 @@
  * Options: --keep keeps the scratch copy (it is kept anyway when something fails).
  */
 import { execFileSync, spawnSync } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -41,6 +41,26 @@ const npm = process.platform === "win32" ? "npm.cmd" : "npm";
 function installed(dir, pkg) {
   const file = join(dir, "node_modules", pkg, "package.json");
   return existsSync(file) ? JSON.parse(readFileSync(file, "utf8")).version : "-";
+}
+
+/** Copies of `pkg` nested under other packages in `dir` (a second LangGraph would not be the one the suite tested). */
+function nested(dir, pkg) {
+  const found = [];
+  const walk = (modules, depth) => {
+    if (depth > 6 || !existsSync(modules)) return;
+    for (const name of readdirSync(modules)) {
+      const scoped = name.startsWith("@") ? readdirSync(join(modules, name)).map((n) => `${name}/${n}`) : [name];
+      for (const entry of scoped) {
+        if (lstatSync(join(modules, entry)).isSymbolicLink()) continue; // links (alpha-umi's own `file:`) are not copies
+        const inner = join(modules, entry, "node_modules");
+        const copy = join(inner, pkg, "package.json");
+        if (existsSync(copy)) found.push(`${JSON.parse(readFileSync(copy, "utf8")).version} in ${entry}`);
+        walk(inner, depth + 1);
+      }
+    }
+  };
+  walk(join(dir, "node_modules"), 0);
+  return found;
 }
 
 function newest(pkg) {
@@ -80,7 +100,10 @@ for (const pkg of NATIVE) {
   else ok = step(`build ${pkg}`, npm, ["rebuild", pkg], scratch);
 }
 ok &&= step("install the newest LangGraph packages", npm, ["install", ...INSTALL_FLAGS, ...versions.map((v) => `${v.pkg}@${v.newest}`)], scratch);
-for (const v of versions) v.tested = installed(scratch, v.pkg);
+for (const v of versions) {
+  v.tested = installed(scratch, v.pkg);
+  v.nested = nested(scratch, v.pkg).filter((copy) => !copy.startsWith(`${v.tested} `));
+}
 
 const typecheck = ok && step("typecheck", process.execPath, ["node_modules/typescript/bin/tsc", "-p", "tsconfig.json", "--noEmit"], scratch);
 const resultsFile = join(scratch, "contract-results.json");
@@ -90,7 +113,10 @@ const results = existsSync(resultsFile) ? JSON.parse(readFileSync(resultsFile, "
 const width = Math.max(...PACKAGES.map((p) => p.length));
 console.log("\n== test:upgrade report");
 console.log(`${"package".padEnd(width)}  installed now  newest    tested`);
-for (const v of versions) console.log(`${v.pkg.padEnd(width)}  ${v.now.padEnd(13)}  ${v.newest.padEnd(8)}  ${v.tested}${v.now === v.newest ? "  (newest is installed)" : ""}`);
+for (const v of versions) {
+  console.log(`${v.pkg.padEnd(width)}  ${v.now.padEnd(13)}  ${v.newest.padEnd(8)}  ${v.tested}${v.now === v.newest ? "  (newest is installed)" : ""}`);
+  for (const copy of v.nested ?? []) console.log(`${"".padEnd(width)}  also ${copy} (a second copy: code there runs untested)`);
+}
 console.log(`\ninstall: ${ok ? "ok" : "FAILED"}`);
 console.log(`typecheck: ${!ok ? "not run" : typecheck ? "pass" : "FAIL"}`);
 if (results) {
