@@ -25,7 +25,7 @@ function checkpointColumn(checkpoint: Checkpoint): Omit<Checkpoint, "channel_val
   return rest;
 }
 
-/** The metadata column: JSON as the serializer writes it, without NUL characters (Postgres jsonb refuses them). */
+/** The metadata column: JSON as the serializer writes it, raw NULs dropped as PostgresSaver does (an escaped \u0000 is left: jsonb refuses it, in PostgresSaver too). */
 async function metadataColumn(serde: SerializerProtocol, metadata: CheckpointMetadata): Promise<unknown> {
   const [, bytes] = await serde.dumpsTyped(metadata);
   return JSON.parse(new TextDecoder().decode(bytes).replace(/\0/g, ""));
