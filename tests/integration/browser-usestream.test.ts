@@ -103,6 +103,9 @@ async function approve(page: Page, name: string): Promise<void> {
   await held.getByRole("button", { name: "Approve" }).click();
 }
 
+/** Wait until an expression of the page (written for the browser: this project's types have no DOM) has a value. */
+const inPage = (page: Page, expression: string) => page.waitForFunction(expression).then((h) => h.jsonValue() as Promise<string>);
+
 /** The answer the page shows, or the error it shows instead (never a wait to the test's timeout on an error). */
 async function outcome(page: Page): Promise<{ answer: string | null; error: string | null }> {
   await page.locator("#answer, #error").first().waitFor();
@@ -127,13 +130,14 @@ async function outcome(page: Page): Promise<{ answer: string | null; error: stri
     await ask(page);
     for (const name of CALLS) await approve(page, name);
     // The calculator's run is streaming: useStream keeps its id under the thread until the stream ends.
-    const thread = await page.waitForFunction(() => new URLSearchParams(location.search).get("thread")).then((h) => h.jsonValue() as Promise<string>);
-    const runId = await page.waitForFunction((t) => sessionStorage.getItem(`lg:stream:${t}`), thread).then((h) => h.jsonValue() as Promise<string>);
+    const thread = await inPage(page, `new URLSearchParams(location.search).get("thread")`);
+    const stored = `sessionStorage.getItem("lg:stream:${thread}")`;
+    const runId = await inPage(page, stored);
     const rejoined = page.waitForRequest((r) => r.method() === "GET" && r.url().includes(`/threads/${thread}/runs/${runId}/stream`));
     await page.reload();
     await rejoined;
     expect({ ...(await outcome(page)), errors }).toEqual({ answer: ANSWER, error: null, errors: [] });
     expect(await page.locator("#messages .tool-result").evaluateAll((els) => els.map((e) => e.getAttribute("data-name")))).toEqual(CALLS);
-    expect(await page.evaluate((t) => sessionStorage.getItem(`lg:stream:${t}`), thread)).toBeNull(); // the run's stream ended
+    expect(await page.evaluate(stored)).toBeNull(); // the run's stream ended
   }, 60_000);
 });
