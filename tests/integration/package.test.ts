@@ -155,10 +155,11 @@ describe("the README's library command in an empty app", () => {
   });
 
   it("a llama: spec without node-llama-cpp is one line naming the package and the install command", () => {
+    // A real GGUF (the project-written fixture model), so the only thing missing is the runtime.
     const r = spawnSync(process.execPath, ["--input-type=module", "-e", `
-      const { modelFromSpec } = await import("alpha-umi/models");
-      const m = modelFromSpec("llama:${join(work, "none.gguf")}", "planner");
-      try { await m.invoke("hi"); console.log("no error"); } catch (e) { console.log(e.name + ": " + e.message); }`], { cwd: lean, encoding: "utf8" });
-    expect(r.stdout.trim()).toBe("UserError: llama: model specs need the optional package node-llama-cpp, which is not installed: npm install node-llama-cpp");
+      const { modelFromSpec, writeFixture } = await import("alpha-umi/models");
+      const { model } = await writeFixture(${JSON.stringify(join(work, "fixture"))});
+      try { await modelFromSpec("llama:" + model, "planner").invoke("hi"); console.log("no error"); } catch (e) { console.log(e.name + ": " + e.message); }`], { cwd: lean, encoding: "utf8" });
+    expect({ stdout: r.stdout.trim(), stderr: r.stderr }).toEqual({ stderr: "", stdout: "UserError: llama: model specs need the optional package node-llama-cpp, which is not installed: npm install node-llama-cpp" });
   }, 120_000);
 });
