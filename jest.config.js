@@ -9,6 +9,8 @@ export default {
   transform: {
     "^.+\\.ts$": ["ts-jest", { useESM: true, tsconfig: "tsconfig.json", diagnostics: { warnOnly: false } }],
   },
+  // Builds the llama-server the llama-server suites run against when it is missing (once, cached outside the repo).
+  globalSetup: "<rootDir>/tests/globalSetup.js",
   testTimeout: 60000,
   // Jest's default is one worker on two cores; many suites wait on child processes and servers, so two workers take
   // the suite from about 9 to about 5.5 minutes here (both pass in full).

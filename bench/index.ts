@@ -27,6 +27,7 @@ const sections: Section[] = [
   { name: "tokens", run: async () => (await import("./tokens.js")).runTokensBench() },
   { name: "inference", run: async () => (await import("./inference.js")).runInferenceBench() },
   { name: "gpu", run: async () => (await import("./gpu.js")).runGpuBench() },
+  { name: "install", run: async () => (await import("./install.js")).runInstallBench() },
 ];
 
 async function main(): Promise<void> {

@@ -163,8 +163,23 @@ export async function freeCores(sampleMs = 200): Promise<number> {
  * never run more threads than the budget. node-llama-cpp's own budget, max(4, cores), made every context on 2 cores
  * spin 4 threads (a 256-token prompt: 64 s instead of 0.55 s).
  */
+/**
+ * node-llama-cpp, an optional peer dependency (its binaries weigh hundreds of MB, and only `llama:` specs use it):
+ * missing, it is one line saying how to install it.
+ */
+export async function nodeLlamaCpp(): Promise<typeof import("node-llama-cpp")> {
+  try {
+    return await import("node-llama-cpp");
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    if (e.code === "ERR_MODULE_NOT_FOUND" && /'node-llama-cpp'/.test(e.message))
+      throw new UserError("llama: model specs need the optional package node-llama-cpp, which is not installed: npm install node-llama-cpp");
+    throw err;
+  }
+}
+
 function sharedLlama(): Promise<Llama> {
-  binding ??= import("node-llama-cpp").then(async ({ getLlama, LlamaLogLevel }) => {
+  binding ??= nodeLlamaCpp().then(async ({ getLlama, LlamaLogLevel }) => {
     let maxThreads: number;
     try {
       maxThreads = envThreads() ?? (await freeCores());
@@ -315,7 +330,7 @@ export class LlamaRuntime {
   async context(req: ContextRequest): Promise<SequencePool> {
     const model = await this.model(req.modelPath, req.gpuLayers);
     if (req.adapterPath) checkGgufFile(req.adapterPath, "LoRA adapter");
-    const { LlamaCompletion } = await import("node-llama-cpp");
+    const { LlamaCompletion } = await nodeLlamaCpp();
     const threads = req.threads;
     // A role's own thread count is used as given, even above the shared budget.
     if (threads !== undefined && threads > model.llama.maxThreads) model.llama.maxThreads = threads;
@@ -445,7 +460,7 @@ export class LlamaCppModel extends LLM<LlamaCallOptions> {
   async promptTokens(prompt: string, raw = true): Promise<Token[]> {
     const model = (await this.load()).context.model;
     if (raw) return model.tokenize(prompt, true);
-    const { resolveChatWrapper, GeneralChatWrapper } = await import("node-llama-cpp");
+    const { resolveChatWrapper, GeneralChatWrapper } = await nodeLlamaCpp();
     const wrapper = resolveChatWrapper(model) ?? new GeneralChatWrapper();
     const { contextText } = wrapper.generateContextState({ chatHistory: [{ type: "user", text: prompt }, { type: "model", response: [] }] });
     const tokens = contextText.tokenize(model.tokenizer);

@@ -57,7 +57,7 @@ export function llamaServerBinary(opts: { build?: boolean; progress?: (line: str
       const path = out.trim().split("\n").pop() ?? "";
       if (code === 0 && path && existsSync(path)) return res(path);
       const why = err.trim().split("\n").filter(Boolean).slice(-1)[0] ?? `exit code ${code}`;
-      rej(new UserError(opts.build === false ? `${why}; .ci/run builds it` : why.startsWith("llama-server:") ? why : `llama-server: ${why}`));
+      rej(new UserError(opts.build === false ? `${why}; \`npm test\` builds it first (tests/globalSetup.js)` : why.startsWith("llama-server:") ? why : `llama-server: ${why}`));
     });
   });
 }

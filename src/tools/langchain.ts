@@ -16,7 +16,7 @@ async function importModule(spec: string): Promise<Record<string, unknown>> {
     return import(pathToFileURL(abs).href);
   }
   try {
-    // This package's own dependencies first (@langchain/community), then the packages of the working directory.
+    // This package's own dependencies first, then the packages of the working directory (@langchain/community).
     return await import(spec);
   } catch (e) {
     if (!/MODULE_NOT_FOUND|PACKAGE_PATH_NOT_EXPORTED/.test(String((e as NodeJS.ErrnoException).code)) && !/Cannot find (module|package)/.test((e as Error).message)) throw e;

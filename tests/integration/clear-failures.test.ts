@@ -63,7 +63,7 @@ describe("unreachable Redis or Postgres: one line, exit 2, no retry loop", () =>
 
   it("eval episodes --queue, Redis not there", async () => {
     const port = await freePort();
-    const r = await cliInProcess(["eval", "episodes", "--data", "../shared/data/toolbench/out_of_domain.json", "--limit", "1", ...["planner", "caller", "summarizer"].flatMap((r) => [`--${r}`, `ollama:${r}`]), "--queue", `redis://127.0.0.1:${port}`, "--out", join(dir, "ep")]);
+    const r = await cliInProcess(["eval", "episodes", "--data", "tests/fixtures/toolbench-demo.json", "--limit", "1", ...["planner", "caller", "summarizer"].flatMap((r) => [`--${r}`, `ollama:${r}`]), "--queue", `redis://127.0.0.1:${port}`, "--out", join(dir, "ep")]);
     expect(r.code).toBe(2);
     expect(r.stderr).toBe(`alpha-umi: --queue redis://127.0.0.1:${port}: cannot reach Redis (connect ECONNREFUSED 127.0.0.1:${port})\n`);
   }, 60_000);
@@ -74,9 +74,9 @@ describe("option values out of range: one line naming the option, exit 2", () =>
     [["run", "q", "--tools", "demo", "--checkpoints", "memory", "--num-ctx", "10"], /^alpha-umi: --num-ctx 10: too small: the caller's toolbench prompt takes \d+ tokens .* a reply up to 512: at least (\d+)$/],
     [["run", "q", "--tools", "demo", "--checkpoints", "memory", "--num-ctx", "600", "--templates", "instruct"], /^alpha-umi: --num-ctx 600: too small: the planner's instruct prompt takes \d+ tokens/],
     [["run", "q", "--tools", "demo", "--checkpoints", "memory", "--single-llm", "--num-ctx", "100"], /^alpha-umi: --num-ctx 100: too small: the backbone's toolbench prompt/],
-    [["eval", "steps", "--data", "../shared/data/toolbench/out_of_domain.json", "--num-ctx", "10", "--out", "/nonexistent"], /^alpha-umi: --num-ctx 10: too small/],
-    [["eval", "episodes", "--data", "../shared/data/toolbench/out_of_domain.json", "--num-ctx", "10", "--out", "/nonexistent"], /^alpha-umi: --num-ctx 10: too small/],
-    [["eval", "cassette", "--data", "../shared/data/toolbench/out_of_domain.json", "--num-ctx", "10", "--out", "/nonexistent/c.jsonl"], /^alpha-umi: --num-ctx 10: too small/],
+    [["eval", "steps", "--data", "tests/fixtures/toolbench-demo.json", "--num-ctx", "10", "--out", "/nonexistent"], /^alpha-umi: --num-ctx 10: too small/],
+    [["eval", "episodes", "--data", "tests/fixtures/toolbench-demo.json", "--num-ctx", "10", "--out", "/nonexistent"], /^alpha-umi: --num-ctx 10: too small/],
+    [["eval", "cassette", "--data", "tests/fixtures/toolbench-demo.json", "--num-ctx", "10", "--out", "/nonexistent/c.jsonl"], /^alpha-umi: --num-ctx 10: too small/],
     [["eval", "math", "--data", "gsm8k.json", "--num-ctx", "10"], /^alpha-umi: --num-ctx 10: too small: the planner's math prompt/],
     [["eval", "realtime", "--data", "q.json", "--tools", "demo", "--out", "/nonexistent", "--num-ctx", "10"], /^alpha-umi: --num-ctx 10: too small/],
     [["run", "q", "--tools", "demo", "--num-ctx", "-5"], /^alpha-umi: --num-ctx: expected a positive integer, got "-5"$/],

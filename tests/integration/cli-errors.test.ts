@@ -9,7 +9,7 @@ import { cliInProcess } from "../helpers/inProcessCli.js";
  */
 let dir: string;
 const at = (name: string) => join(dir, name);
-const TEST_SET = "../shared/data/toolbench/out_of_domain.json";
+const TEST_SET = "tests/fixtures/toolbench-demo.json";
 const SHA = "a".repeat(64);
 
 beforeAll(() => {

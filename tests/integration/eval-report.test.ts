@@ -5,15 +5,32 @@ import { inflateSync } from "node:zlib";
 import { chromium } from "playwright-core";
 import { loadRun, renderHtml, renderMarkdown } from "../../src/eval/report.js";
 import { readScoreRecords } from "../../src/eval/records.js";
-import { METRICS_DIR } from "../helpers/shared.js";
+import type { ScoreRecord } from "../../src/eval/score.js";
+import { extractSteps } from "../../src/eval/steps.js";
+import { readToolBenchFile } from "../../src/toolbench.js";
+import { DEMO_TEST_SET, METRICS_DIR, testShared } from "../helpers/shared.js";
 
 const CHROMIUM = "/usr/bin/chromium";
 const dir = mkdtempSync(join(tmpdir(), "eval-report-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** Two runs: the public fixture's predictions (with mistakes), and perfect ones, plus a prompt with HTML in it. */
-function writeRuns(names: [string, string] = ["noisy", "perfect"]): string[] {
-  const records = readScoreRecords(join(METRICS_DIR, "public_first60_seed1.predictions.json"));
+/**
+ * The project's demo test set as predictions with two mistakes: step 0 calls a tool that does not exist, step 1
+ * concludes where the reference calls.
+ */
+function demoRecords(): ScoreRecord[] {
+  return extractSteps(readToolBenchFile(DEMO_TEST_SET)).map((s, i) => ({
+    tools: s.tools,
+    reference: s.reference,
+    predictions:
+      i === 0 ? s.reference.replace("Action: country_facts_for_atlas", "Action: population_for_nowhere")
+      : i === 1 ? "assistant: I know it already. Next: conclusion.</s>conclusion: Tokyo"
+      : s.reference,
+  }));
+}
+
+/** Two runs: predictions with mistakes, and perfect ones, plus a prompt with HTML in it. */
+function writeRuns(records: ScoreRecord[] = demoRecords(), names: [string, string] = ["noisy", "perfect"]): string[] {
   const noisy = records.map((r) => ({ ...r, model_input: "<script>alert(1)</script> prompt" }));
   const perfect = records.map((r) => ({ ...r, predictions: r.reference }));
   return [
@@ -44,7 +61,14 @@ test("the report holds a metrics table, one chart per metric and escaped failure
   expect(html).not.toMatch(/<script|<link|(src|href)="/); // self-contained: nothing to load
   expect(html).toContain("&lt;script&gt;alert(1)&lt;/script&gt;");
   expect(html.match(/<svg /g)).toHaveLength(7);
-  expect(html).toMatch(/Hallucinated tool names \(9\)/);
+  expect(html).toMatch(/Hallucinated tool names \(1\)/);
+  expect(html).toContain("population_for_nowhere");
+  expect(renderMarkdown(runs)).toContain("| Plan ACC (`plan_em`) | 94.12 | 100.00 |"); // 16 of 17 plans
+});
+
+testShared(METRICS_DIR, "on the public predictions: the reference scorer's plan accuracy and hallucination count", () => {
+  const runs = writeRuns(readScoreRecords(join(METRICS_DIR, "public_first60_seed1.predictions.json"))).map(loadRun);
+  expect(renderHtml(runs)).toMatch(/Hallucinated tool names \(9\)/);
   expect(renderMarkdown(runs)).toContain("| Plan ACC (`plan_em`) | 87.68 | 100.00 |");
 });
 
@@ -52,7 +76,7 @@ const haveChromium = existsSync(CHROMIUM);
 const LONG = ["alpha-umi-7b-planner-lora-r16", "single-llm-baseline-7b-r16"] as [string, string];
 
 test("every chart names its runs whole under their bars and in a legend of its own", () => {
-  const html = renderHtml(writeRuns(LONG).map(loadRun));
+  const html = renderHtml(writeRuns(undefined, LONG).map(loadRun));
   const figures = html.match(/<figure>.*?<\/figure>/gs)!;
   expect(figures).toHaveLength(7);
   for (const f of figures) {
@@ -65,7 +89,7 @@ test("every chart names its runs whole under their bars and in a legend of its o
   haveChromium ? "chart labels show each run's whole name, apart and inside the chart, with a legend per chart" : `SKIPPED: no ${CHROMIUM} (run .ci/install-chromium.sh)`,
   async () => {
     const file = join(dir, "labels.html");
-    writeFileSync(file, renderHtml(writeRuns(LONG).map(loadRun)));
+    writeFileSync(file, renderHtml(writeRuns(undefined, LONG).map(loadRun)));
     const browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"] });
     try {
       const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });

@@ -6,7 +6,7 @@ import type { RoleRecord, Stage2Record } from "../../src/glpft/index.js";
 import { main } from "../../src/cli/main.js";
 import { backbonePrompt, callerPrompt, plannerPrompt, summarizerPrompt } from "../../src/protocol/index.js";
 import type { Turn } from "../../src/state.js";
-import { OUT_OF_DOMAIN, readJson, TRAIN_EXAMPLE } from "../helpers/shared.js";
+import { DEMO_TEST_SET, describeShared, OUT_OF_DOMAIN, readJson, testShared, TRAIN_EXAMPLE } from "../helpers/shared.js";
 
 /** Run the CLI in-process, capturing what it prints. */
 async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -28,14 +28,15 @@ beforeAll(() => (tmp = mkdtempSync(join(tmpdir(), "glpft-cli-"))));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 const load = (dir: string, role: string) => readJson<RoleRecord[]>(join(dir, `train_${role}.json`));
 
-describe("data glpft on the out-of-domain set, against a plain re-statement of the rules", () => {
+/** `data glpft` on a test set against a plain re-statement of the rules: the lines it must print, its step count. */
+function glpftRules(input: string, name: string, lines: (out: string) => string[], stepCount: number): void {
   let out: string;
   let dialogs: Stage2Record[];
   let printed: { code: number; stdout: string; stderr: string };
   beforeAll(async () => {
-    out = join(tmp, "ood");
-    printed = await cli("data", "glpft", "--input", OUT_OF_DOMAIN, "--out", out);
-    dialogs = readJson<Stage2Record[]>(OUT_OF_DOMAIN);
+    out = join(tmp, name);
+    printed = await cli("data", "glpft", "--input", input, "--out", out);
+    dialogs = readJson<Stage2Record[]>(input);
   });
 
   /** Every (dialog, turn index) whose turn has role `from`, in file order. */
@@ -46,23 +47,12 @@ describe("data glpft on the out-of-domain set, against a plain re-statement of t
 
   it("prints the counts and the skipped turns with their reasons", () => {
     expect(printed).toMatchObject({ code: 0, stderr: "" });
-    expect(printed.stdout.split("\n")).toEqual(
-      expect.arrayContaining([
-        "400 dialogs",
-        `${join(out, "train_backbone.json")}: 1547 records`,
-        `${join(out, "train_planner.json")}: 1547 records`,
-        `${join(out, "train_caller.json")}: 1146 records`,
-        `${join(out, "train_summarizer.json")}: 293 records`,
-        // assistant turns with no call: the reference makes no example of them either
-        "  planner: assistant_turn_followed_by_assistant: 104",
-        "  summarizer: conclusion_none: 1",
-      ]),
-    );
+    expect(printed.stdout.split("\n")).toEqual(expect.arrayContaining(lines(out)));
   });
 
-  it("planner: one record per step (metrics.md: 1547), input = the step's planner prompt", () => {
+  it(`planner: one record per step (${stepCount}), input = the step's planner prompt`, () => {
     const steps = turnsFrom("assistant").filter(({ t }) => MARKERS.some((m) => t.value.includes(m)));
-    expect(steps).toHaveLength(1547);
+    expect(steps).toHaveLength(stepCount);
     const records = load(out, "planner");
     expect(records).toHaveLength(steps.length);
     steps.forEach(({ d, i, t }, k) => {
@@ -110,15 +100,42 @@ describe("data glpft on the out-of-domain set, against a plain re-statement of t
       expect(records[k]!.input).toBe(backbonePrompt({ tools: d.tools, history: d.conversations.slice(0, i) }));
     });
   });
-});
+}
+
+describeShared(OUT_OF_DOMAIN, "data glpft on the out-of-domain set, against a plain re-statement of the rules", () =>
+  glpftRules(OUT_OF_DOMAIN, "ood", (out) => [
+    "400 dialogs",
+    `${join(out, "train_backbone.json")}: 1547 records`,
+    `${join(out, "train_planner.json")}: 1547 records`, // metrics.md: 1547 steps
+    `${join(out, "train_caller.json")}: 1146 records`,
+    `${join(out, "train_summarizer.json")}: 293 records`,
+    // assistant turns with no call: the reference makes no example of them either
+    "  planner: assistant_turn_followed_by_assistant: 104",
+    "  summarizer: conclusion_none: 1",
+  ], 1547),
+);
+
+describe("data glpft on the project's demo test set, against a plain re-statement of the rules", () =>
+  glpftRules(DEMO_TEST_SET, "demo", (out) => [
+    "6 dialogs",
+    `${join(out, "train_backbone.json")}: 17 records`,
+    `${join(out, "train_planner.json")}: 17 records`,
+    `${join(out, "train_caller.json")}: 11 records`,
+    // one dialog gives up: no summarizer record for it
+    `${join(out, "train_summarizer.json")}: 5 records`,
+  ], 17),
+);
 
 describe("data stage2, --format jsonl, data stage1", () => {
-  it("stage2 reproduces raw_data_stage_2.json and glpft --format jsonl writes prompt/completion lines beside the JSON", async () => {
+  testShared(TRAIN_EXAMPLE, "stage2 reproduces raw_data_stage_2.json", async () => {
     const stage2 = join(tmp, "te", "stage2.json");
     expect(await cli("data", "stage2", "--input", join(TRAIN_EXAMPLE, "raw_data/raw_data_stage_1.json"), "--out", stage2)).toMatchObject({ code: 0, stdout: `${stage2}: 20 dialogs\n` });
     expect(readJson(stage2)).toEqual(readJson(join(TRAIN_EXAMPLE, "raw_data/raw_data_stage_2.json")));
-    const out = join(tmp, "te");
-    expect((await cli("data", "glpft", "--input", stage2, "--out", out, "--format", "jsonl")).code).toBe(0);
+  });
+
+  it("glpft --format jsonl writes prompt/completion lines beside the JSON", async () => {
+    const out = join(tmp, "jsonl");
+    expect((await cli("data", "glpft", "--input", DEMO_TEST_SET, "--out", out, "--format", "jsonl")).code).toBe(0);
     for (const role of ["backbone", "planner", "caller", "summarizer"]) {
       const lines = readFileSync(join(out, `train_${role}.jsonl`), "utf8").trimEnd().split("\n").map((l) => JSON.parse(l));
       expect(lines).toEqual(load(out, role).map((r) => ({ prompt: r.input, completion: r.target })));
@@ -170,8 +187,8 @@ describe("bad input: one clear line, exit 1", () => {
     expect(stderr).toBe('alpha-umi: --format must be one of reference, jsonl, got "csv"\n');
   });
   it("a stage-1 file that is a stage-2 file", async () => {
-    const r = await cli("data", "stage2", "--input", join(TRAIN_EXAMPLE, "raw_data/raw_data_stage_2.json"), "--out", join(tmp, "x.json"));
+    const r = await cli("data", "stage2", "--input", DEMO_TEST_SET, "--out", join(tmp, "x.json"));
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain("raw_data_stage_2.json: record 0: chains: ");
+    expect(r.stderr).toContain("toolbench-demo.json: record 0: chains: ");
   });
 });

@@ -24,7 +24,7 @@ import { toolDocs } from "../../src/tools/spec.js";
 import { extractSteps } from "../../src/eval/steps.js";
 import { demoTools } from "../../tools/demo/index.js";
 import { runCli } from "../helpers/cli.js";
-import { OUT_OF_DOMAIN } from "../helpers/shared.js";
+import { DEMO_TEST_SET } from "../helpers/shared.js";
 import { storedState } from "../../src/checkpoint.js";
 
 jest.setTimeout(180_000);
@@ -88,9 +88,8 @@ test("the roles read the per-slot context from /props", async () => {
 test("prompts arrive byte-exact: the server's tokenization equals llama-tokenizer-js's count, BOS once", async () => {
   const prompts: string[] = [];
   for (const role of ["planner", "caller", "summarizer", "backbone"] as const) prompts.push(renderRolePrompt(role, { tools, history: ROLE_INPUTS[role] }));
-  // Real out-of-domain prompts: every fifth step, each role that speaks at it.
-  const steps = extractSteps(readToolBenchFile(OUT_OF_DOMAIN).slice(0, 40));
-  for (const s of steps.filter((_, i) => i % 5 === 0)) {
+  // The project's ToolBench-format test set: every step, each role that speaks at it.
+  for (const s of extractSteps(readToolBenchFile(DEMO_TEST_SET))) {
     prompts.push(renderRolePrompt("planner", { tools: s.tools, history: s.history }));
     if (s.next) prompts.push(renderRolePrompt(s.next.from === "caller" ? "caller" : "summarizer", { tools: s.tools, history: [...s.history, { from: "assistant", value: s.plan }] }));
   }
@@ -187,7 +186,7 @@ test("eval steps --concurrency 3 decodes over the server's parallel slots", asyn
   const out = join(dir, "eval");
   const before = serverLog.length;
   const r = await runCli([
-    "eval", "steps", "--data", OUT_OF_DOMAIN, "--limit", "6", "--concurrency", "3", "--out", out,
+    "eval", "steps", "--data", DEMO_TEST_SET, "--limit", "6", "--concurrency", "3", "--out", out,
     "--planner", server.specs.planner, "--caller", server.specs.caller, "--summarizer", server.specs.summarizer,
   ]);
   // stderr has the progress lines only.

@@ -21,7 +21,7 @@ import { readToolBenchFile } from "../../src/toolbench.js";
 import { toolDocs } from "../../src/tools/spec.js";
 import { demoTools } from "../../tools/demo/index.js";
 import { runCli } from "../helpers/cli.js";
-import { OUT_OF_DOMAIN } from "../helpers/shared.js";
+import { OUT_OF_DOMAIN, testShared } from "../helpers/shared.js";
 
 jest.setTimeout(120_000);
 
@@ -246,7 +246,7 @@ describe("random-weight fixture", () => {
     expect(free.filter((o) => /^\s*\{\s*"action"/.test(o))).toHaveLength(0);
   });
 
-  it("llama.cpp's token count equals llama-tokenizer-js's on every out-of-domain role prompt", async () => {
+  testShared(OUT_OF_DOMAIN, "llama.cpp's token count equals llama-tokenizer-js's on every out-of-domain role prompt", async () => {
     const dialogs = readToolBenchFile(OUT_OF_DOMAIN);
     const steps = extractSteps(dialogs);
     const prompts = new Set<string>();

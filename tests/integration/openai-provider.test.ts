@@ -374,7 +374,7 @@ describe("alpha-umi run with openai: models", () => {
     try {
       const out = join(dir, "eval-steps");
       const spec = (r: string) => `openai:${r}@${fake.url}/v1`;
-      const r = await cliInProcess(["eval", "steps", "--data", "../shared/data/toolbench/out_of_domain.json", "--limit", "3", "--out", out, "--planner", spec("planner"), "--caller", spec("caller"), "--summarizer", spec("summarizer")]);
+      const r = await cliInProcess(["eval", "steps", "--data", "tests/fixtures/toolbench-demo.json", "--limit", "3", "--out", out, "--planner", spec("planner"), "--caller", spec("caller"), "--summarizer", spec("summarizer")]);
       expect(r.code).toBe(0);
       const posts = fake.completions();
       expect(posts.length).toBeGreaterThanOrEqual(3);

@@ -14,6 +14,7 @@ const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as {
   version: string;
   exports: Record<string, unknown>;
   peerDependencies: Record<string, string>;
+  peerDependenciesMeta: Record<string, { optional?: boolean }>;
   devDependencies: Record<string, string>;
 };
 const README = readFileSync(join(ROOT, "README.md"), "utf8");
@@ -28,6 +29,7 @@ const CLEAN_SUBPATHS = ["alpha-umi/testing", "alpha-umi/tools", "alpha-umi/proto
 
 let work: string;
 let app: string;
+let tarball: string;
 
 /** Run a command in the app; returns its output, or throws with it. */
 function inApp(cmd: string, args: string[]): string {
@@ -41,19 +43,19 @@ beforeAll(() => {
   work = mkdtempSync(join(tmpdir(), "alpha-umi-pack-"));
   app = join(work, "app");
   // npm pack runs `prepare` (the tsc build), so the tarball holds this checkout's dist/.
-  const tarball = execFileSync("npm", ["pack", "--pack-destination", work, "--silent"], { cwd: ROOT, encoding: "utf8" }).trim().split("\n").pop()!;
+  tarball = join(work, execFileSync("npm", ["pack", "--pack-destination", work, "--silent"], { cwd: ROOT, encoding: "utf8" }).trim().split("\n").pop()!);
   mkdirSync(app);
   writeFileSync(
     join(app, "package.json"),
     JSON.stringify({ name: "alpha-umi-app", private: true, type: "module", scripts: { test: "node --experimental-vm-modules node_modules/jest/bin/jest.js" } }, null, 2),
   );
-  const peers = Object.entries(pkg.peerDependencies).map(([n, v]) => `${n}@${v}`);
+  const peers = Object.entries(pkg.peerDependencies).filter(([n]) => !pkg.peerDependenciesMeta[n]?.optional).map(([n, v]) => `${n}@${v}`);
   const tools = ["typescript", "@types/node", "jest"].map((n) => `${n}@${pkg.devDependencies[n]}`);
   // Install scripts are skipped: here they would build better-sqlite3 from source (its prebuilt binaries are on GitHub,
   // out of reach) and node-llama-cpp would look for a llama.cpp build. The SQLite binding this checkout built is
   // copied in instead when the versions agree, rebuilt otherwise. Optional packages are left out: they are
   // node-llama-cpp's prebuilt binaries (about 600 MB, CUDA and Vulkan builds), which no snippet uses.
-  inApp("npm", ["install", join(work, tarball), ...peers, ...tools, "--prefer-offline", "--no-audit", "--no-fund", "--ignore-scripts", "--omit=optional", "--loglevel=error"]);
+  inApp("npm", ["install", tarball, ...peers, ...tools, "--prefer-offline", "--no-audit", "--no-fund", "--ignore-scripts", "--omit=optional", "--loglevel=error"]);
   const version = (dir: string) => (JSON.parse(readFileSync(join(dir, "node_modules", "better-sqlite3", "package.json"), "utf8")) as { version: string }).version;
   if (existsSync(join(ROOT, "node_modules", "better-sqlite3", "build")) && version(ROOT) === version(app))
     cpSync(join(ROOT, "node_modules", "better-sqlite3", "build"), join(app, "node_modules", "better-sqlite3", "build"), { recursive: true });
@@ -120,4 +122,44 @@ describe("the packed package in a fresh app", () => {
     const out = inApp("npm", ["test", "--silent"]);
     expect(out).toMatch(/Tests:\s+1 passed, 1 total/);
   }, 300_000);
+});
+
+/** The README's library command, with this checkout's tarball for `alpha-umi`. */
+export function readmeLibraryInstall(): string[] {
+  const m = /```sh\n(npm install alpha-umi [^\n]*)\n```/.exec(README);
+  if (!m) throw new Error("README.md has no ```sh npm install alpha-umi …``` block");
+  return m[1]!.split(/\s+/).slice(2);
+}
+
+describe("the README's library command in an empty app", () => {
+  let lean: string;
+  let printed: string;
+  beforeAll(() => {
+    lean = join(work, "lean");
+    mkdirSync(lean);
+    writeFileSync(join(lean, "package.json"), JSON.stringify({ name: "lean-app", private: true, type: "module" }));
+    // As a user runs it (install scripts included), with the packed checkout in place of the registry's alpha-umi.
+    const args = readmeLibraryInstall().map((a) => (a === "alpha-umi" ? tarball : a));
+    const r = spawnSync("npm", ["install", ...args, "--prefer-offline", "--no-audit", "--no-fund"], { cwd: lean, encoding: "utf8", env: { ...process.env, NODE_OPTIONS: "" } });
+    printed = `${r.stdout}${r.stderr}`;
+    if (r.status !== 0) throw new Error(`npm install exited ${r.status}:\n${printed.slice(-4000)}`);
+  }, 600_000);
+
+  it("prints no EBADENGINE or ERESOLVE warning", () => {
+    expect(printed).not.toMatch(/EBADENGINE|ERESOLVE/);
+  });
+
+  it("installs no node-llama-cpp, nor its GPU binaries (@node-llama-cpp/*)", () => {
+    expect(existsSync(join(lean, "node_modules", "node-llama-cpp"))).toBe(false);
+    expect(existsSync(join(lean, "node_modules", "@node-llama-cpp"))).toBe(false);
+  });
+
+  it("a llama: spec without node-llama-cpp is one line naming the package and the install command", () => {
+    // A real GGUF (the project-written fixture model), so the only thing missing is the runtime.
+    const r = spawnSync(process.execPath, ["--input-type=module", "-e", `
+      const { modelFromSpec, writeFixture } = await import("alpha-umi/models");
+      const { model } = await writeFixture(${JSON.stringify(join(work, "fixture"))});
+      try { await modelFromSpec("llama:" + model, "planner").invoke("hi"); console.log("no error"); } catch (e) { console.log(e.name + ": " + e.message); }`], { cwd: lean, encoding: "utf8" });
+    expect({ stdout: r.stdout.trim(), stderr: r.stderr }).toEqual({ stderr: "", stdout: "UserError: llama: model specs need the optional package node-llama-cpp, which is not installed: npm install node-llama-cpp" });
+  }, 120_000);
 });

@@ -19,7 +19,7 @@ import { ScriptedModel } from "../../src/models/scripted.js";
 import { readToolBenchFile } from "../../src/toolbench.js";
 import { startWorker } from "../../src/worker/index.js";
 import { parseQueueLocation, runOnQueue, type RunJob, type RunJobResult } from "../../src/queue.js";
-import { OUT_OF_DOMAIN } from "../helpers/shared.js";
+import { DEMO_TEST_SET } from "../helpers/shared.js";
 import { DEMO_INSTRUCTION, demoTools } from "../../tools/demo/index.js";
 import { DEMO_TURN_ROLES } from "../helpers/scenario.js";
 import { testSchema } from "../helpers/postgres.js";
@@ -231,9 +231,9 @@ describe("the queue is a boundary: a worker runs only what its command line allo
 describe("eval episodes --queue: workers run the episodes, the command collects them", () => {
   it("two workers give the rows of a local run; a re-run finds the finished jobs", async () => {
     const cassette = join(dir, "reference.jsonl");
-    await writeReferenceCassette(extractSteps(readToolBenchFile(OUT_OF_DOMAIN).slice(0, 6)), cassette, { templates: "toolbench" });
+    await writeReferenceCassette(extractSteps(readToolBenchFile(DEMO_TEST_SET)), cassette, { templates: "toolbench" });
     const replay = { planner: `replay:${cassette}`, caller: `replay:${cassette}`, summarizer: `replay:${cassette}` };
-    const base = { data: OUT_OF_DOMAIN, singleLlm: false, settings: { templates: "toolbench" as const }, concurrency: 1, limit: 6, models: replay };
+    const base = { data: DEMO_TEST_SET, singleLlm: false, settings: { templates: "toolbench" as const }, concurrency: 1, limit: 6, models: replay };
     const local = await evalEpisodes({ ...base, out: join(dir, "local") });
     const allow = ["--models", `replay:${cassette}`, "--data", OUT_OF_DOMAIN];
     const pair = await Promise.all([worker(allow), worker(allow)]);

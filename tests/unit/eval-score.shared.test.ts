@@ -1,11 +1,11 @@
 import { join } from "node:path";
-import { METRICS_DIR, readJson } from "../helpers/shared.js";
+import { describeShared, METRICS_DIR, readJson } from "../helpers/shared.js";
 import { readScoreRecords, validateRecords } from "../../src/eval/records.js";
 import { parseJsonFile } from "../../src/protocol/index.js";
 import { METRIC_KEYS, scoreRecords, type ScoreRecord } from "../../src/eval/score.js";
 import { rougeL, RougeEmptyError } from "../../src/eval/rouge.js";
 
-describe("eval score: the reference scorer's numbers", () => {
+describeShared(METRICS_DIR, "eval score: the reference scorer's numbers", () => {
   test("reproduces public_first60_seed1.expected.json to 1e-9", () => {
     const result = scoreRecords(readScoreRecords(join(METRICS_DIR, "public_first60_seed1.predictions.json")));
     const expected = readJson<Record<string, number>>(join(METRICS_DIR, "public_first60_seed1.expected.json"));

@@ -7,7 +7,7 @@ import { extractSteps } from "../../src/eval/steps.js";
 import { readToolBenchFile, type ToolBenchDialog as Dialog } from "../../src/toolbench.js";
 import { predictStep, runSteps } from "../../src/eval/runner.js";
 import { StepStore } from "../../src/eval/store.js";
-import { OUT_OF_DOMAIN } from "../helpers/shared.js";
+import { OUT_OF_DOMAIN, testShared } from "../helpers/shared.js";
 
 const tools = [{ Name: "get_weather", function: "weather by city", input: { city: "string, a city" } }];
 const dialog: Dialog = {
@@ -25,7 +25,7 @@ const dialog: Dialog = {
 };
 
 describe("eval steps: extraction", () => {
-  test("the out-of-domain set yields 1547 steps with references in the reference format", () => {
+  testShared(OUT_OF_DOMAIN, "the out-of-domain set yields 1547 steps with references in the reference format", () => {
     const steps = extractSteps(readToolBenchFile(OUT_OF_DOMAIN));
     expect(steps).toHaveLength(1547);
     const plans = steps.map((s) => parseStepOutput(s.reference).plan);

@@ -16,7 +16,7 @@ import {
 } from "../../src/glpft/index.js";
 import { backbonePrompt, callerPrompt, pyJsonDumps } from "../../src/protocol/index.js";
 import type { ToolDoc, Turn } from "../../src/state.js";
-import { readJson, TRAIN_EXAMPLE } from "../helpers/shared.js";
+import { describeShared, readJson, TRAIN_EXAMPLE } from "../helpers/shared.js";
 
 const STAGE1 = join(TRAIN_EXAMPLE, "raw_data/raw_data_stage_1.json");
 const STAGE2 = join(TRAIN_EXAMPLE, "raw_data/raw_data_stage_2.json");
@@ -26,7 +26,7 @@ let tmp: string;
 beforeAll(() => (tmp = mkdtempSync(join(tmpdir(), "glpft-unit-"))));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-describe("train-example reproduction", () => {
+describeShared(TRAIN_EXAMPLE, "train-example reproduction", () => {
   it("stage 1 → stage 2 deep-equals raw_data_stage_2.json, and is byte-identical when written", () => {
     const ours = [...readStage1AsConversations(STAGE1)];
     expect(ours).toEqual(readJson(STAGE2));

@@ -4,7 +4,7 @@ import llamaTokenizer from "llama-tokenizer-js";
 import { DEFAULT_BUDGET, elisionTurn, fitHistory, promptLimit, renderToolDocs, type PromptRole } from "../../src/protocol/index.js";
 import { countTokens } from "../../src/protocol/tokens.js";
 import type { ToolDoc, Turn } from "../../src/state.js";
-import { OUT_OF_DOMAIN, TRAIN_EXAMPLE, sharedAvailable } from "../helpers/shared.js";
+import { describeShared, OUT_OF_DOMAIN, TRAIN_EXAMPLE, testShared } from "../helpers/shared.js";
 
 const tools: ToolDoc[] = [
   { Name: "get_weather_for_demo", function: "Weather of a city.", input: { city: "string, the city name" } },
@@ -33,7 +33,7 @@ describe("token counting", () => {
     expect(await countTokens(text)).toBe(expected);
   });
 
-  (sharedAvailable() ? test : test.skip)("equals whole-piece tokenization on real training prompts (shared data present)", async () => {
+  testShared(TRAIN_EXAMPLE, "equals whole-piece tokenization on real training prompts", async () => {
     const records = JSON.parse(readFileSync(join(TRAIN_EXAMPLE, "train_caller.json"), "utf8")) as { input: string }[];
     for (const r of records.slice(0, 5)) {
       const pieces = r.input.split("</s>");
@@ -94,7 +94,7 @@ function* oodPrompts(dialogs: Dialog[]): Generator<{ role: PromptRole; tools: To
   }
 }
 
-(sharedAvailable() ? describe : describe.skip)("out-of-domain step prompts against the 4096-token context (shared data present)", () => {
+describeShared(OUT_OF_DOMAIN, "out-of-domain step prompts against the 4096-token context", () => {
   test("how many exceed num_ctx − num_predict (3584) and num_ctx (4096), before and after eliding", async () => {
     const dialogs = JSON.parse(readFileSync(OUT_OF_DOMAIN, "utf8")) as Dialog[];
     const limit = promptLimit(DEFAULT_BUDGET);

@@ -12,7 +12,7 @@ import {
   summarizerPrompt,
 } from "../../src/protocol/index.js";
 import type { ToolDoc, Turn } from "../../src/state.js";
-import { readJson, TRAIN_EXAMPLE } from "../helpers/shared.js";
+import { describeShared, readJson, TRAIN_EXAMPLE } from "../helpers/shared.js";
 
 interface RoleRecord {
   tools: ToolDoc[];
@@ -33,7 +33,7 @@ describe("pyJsonDumps matches Python json.dumps", () => {
   });
 });
 
-describe("prompts reproduce every train-example record byte for byte", () => {
+describeShared(TRAIN_EXAMPLE, "prompts reproduce every train-example record byte for byte", () => {
   it("planner", () => {
     const records = load("planner");
     expect(records.length).toBe(79);

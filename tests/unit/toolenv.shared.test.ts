@@ -15,7 +15,7 @@ import {
   type ToolFileApi,
 } from "../../src/tools/toolenv.js";
 import type { ToolDoc } from "../../src/state.js";
-import { OUT_OF_DOMAIN, readJson, sharedAvailable, TRAIN_EXAMPLE } from "../helpers/shared.js";
+import { OUT_OF_DOMAIN, readJson, TRAIN_EXAMPLE, testShared } from "../helpers/shared.js";
 
 const loads = (s: string): PyValue => {
   const r = pyJsonLoads(s);
@@ -98,8 +98,7 @@ describe("toolEnvDoc: the documents α-UMi was trained on", () => {
     expect(Array.from(doc.input.q!)).toHaveLength("string, ".length + 256);
   });
 
-  const real = sharedAvailable() ? it : it.skip;
-  real("rebuilds every real document of the training and out-of-domain sets from a tool file written back from it", () => {
+  testShared(OUT_OF_DOMAIN, "rebuilds every real document of the training and out-of-domain sets from a tool file written back from it", () => {
     // From each real document, a tool file entry: its API name (upper case, so the description's mention of the full
     // name is not replaced twice), its description and its parameters as required ones. ToolBench's rules must
     // rebuild the document exactly (the out-of-domain set cut `function` to 150 characters, the training data to 256).
