@@ -235,7 +235,7 @@ describe("eval episodes --queue: workers run the episodes, the command collects 
     const replay = { planner: `replay:${cassette}`, caller: `replay:${cassette}`, summarizer: `replay:${cassette}` };
     const base = { data: DEMO_TEST_SET, singleLlm: false, settings: { templates: "toolbench" as const }, concurrency: 1, limit: 6, models: replay };
     const local = await evalEpisodes({ ...base, out: join(dir, "local") });
-    const allow = ["--models", `replay:${cassette}`, "--data", OUT_OF_DOMAIN];
+    const allow = ["--models", `replay:${cassette}`, "--data", DEMO_TEST_SET];
     const pair = await Promise.all([worker(allow), worker(allow)]);
     const queued = await evalEpisodes({ ...base, out: join(dir, "queued"), queue: QUEUE });
     const strip = (rows: typeof local.rows) => rows.map((r) => ({ index: r.index, status: r.status, reason: r.reason, steps: r.steps, answer: r.answer, turns: r.turns }));
