@@ -16,8 +16,6 @@ import { ThreadBusy, ThreadNotFound, type PostgresThreads } from "./threads.js";
 /** How often a run waiting for its thread (a run before it) looks again. */
 const POLL_MS = 200;
 
-/** What a run claimed again after its process died reads as (its job came back to the queue). */
-const LOST_RUN = "the server running this run stopped before it ended; a new run resumes from the last checkpoint";
 
 export interface ExecutorOptions {
   /** Runs this process executes at once (each holds a lease connection while it runs). */
@@ -76,7 +74,8 @@ export class RunExecutor {
     this.subscriber?.disconnect();
   }
 
-  private async execute(runId: string): Promise<void> {
+  /** Execute a run in this process (a client streams or waits for it here: it ends with this process). */
+  async execute(runId: string): Promise<void> {
     let cancel: CancelAction | null = null;
     let onCancel: (() => void) | undefined;
     this.running.set(runId, (action) => {
@@ -96,10 +95,9 @@ export class RunExecutor {
     for (;;) {
       const run = await this.store.get(runId);
       if (!run) return undefined;
+      // Claimed again: its process died mid-run and BullMQ gave the job back.
       if (run.status === "running") {
-        await this.store.finish(runId, "error");
-        await this.store.append(runId, "error", JSON.stringify({ error: "RunLost", message: LOST_RUN }));
-        await this.store.end(runId);
+        await this.store.lost(runId);
         return undefined;
       }
       if (run.status !== "pending") return undefined;

@@ -9,7 +9,7 @@ import { Redis, type RedisOptions } from "ioredis";
 import type { Pool } from "pg";
 import { underAdvisoryLock } from "../checkpoint.js";
 import { parseQueueLocation, type QueueLocation } from "../queue.js";
-import { ThreadBusy } from "./threads.js";
+import { LOST_RUN, ThreadBusy } from "./threads.js";
 
 /** LangGraph's run status: `interrupted` is a cancelled run. */
 export type RunStatus = "pending" | "running" | "success" | "error" | "timeout" | "interrupted";
@@ -186,6 +186,13 @@ export class RunStore {
     return rows.length > 0;
   }
 
+  /** A running run whose process died: `error`, with LOST_RUN as its stream's last event. */
+  async lost(runId: string): Promise<void> {
+    if (!(await this.move(runId, "running", "error"))) return;
+    await this.append(runId, "error", JSON.stringify({ error: "RunLost", message: LOST_RUN }));
+    await this.end(runId);
+  }
+
   /** Add an event to the run's stream; its id is the SSE id. */
   async append(runId: string, event: string, data: string): Promise<string> {
     return (await this.redis.xadd(this.key(runId), "*", "event", event, "data", data))!;
@@ -198,9 +205,9 @@ export class RunStore {
 
   /**
    * The run's events after `after` (a stream id; "0": all of them; undefined: only those to come), until its stream
-   * ends, the run's row says it is over without one (lost, or expired), or `signal` aborts.
+   * ends, the run's row says it is over without one (expired), `lost` says its process is gone, or `signal` aborts.
    */
-  async *read(runId: string, after: string | undefined, signal: AbortSignal): AsyncGenerator<RunEvent> {
+  async *read(runId: string, after: string | undefined, signal: AbortSignal, lost: () => Promise<boolean>): AsyncGenerator<RunEvent> {
     const key = this.key(runId);
     let from: string;
     if (after === undefined) {
@@ -220,7 +227,7 @@ export class RunStore {
         if (signal.aborted) return;
         if (!got) {
           const run = await this.get(runId);
-          if (!run || FINAL.includes(run.status)) {
+          if (!run || FINAL.includes(run.status) || (run.status === "running" && (await lost()))) {
             // Its end may have come between the read and the row.
             const tail = await this.redis.xrange(key, from === "0" ? "-" : `(${from}`, "+");
             for (const [id, fields] of tail) {

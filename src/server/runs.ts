@@ -10,7 +10,7 @@ import { v7 as uuidv7 } from "@langchain/core/utils/uuid";
 import { ApiError, type RunBody, type RunRoutes, type ThreadRunner } from "./api.js";
 import type { RunExecutor } from "./executor.js";
 import { FINAL, type CancelAction, type MultitaskStrategy, type RunRecord, type RunStore } from "./runStore.js";
-import type { PostgresThreads } from "./threads.js";
+import { LOST_RUN, type PostgresThreads } from "./threads.js";
 
 const STRATEGIES: readonly MultitaskStrategy[] = ["reject", "interrupt", "rollback", "enqueue"];
 const ACTIONS: readonly CancelAction[] = ["interrupt", "rollback"];
@@ -56,8 +56,11 @@ export function runsApi(o: RunsOptions): RunRoutes {
       );
   }
 
-  /** Create a run (pending, queued); `threadId` none: a stateless run on a thread made for it. */
-  async function create(threadId: string | undefined, body: CreateBody): Promise<RunRecord> {
+  /**
+   * Create a run (pending); `threadId` none: a stateless run on a thread made for it. One a client streams or waits for
+   * here runs in this process (`here`), unless it starts later; any other is queued for whichever process takes it.
+   */
+  async function create(threadId: string | undefined, body: CreateBody, here = false): Promise<RunRecord> {
     runner.checkRun(body);
     const strategy = (body.multitask_strategy ?? "reject") as MultitaskStrategy;
     if (!STRATEGIES.includes(strategy)) throw new ApiError(422, `multitask_strategy: ${JSON.stringify(body.multitask_strategy)} is not one of ${STRATEGIES.join(", ")}`);
@@ -85,9 +88,19 @@ export function runsApi(o: RunsOptions): RunRoutes {
       async () => (await threads.get(threadId!)).status === "busy",
     );
     if (strategy === "interrupt" || strategy === "rollback") for (const r of inflight) await cancel(r, strategy);
-    await o.executor.enqueue(run, after * 1000);
+    if (here && !after) void o.executor.execute(run.run_id).catch((e: unknown) => process.stderr.write(`alpha-umi serve: run ${run.run_id}: ${(e as Error).message}\n`));
+    else await o.executor.enqueue(run, after * 1000);
     return run;
   }
+
+  /** Whether the run's process is gone: its thread's lock went with it (threads.ts); the run is marked so. */
+  const lost = (run: RunRecord) => async () => {
+    const thread = await threads.get(run.thread_id).catch(() => undefined);
+    if (thread?.status !== "error" || thread.error !== LOST_RUN) return false;
+    await store.lost(run.run_id);
+    return true;
+  };
+  const read = (run: RunRecord, after: string | undefined, signal: AbortSignal) => store.read(run.run_id, after, signal, lost(run));
 
   /** Cancel a run: a pending one never starts; a running one is stopped wherever it runs. */
   async function cancel(run: RunRecord, action: CancelAction): Promise<void> {
@@ -102,7 +115,7 @@ export function runsApi(o: RunsOptions): RunRoutes {
   /** The run's events as SSE from `after` (see RunStore.read); a client gone cancels the run when `onDisconnect` says so. */
   function stream(run: RunRecord, after: string | undefined, onDisconnect: "cancel" | "continue", resumable: boolean): Response {
     const stop = new AbortController();
-    const events = store.read(run.run_id, after, stop.signal);
+    const events = read(run, after, stop.signal);
     const encoder = new TextEncoder();
     const body = new ReadableStream<Uint8Array>({
       async pull(ctl) {
@@ -144,7 +157,7 @@ export function runsApi(o: RunsOptions): RunRoutes {
     const result = (async () => {
       let values: string | undefined;
       let error: string | undefined;
-      for await (const ev of store.read(run.run_id, "0", stop.signal)) {
+      for await (const ev of read(run, "0", stop.signal)) {
         if (ev.event === "values") values = ev.data;
         if (ev.event === "error") error = ev.data;
       }
@@ -196,7 +209,7 @@ export function runsApi(o: RunsOptions): RunRoutes {
     // Stateless runs: /runs, /runs/stream, /runs/wait, /runs/batch, /runs/:id/stream.
     if (parts[0] === "runs") {
       const [, what, tail] = parts;
-      const make = (b: CreateBody) => create(undefined, b);
+      const make = (b: CreateBody, here = false) => create(undefined, b, here);
       if (m === "POST" && parts.length === 1) {
         const run = await make(await body());
         return json(run, 200, { "content-location": `/runs/${run.run_id}` });
@@ -210,12 +223,12 @@ export function runsApi(o: RunsOptions): RunRoutes {
       }
       if (m === "POST" && what === "stream" && parts.length === 2) {
         const b = await body();
-        const run = await make(b);
+        const run = await make(b, true);
         return stream(run, "0", disconnect(b, "cancel"), b.stream_resumable === true);
       }
       if (m === "POST" && what === "wait" && parts.length === 2) {
         const b = await body();
-        return outcome(await make(b), req.signal, disconnect(b, "cancel"));
+        return outcome(await make(b, true), req.signal, disconnect(b, "cancel"));
       }
       if (m === "GET" && what && tail === "stream" && parts.length === 3) {
         const run = await found(what);
@@ -244,7 +257,7 @@ export function runsApi(o: RunsOptions): RunRoutes {
     }
     if (m === "POST" && parts.length === 4 && (runId === "stream" || runId === "wait")) {
       const b = await body();
-      const run = await create(threadId, b);
+      const run = await create(threadId, b, true);
       return runId === "stream" ? stream(run, "0", disconnect(b, "cancel"), b.stream_resumable === true) : outcome(run, req.signal, disconnect(b, "cancel"));
     }
     if (!runId) return undefined;
@@ -264,7 +277,7 @@ export function runsApi(o: RunsOptions): RunRoutes {
       if (!FINAL.includes(run.status)) await cancel(run, action);
       if (!flag(url.searchParams.get("wait"))) return new Response(null, { status: 202 });
       // Waiting: until the run has ended and its thread is released.
-      for await (const _ of store.read(runId, "0", req.signal));
+      for await (const _ of read(run, "0", req.signal));
       return new Response(null, { status: 204 });
     }
     return undefined;
