@@ -73,7 +73,8 @@ export function runsApi(o: RunsOptions): RunRoutes {
     const own = threadId === undefined;
     if (threadId === undefined) {
       threadId = uuidv7();
-      await threads.set(threadId, { kind: "put", metadata: { graph_id: assistant, assistant_id: assistant } });
+      // The run's metadata (under auth, its owner's) is its thread's, as in LangGraph's server.
+      await threads.set(threadId, { kind: "put", metadata: { ...((body.metadata ?? {}) as Record<string, unknown>), graph_id: assistant, assistant_id: assistant } });
     } else await threads.get(threadId);
     const { run, inflight } = await store.create(
       {
