@@ -26,6 +26,7 @@ type Values = Partial<AgentStateType>;
 const servers: ChildProcess[] = [];
 let a: Client;
 let b: Client;
+let urlA: string;
 let hook: Server;
 let hookHost: string;
 const hooked: Array<Record<string, unknown>> = [];
@@ -45,6 +46,7 @@ beforeAll(async () => {
   const args = ["--checkpoints", pg.url, "--queue", QUEUE, "--client-settable", "plannerModel", "--webhook-hosts", hookHost];
   const [sa, sb] = await Promise.all([startServe(args, 90_000), startServe(args, 90_000)]);
   servers.push(sa.child, sb.child);
+  urlA = sa.url;
   a = new Client({ apiUrl: sa.url });
   b = new Client({ apiUrl: sb.url });
 }, 200_000);
@@ -158,6 +160,8 @@ describe("runs in the background, executed by whichever serve process takes them
       gone.abort();
       expect(runId).toBeDefined();
       await until("the planner's request", () => planner.generations().length > 0);
+      // Time for the server to see the client gone (with "cancel", the run is interrupted by then).
+      await new Promise((r) => setTimeout(r, 1000));
       expect((await b.runs.get(thread.thread_id, runId!)).status).toBe("running");
       expect((await b.threads.get(thread.thread_id)).status).toBe("busy");
       const rejoined = drain(b.runs.joinStream(thread.thread_id, runId!, { lastEventId: seen.at(-1)!.id }) as AsyncIterable<Chunk>);
@@ -297,5 +301,16 @@ describe("stateless runs, afterSeconds, webhooks", () => {
     await expect(a.runs.create(thread.thread_id, "alphaUmi", { input, webhook: "http://169.254.169.254/latest/meta-data" })).rejects.toThrow(
       /HTTP 403: .*webhook: host 169\.254\.169\.254 is not one the operator allows/,
     );
+  }, 90_000);
+
+  it("a run's body cannot pass for a stateless run's (whose thread is deleted with it)", async () => {
+    const thread = await a.threads.create();
+    const res = await fetch(`${urlA}/threads/${thread.thread_id}/runs/wait`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ assistant_id: "alphaUmi", input, alpha_umi_stateless: true }),
+    });
+    expect(((await res.json()) as Values).answer).toBe(DEMO_ANSWER);
+    expect((await b.threads.get(thread.thread_id)).status).toBe("idle");
   }, 90_000);
 });
