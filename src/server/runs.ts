@@ -6,14 +6,18 @@
  * stream is a reader of the run's events (runStore.ts), so a client that goes away stops the run only when it asked to.
  * Bodies arrive here through the trust boundary (api.ts, src/trust.ts).
  */
+import { setTimeout as sleep } from "node:timers/promises";
 import { v7 as uuidv7 } from "@langchain/core/utils/uuid";
 import { ApiError, type RunBody, type RunRoutes, type ThreadRunner } from "./api.js";
 import type { RunExecutor } from "./executor.js";
-import { FINAL, type CancelAction, type MultitaskStrategy, type RunRecord, type RunStore } from "./runStore.js";
+import { FINAL, type CancelAction, type MultitaskStrategy, type RunEvent, type RunRecord, type RunStore } from "./runStore.js";
 import { LOST_RUN, type PostgresThreads } from "./threads.js";
 
 const STRATEGIES: readonly MultitaskStrategy[] = ["reject", "interrupt", "rollback", "enqueue"];
 const ACTIONS: readonly CancelAction[] = ["interrupt", "rollback"];
+
+/** How long a run's stream stays silent before it sends an SSE comment. */
+const HEARTBEAT_MS = 10_000;
 
 /** How often a wait or join writes whitespace while the run goes on (as LangChain's server: proxies keep the request). */
 const KEEPALIVE_MS = 1000;
@@ -118,9 +122,17 @@ export function runsApi(o: RunsOptions): RunRoutes {
     const stop = new AbortController();
     const events = read(run, after, stop.signal);
     const encoder = new TextEncoder();
+    let next: Promise<IteratorResult<RunEvent>> | undefined;
     const body = new ReadableStream<Uint8Array>({
       async pull(ctl) {
-        const { done, value } = await events.next();
+        next ??= events.next();
+        const quiet = new AbortController();
+        const got = await Promise.race([next, sleep(HEARTBEAT_MS, null, { signal: quiet.signal, ref: false }).catch(() => null)]);
+        quiet.abort();
+        // A quiet run (a long model call) still shows its stream alive to proxies and to the SDK's idle check.
+        if (got === null) return ctl.enqueue(encoder.encode(": heartbeat\n\n"));
+        next = undefined;
+        const { done, value } = got;
         if (done) return ctl.close();
         const data = value.data
           .split("\n")
