@@ -83,7 +83,7 @@ const withBody = (req: Request, body: unknown) => {
  *
  * @example
  * await loadAuth("/srv/app/auth.ts:auth");
- * const fetch = withAuth(withThreadApi(app.fetch, threads, graphIds), threads);
+ * const fetch = withAuth(withThreadApi(app.fetch, threads, graphIds, operator, runRoutes), threads);
  */
 export function withAuth(next: Handler, threads: PostgresThreads): Handler {
   const raise = async (context: AuthContext | undefined, event: string, value: Record<string, unknown>) =>
