@@ -17,6 +17,8 @@ export function registerServe(program: Command): void {
     .command("serve")
     .description(SUMMARIES.serve)
     .requiredOption("--checkpoints <url>", "postgres://…[?schema=NAME]: threads and checkpoints, shared by every serve and worker process")
+    .option("--queue <url>", "redis://…[?prefix=NAME]: the runs' queue, event streams and cancellations, shared by every serve process", "redis://127.0.0.1:6379")
+    .option("--webhook-hosts <hosts...>", "hosts (name or name:port) a run's webhook may name; the server POSTs finished runs there (docs/security.md)")
     .option("--port <n>", "port (0: any free port)", "2024")
     .option("--host <host>", "interface to listen on (beyond loopback only with auth.path in langgraph.json)", "127.0.0.1")
     .option("--config <file>", "langgraph.json with auth.path and http.cors (default: the working folder's, when there is one)")
@@ -28,6 +30,8 @@ export function registerServe(program: Command): void {
     .action(
       async (o: {
         checkpoints: string;
+        queue: string;
+        webhookHosts?: string[];
         port: string;
         host: string;
         config?: string;
@@ -47,6 +51,8 @@ export function registerServe(program: Command): void {
         const tools = toolSet.tools;
         const server = await startServer({
           checkpoints: o.checkpoints,
+          queue: o.queue,
+          webhookHosts: o.webhookHosts,
           tools,
           approve: approvePolicyOption(o.approve, tools.map((t) => t.doc.Name)),
           clientSettable: o.clientSettable,

@@ -24,7 +24,7 @@ const REFUSED_MODES: Record<string, string> = {
 };
 
 /** A client mistake: answered with its status and one line. */
-class ApiError extends Error {
+export class ApiError extends Error {
   constructor(
     readonly status: number,
     message: string,
@@ -38,11 +38,32 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const json = (body: unknown, status = 200, headers: Record<string, string> = {}) =>
   new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json", ...headers } });
 
-interface RunBody {
+export interface RunBody {
   assistant_id?: unknown;
   stream_mode?: unknown;
   if_not_exists?: unknown;
 }
+
+export interface StreamOptions {
+  /** Aborts the run (the graph and its model calls). */
+  signal: AbortSignal;
+  /** Whether the run was cancelled: its stream's error is then no failure of the thread. */
+  cancelled: () => boolean;
+  /** Called once the run's stream has ended, while the thread is still held (a rollback deletes its checkpoints there). */
+  beforeRelease?: () => Promise<void>;
+}
+
+/** What the runs resource (src/server/runs.ts) uses of the thread API. */
+export interface ThreadRunner {
+  /** A run's graph and stream modes, or the ApiError a client gets. */
+  checkRun(body: RunBody): void;
+  stream(threadId: string, lease: RunLease, body: Record<string, unknown>, o: StreamOptions): Promise<Response>;
+  /** The thread's values now; null when no graph has run on it. */
+  values(threadId: string): Promise<Record<string, unknown> | null>;
+}
+
+/** The runs resource's routes: a response, or none for a request it does not serve. */
+export type RunRoutes = (req: Request) => Promise<Response | undefined>;
 
 interface SearchBody {
   metadata?: Record<string, unknown>;
@@ -88,10 +109,17 @@ interface ThreadCreate {
  * Put the thread API in front of the embedded server's handler.
  *
  * @example
- * const fetch = withThreadApi(app.fetch, threads, ["alphaUmi", "singleLlm"]);
+ * const fetch = withThreadApi(app.fetch, threads, ["alphaUmi", "singleLlm"], operator, (runner) => runsApi({ runner, … }));
  * serve({ fetch, port: 2024 }); // @hono/node-server
  */
-export function withThreadApi(api: Handler, threads: PostgresThreads, graphIds: readonly string[], operator: OperatorSettings = {}, served?: Served): Handler {
+export function withThreadApi(
+  api: Handler,
+  threads: PostgresThreads,
+  graphIds: readonly string[],
+  operator: OperatorSettings,
+  runRoutes: (runner: ThreadRunner) => RunRoutes,
+  served?: Served,
+): Handler {
   const internal = (path: string, init?: RequestInit) => api(new Request(`http://alpha-umi.internal${path}`, init));
 
   /** The embedded server's state of a thread, or none for a thread no run has touched. */
@@ -194,11 +222,16 @@ export function withThreadApi(api: Handler, threads: PostgresThreads, graphIds: 
   }
 
   /**
-   * Run the request that streams a run while the thread is leased; the lease ends when the stream does (finished,
-   * failed, or the client gone), with the status the run left.
+   * Stream `body` as a run on the thread `lease` holds, through the embedded server; the lease ends when the stream
+   * does (finished, failed, or cancelled by its reader), with the status the run left.
    */
-  async function leased(threadId: string, req: Request, assistantId?: string): Promise<Response> {
-    const lease = await threads.lease(threadId);
+  async function stream(threadId: string, lease: RunLease, body: Record<string, unknown>, o: StreamOptions): Promise<Response> {
+    const req = new Request(`http://alpha-umi.internal/threads/${threadId}/runs/stream`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(body),
+      signal: o.signal,
+    });
     let res: Response;
     try {
       res = await api(req);
@@ -207,18 +240,28 @@ export function withThreadApi(api: Handler, threads: PostgresThreads, graphIds: 
       throw e;
     }
     // The embedded server records the graph as the thread's assistant when the stream starts; this names the assistant.
-    const settleRun = async (error: string | null, stopped = false) => {
+    const assistantId = typeof body.alpha_umi_assistant_id === "string" ? body.alpha_umi_assistant_id : undefined;
+    let error: string | null = null;
+    let ended = false;
+    const done = async (stopped = false) => {
+      if (ended) return;
+      ended = true;
       try {
+        await o.beforeRelease?.();
         if (assistantId) await threads.set(threadId, { kind: "patch", metadata: { assistant_id: assistantId } });
       } finally {
-        await settle(threadId, lease, error, stopped);
+        // A cancelled run's abort surfaces as an error event: what it left is its checkpoints, not a failure.
+        const cancelled = o.cancelled();
+        await settle(threadId, lease, cancelled ? null : error, stopped || cancelled).catch((e: unknown) => {
+          process.stderr.write(`alpha-umi serve: thread ${threadId}: ${(e as Error).message}\n`);
+        });
       }
     };
     if (!res.body) {
-      await settleRun(res.ok ? null : `HTTP ${res.status}`);
+      if (!res.ok) error = `HTTP ${res.status}`;
+      await done();
       return res;
     }
-    let error: string | null = null;
     let carry = "";
     const decoder = new TextDecoder();
     const scan = (text: string) => {
@@ -236,27 +279,17 @@ export function withThreadApi(api: Handler, threads: PostgresThreads, graphIds: 
         }
       }
     };
-    const done = (stopped = false) =>
-      settleRun(error, stopped).catch((e: unknown) => {
-        process.stderr.write(`alpha-umi serve: thread ${threadId}: ${(e as Error).message}\n`);
-      });
-    const body = res.body.pipeThrough(
-      new TransformStream<Uint8Array, Uint8Array>({
-        transform(chunk, ctl) {
-          scan(decoder.decode(chunk, { stream: true }));
-          ctl.enqueue(chunk);
-        },
-        flush: () => done(),
-      }),
-    );
-    // A client that goes away cancels the stream: the run stops (langgraph-api aborts it) and the thread is released.
-    const reader = body.getReader();
+    const reader = res.body.getReader();
     const relay = new ReadableStream<Uint8Array>({
       pull: async (ctl) => {
         const { done: end, value } = await reader.read();
-        if (end) ctl.close();
-        else ctl.enqueue(value);
+        if (value) scan(decoder.decode(value, { stream: true }));
+        if (end) {
+          await done();
+          ctl.close();
+        } else ctl.enqueue(value);
       },
+      // The reader gone (a cancelled run): the thread is released with what the run left.
       cancel: async (reason) => {
         await reader.cancel(reason);
         await done(true);
@@ -265,30 +298,12 @@ export function withThreadApi(api: Handler, threads: PostgresThreads, graphIds: 
     return new Response(relay, { status: res.status, headers: res.headers });
   }
 
-  /**
-   * `runs.wait`, which the embedded server lacks: the run streamed (values only) to its end, answered as the final
-   * values, or as LangGraph's `{__error__}` when it failed (the SDK raises it as `error: message`).
-   */
-  async function wait(threadId: string, req: Request, assistantId?: string): Promise<Response> {
-    const run = (await req.clone().json()) as Record<string, unknown>;
-    const stream = new Request(new URL(`/threads/${threadId}/runs/stream`, req.url), {
-      method: "POST",
-      headers: req.headers,
-      body: JSON.stringify({ ...run, stream_mode: ["values"] }),
-      signal: req.signal,
-    });
-    const res = await leased(threadId, stream, assistantId);
-    if (!res.ok) return res;
-    let last: string | undefined;
-    let error: string | undefined;
-    for (const ev of (await res.text()).split("\n\n")) {
-      const data = /^data: (.*)$/m.exec(ev)?.[1];
-      if (/^event: values$/m.test(ev)) last = data;
-      if (/^event: error$/m.test(ev)) error = data;
-    }
-    if (error) return new Response(`{"__error__":${error}}`, { headers: { "content-type": "application/json" } });
-    return new Response(last ?? "{}", { headers: { "content-type": "application/json" } });
-  }
+  const runner: ThreadRunner = {
+    checkRun,
+    stream,
+    values: async (threadId) => (await stateOf(await threads.get(threadId)))?.values ?? null,
+  };
+  const runs = runRoutes(runner);
 
   /**
    * A run as a client asked for it, with only what a client may set (src/trust.ts): its configuration and context
@@ -311,8 +326,11 @@ export function withThreadApi(api: Handler, threads: PostgresThreads, graphIds: 
     }
     const command = run.command as { update?: unknown } | undefined | null;
     if (command && typeof command === "object") checkStateWrite(command.update, "command.update");
+    // Keys the server sets on a run for itself (alpha_umi_…) are never a client's.
+    for (const key of Object.keys(run)) if (key.startsWith("alpha_umi_")) throw new ApiError(422, `${key}: set by the server, not by a client`);
     const out = {
       ...run,
+      ...(assistantId ? { alpha_umi_assistant_id: assistantId } : {}),
       config: { ...config, configurable: clientSettings(config.configurable, "config.configurable", operator) },
       ...(run.context !== undefined && run.context !== null ? { context: clientSettings(run.context, "context", { ...operator, approve: undefined }) } : {}),
     };
@@ -374,12 +392,10 @@ export function withThreadApi(api: Handler, threads: PostgresThreads, graphIds: 
         if (run.if_not_exists === "create") await threads.set(id, { kind: "patch", metadata: {} });
         // Runs created to be joined later are read by graph like any other: the thread must know its graph.
         if (parts.length === 3) await threads.set(id, { kind: "patch", metadata: { graph_id: run.assistant_id, assistant_id: assistantId ?? run.assistant_id } });
-        if (runId === "wait") return wait(id, req, assistantId);
-        return runId === "stream" ? leased(id, req, assistantId) : api(req);
       }
-      if (id && sub === "runs" && runId && tail === "stream" && req.method === "GET") return leased(id, req);
     }
-    if (req.method === "POST" && pathname === "/runs/stream") checkRun(await body<RunBody>());
+    // The runs resource (src/server/runs.ts): every run on a thread or stateless, after the checks above.
+    if ((parts[0] === "threads" && parts[2] === "runs") || parts[0] === "runs") return (await runs(req)) ?? api(req);
     return api(req);
   }
 

@@ -96,7 +96,7 @@ const withBody = (req: Request, body: unknown) => {
  *
  * @example
  * await loadAuth("/srv/app/auth.ts:auth");
- * const fetch = withAuth(withThreadApi(app.fetch, threads, graphIds), threads);
+ * const fetch = withAuth(withThreadApi(app.fetch, threads, graphIds, operator, runRoutes), threads);
  */
 export function withAuth(next: Handler, threads: PostgresThreads): Handler {
   const raise = async (context: AuthContext | undefined, event: string, value: Record<string, unknown>) =>
@@ -146,12 +146,22 @@ export function withAuth(next: Handler, threads: PostgresThreads): Handler {
       return (b ?? {}) as Metadata;
     };
 
+    if (parts[0] === "runs" && method === "POST" && parts[1] === "batch" && parts.length === 2) {
+      // A batch of stateless runs: each one's event, as for a single one.
+      const all: unknown = await req.clone().json().catch(() => null);
+      if (!Array.isArray(all)) throw new Refused(422, `${method} ${pathname}: the body must be a JSON array of runs`);
+      const runs: Metadata[] = [];
+      for (const b of all as Metadata[]) runs.push({ ...b, metadata: (await raise(context, "threads:create_run", runValue(undefined, b)))[1].metadata });
+      return withBody(req, runs);
+    }
     if (parts[0] === "runs" && method === "POST") {
-      // A stateless run: its thread is made for it and deleted after, so only the handler's yes or no matters.
+      // A stateless run: its thread is made for it (with the run's metadata, the owner) and deleted after.
       const b = await body();
       const [, value] = await raise(context, "threads:create_run", runValue(undefined, b));
       return withBody(req, { ...b, metadata: value.metadata });
     }
+    // A stateless run's stream by its id alone would skip the owner check its thread gets: joined on the thread instead.
+    if (parts[0] === "runs") throw new Refused(404, `${method} ${pathname}: with auth, join a run on its thread: /threads/{thread_id}/runs/{run_id}/stream`);
     if (parts[0] !== "threads") return req;
     const [, id, sub, runId, tail] = parts;
 

@@ -31,7 +31,7 @@ const FileSchema = z.object({
     .optional(),
   http: z.object({ cors: CorsSchema.optional() }).loose().optional(),
   // alpha-umi's own key (LangGraph's CLI ignores keys it does not know): operator settings opened to clients.
-  alpha_umi: z.object({ client_settable: z.array(z.string()).optional() }).strict().optional(),
+  alpha_umi: z.object({ client_settable: z.array(z.string()).optional(), webhook_hosts: z.array(z.string()).optional() }).strict().optional(),
 });
 
 export type CorsConfig = z.infer<typeof CorsSchema>;
@@ -46,6 +46,8 @@ export interface ServeConfig {
   cors?: CorsConfig;
   /** `alpha_umi.client_settable`: operator settings a client's run may set (docs/security.md), as `--client-settable`. */
   clientSettable?: string[];
+  /** `alpha_umi.webhook_hosts`: hosts (`name` or `name:port`) a run's webhook may name, as `--webhook-hosts`. */
+  webhookHosts?: string[];
   /** Keys of LangGraph's `http` that serve does not apply (`app`, `disable_*`…), for a warning at start. */
   ignored?: string[];
 }
@@ -75,7 +77,11 @@ export function readServeConfig(file?: string, cwd = process.cwd()): ServeConfig
     throw new UserError(`${path}: ${issue.path.join(".") || "(top level)"}: ${issue.message}`);
   }
   const { auth, http, alpha_umi } = parsed.data;
-  const config: ServeConfig = { file: path, ...(alpha_umi?.client_settable ? { clientSettable: alpha_umi.client_settable } : {}) };
+  const config: ServeConfig = {
+    file: path,
+    ...(alpha_umi?.client_settable ? { clientSettable: alpha_umi.client_settable } : {}),
+    ...(alpha_umi?.webhook_hosts ? { webhookHosts: alpha_umi.webhook_hosts } : {}),
+  };
   if (auth?.path) {
     const [module, symbol] = auth.path.split(":", 2) as [string, string | undefined];
     const modulePath = resolve(dirname(path), module);

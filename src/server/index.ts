@@ -18,6 +18,7 @@ import { createSearchGraph } from "../search/graph.js";
 import type { ToolSpec } from "../tools/spec.js";
 import { settingsConfigurable, type Settings } from "../settings.js";
 import { checkOpenKeys } from "../trust.js";
+import { reachRedis } from "../queue.js";
 import { withThreadApi } from "./api.js";
 import { PostgresAssistants, registerAssistantRoutes } from "./assistants.js";
 import { registerMetaRoutes } from "./meta.js";
@@ -25,6 +26,9 @@ import { registerStoreRoutes } from "./store.js";
 import { loadAuth, withAuth } from "./auth.js";
 import type { ServeConfig } from "./config.js";
 import { DEFAULT_BODY_LIMIT, isLoopback, withHttpChecks } from "./http.js";
+import { RunExecutor } from "./executor.js";
+import { runsApi } from "./runs.js";
+import { RunStore } from "./runStore.js";
 import { withSubgraphMessages } from "./stream.js";
 import { PostgresThreads, ThreadNotFound, withRunMetadata } from "./threads.js";
 
@@ -32,6 +36,10 @@ import { PostgresThreads, ThreadNotFound, withRunMetadata } from "./threads.js";
 export interface ServeOptions extends Settings {
   /** `postgres://…[?schema=NAME]`: checkpoints and the thread registry, shared by every server on it. */
   checkpoints: string;
+  /** `redis://…[?prefix=NAME]`: the runs' queue, event streams and cancellations, shared by every server (default: local). */
+  queue?: string;
+  /** Hosts a run's webhook may name: the server calls them (docs/security.md); none by default. */
+  webhookHosts?: readonly string[];
   tools: ToolSpec[];
   /** Tool calls that wait for approval: the floor of every run, which a client's `approve` adds to (docs/security.md). */
   approve?: ApprovePolicy;
@@ -49,6 +57,15 @@ export interface ServeOptions extends Settings {
 
 /** How long requests in progress (streams) get to end when the server closes before they are cut. */
 const CLOSE_GRACE_MS = 2_000;
+
+/** Where the runs' queue and streams are when serve is not told: the local Redis. */
+export const DEFAULT_QUEUE = "redis://127.0.0.1:6379";
+
+/** A finished run to its webhook; a redirect is not followed (it could name a host the operator did not allow). */
+async function postWebhook(url: string, payload: unknown): Promise<void> {
+  const res = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(payload), redirect: "manual" });
+  if (!res.ok) throw new Error(`POST ${new URL(url).host}: HTTP ${res.status}`);
+}
 
 /** Runs one server streams at once; more wait for a lease connection. */
 const MAX_RUNNING = 64;
@@ -75,6 +92,8 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
   if (config.auth) await loadAuth(config.auth.path);
   if (!isPostgresLocation(o.checkpoints))
     throw new UserError(`--checkpoints ${maskLocation(o.checkpoints)}: serve needs postgres://… (threads must outlive the process and be shared by every server)`);
+  const queue = o.queue ?? DEFAULT_QUEUE;
+  await reachRedis(queue);
   const checkpointer = checkpointerFrom(o.checkpoints) as AutoSetupPostgresSaver;
   try {
     await reachPostgres(checkpointer.pgPool, o.checkpoints); // one line now, not a failure at the first request
@@ -85,6 +104,9 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
   // Leases: one connection per running run, for the lock that makes its thread busy on every server.
   const threads = new PostgresThreads(checkpointer.pgPool, checkpointer, postgresPool(o.checkpoints, MAX_RUNNING));
   await threads.setup();
+  const runStore = new RunStore(checkpointer.pgPool, checkpointer.schema, queue, new URL(o.checkpoints).pathname);
+  await runStore.setup();
+  const executor = new RunExecutor(runStore, threads, checkpointer, { concurrency: MAX_RUNNING, webhook: postWebhook });
   const graphOptions = { ...o, tools: o.tools, checkpointer: false as const };
   // langgraph-api (>= 1.5) passes the request's `config.configurable` to the run itself, once withThreadApi has let
   // through only what a client may set (src/trust.ts).
@@ -111,7 +133,13 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
     if (err instanceof HTTPException && err.status < 500) return c.json({ error: err.message }, err.status);
     return c.json({ error: String((err as Error).message ?? err) }, 500);
   });
-  const api = withThreadApi((req) => Promise.resolve(app.fetch(req)), threads, Object.keys(graphs), operator, { assistants, graphs });
+  const webhookHosts = [...(o.webhookHosts ?? []), ...(config.webhookHosts ?? [])];
+  let started: Promise<void> | undefined;
+  const api = withThreadApi((req) => Promise.resolve(app.fetch(req)), threads, Object.keys(graphs), operator, (runner) => {
+    started = executor.start(runner);
+    return runsApi({ runner, store: runStore, executor, threads, webhookHosts });
+  }, { assistants, graphs });
+  await started;
   const fetch = withHttpChecks(config.auth ? withAuth(api, threads) : api, { host, bodyLimit: o.bodyLimit ?? DEFAULT_BODY_LIMIT, cors: config.cors });
   const server = serve({ fetch, port: o.port, hostname: host }) as Server;
   await new Promise<void>((res, rej) => {
@@ -128,6 +156,8 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
       const cut = setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS);
       await closed;
       clearTimeout(cut);
+      await executor.close();
+      await runStore.close();
       await threads.close();
       await store.stop();
       await checkpointer.end();

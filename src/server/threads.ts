@@ -46,7 +46,7 @@ interface Row {
 }
 
 /** What a run that ended with its server reads as: its connection, and so its lock, went with the process. */
-const LOST_RUN = "the server running this thread stopped before its run ended; a new run resumes from the last checkpoint";
+export const LOST_RUN = "the server running this thread stopped before its run ended; a new run resumes from the last checkpoint";
 
 const record = (r: Row): ThreadRecord => {
   const lost = r.status === "busy" && r.held === false;

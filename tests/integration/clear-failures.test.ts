@@ -61,6 +61,13 @@ describe("unreachable Redis or Postgres: one line, exit 2, no retry loop", () =>
     expect(r.stderr).toBe(`alpha-umi: --checkpoints postgres://127.0.0.1:${port}/test: cannot reach Postgres (connect ECONNREFUSED 127.0.0.1:${port})\n`);
   }, 90_000);
 
+  it("serve, Redis not there (its runs' queue and streams)", async () => {
+    const port = await freePort();
+    const r = await exits(["serve", "--port", "0", "--checkpoints", PG, "--queue", `redis://127.0.0.1:${port}`]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(`alpha-umi: --queue redis://127.0.0.1:${port}: cannot reach Redis (connect ECONNREFUSED 127.0.0.1:${port})\n`);
+  }, 90_000);
+
   it("eval episodes --queue, Redis not there", async () => {
     const port = await freePort();
     const r = await cliInProcess(["eval", "episodes", "--data", "tests/fixtures/toolbench-demo.json", "--limit", "1", ...["planner", "caller", "summarizer"].flatMap((r) => [`--${r}`, `ollama:${r}`]), "--queue", `redis://127.0.0.1:${port}`, "--out", join(dir, "ep")]);

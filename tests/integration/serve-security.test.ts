@@ -199,6 +199,18 @@ describe("serve: LangGraph auth (auth.path) and owners", () => {
     });
     expect(command.status).toBe(404);
 
+    // A's run is A's: B neither reads, lists, joins nor deletes it, not even by its id alone.
+    const [run] = await a.runs.list(id);
+    const runRefused = {
+      get: await status(b.runs.get(id, run!.run_id)),
+      list: await status(b.runs.list(id)),
+      join: await status(b.runs.join(id, run!.run_id)),
+      delete: await status(b.runs.delete(id, run!.run_id)),
+      byId: await status((async () => { for await (const _ of b.runs.joinStream(null, run!.run_id)); })()),
+    };
+    expect(runRefused).toEqual({ get: 404, list: 404, join: 404, delete: 404, byId: 404 });
+    expect(await a.runs.get(id, run!.run_id)).toMatchObject({ status: "success" });
+
     // Nothing of A's changed, and A reads all of it.
     const mine = await a.threads.get(id);
     expect(mine.metadata).toMatchObject({ owner: "user-a", case: "owned" });

@@ -37,6 +37,13 @@ describe("readServeConfig", () => {
     expect(refusal(() => readServeConfig(typo, dir))).toMatch(/typo\.json: alpha_umi: Unrecognized key: "client_setable"/);
   });
 
+  it("takes alpha_umi.webhook_hosts (hosts a run's webhook may name); a host that is not a string is one line", () => {
+    const file = write("hooks.json", { alpha_umi: { webhook_hosts: ["hooks.example.com", "127.0.0.1:8080"] } });
+    expect(readServeConfig(file, dir)).toEqual({ file, webhookHosts: ["hooks.example.com", "127.0.0.1:8080"] });
+    const bad = write("bad-hooks.json", { alpha_umi: { webhook_hosts: [8080] } });
+    expect(refusal(() => readServeConfig(bad, dir))).toMatch(/bad-hooks\.json: alpha_umi\.webhook_hosts\.0: /);
+  });
+
   it("is empty without a langgraph.json in the working folder, and refuses a --config that does not exist", () => {
     expect(readServeConfig(undefined, dir)).toEqual({});
     expect(refusal(() => readServeConfig("missing.json", dir))).toBe("--config missing.json: no such file");
