@@ -11,6 +11,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { extname, join, normalize, resolve } from "node:path";
+import { Redis } from "ioredis";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { DEMO_SCRIPT } from "../../tools/demo/script.js";
 import { testSchema } from "../helpers/postgres.js";
@@ -24,6 +25,9 @@ const CALLS = DEMO_SCRIPT.caller.map((c) => /^Action: (\S+)/.exec(c)![1]!);
 
 const dir = mkdtempSync(join(tmpdir(), "browser-usestream-"));
 const pg = testSchema("browser");
+/** The runs' queue and event streams under this test run's own Redis prefix. */
+const PREFIX = `t-browser-${pg.schema}`;
+const QUEUE = `redis://127.0.0.1:6379?prefix=${PREFIX}`;
 let site: Server;
 let serve: ChildProcess | undefined;
 let browser: Browser | undefined;
@@ -63,7 +67,7 @@ beforeAll(async () => {
   writeFileSync(config, JSON.stringify({ http: { cors: { allow_origins: [origin] } } }));
   await pg.reach();
   const [started] = await Promise.all([
-    startServe(["--checkpoints", pg.url, "--config", config, "--tools", "module:tests/helpers/slowDemoTools.ts", "--approve"]),
+    startServe(["--checkpoints", pg.url, "--queue", QUEUE, "--config", config, "--tools", "module:tests/helpers/slowDemoTools.ts", "--approve"]),
     buildPage(out),
     chromium.launch({ executablePath: CHROMIUM, args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"] }).then((b) => (browser = b)),
   ]);
@@ -76,6 +80,12 @@ afterAll(async () => {
   if (serve) await stopProcess(serve);
   site?.close();
   await pg.drop();
+  if (haveChromium) {
+    const redis = new Redis("redis://127.0.0.1:6379");
+    const keys = await redis.keys(`${PREFIX}:*`);
+    if (keys.length) await redis.del(...keys);
+    redis.disconnect();
+  }
   rmSync(dir, { recursive: true, force: true });
 });
 
