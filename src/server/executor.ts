@@ -11,7 +11,7 @@ import type { Redis } from "ioredis";
 import type { BaseCheckpointSaver } from "@langchain/langgraph";
 import type { ThreadRunner } from "./api.js";
 import type { CancelAction, RunRecord, RunStore } from "./runStore.js";
-import { ThreadBusy, ThreadNotFound, type PostgresThreads } from "./threads.js";
+import { ThreadBusy, ThreadNotFound, type PostgresThreads, type RunLease } from "./threads.js";
 
 /** How often a run waiting for its thread (a run before it) looks again. */
 const POLL_MS = 200;
@@ -143,8 +143,20 @@ export class RunExecutor {
     let error: string | null = null;
     let values: string | undefined;
     let cancelling: Promise<void> | undefined;
+    // The run's outcome is recorded once its thread is released: a client that waited for it finds the thread free.
+    let released!: () => void;
+    const ended = new Promise<void>((r) => (released = r));
+    const held: RunLease = {
+      end: async (status, e) => {
+        try {
+          await lease.end(status, e);
+        } finally {
+          released();
+        }
+      },
+    };
     try {
-      const res = await this.runner!.stream(threadId, lease, { ...run.kwargs, assistant_id: run.assistant_id }, {
+      const res = await this.runner!.stream(threadId, held, { ...run.kwargs, assistant_id: run.assistant_id }, {
         signal: abort.signal,
         cancelled: () => cancelled() !== null,
         beforeRelease: async () => {
@@ -182,6 +194,7 @@ export class RunExecutor {
       error = JSON.stringify({ error: "Error", message: (e as Error).message ?? String(e) });
       await this.store.append(run.run_id, "error", error);
     }
+    await ended;
     const action = cancelled();
     const thread = await this.threads.get(threadId).catch(() => undefined);
     const status = action ? "interrupted" : error || thread?.status === "error" ? "error" : "success";

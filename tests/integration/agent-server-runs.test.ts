@@ -310,7 +310,9 @@ describe("stateless runs, afterSeconds, webhooks", () => {
       headers: { "content-type": "application/json" },
       body: JSON.stringify({ assistant_id: "alphaUmi", input, alpha_umi_stateless: true }),
     });
-    expect(((await res.json()) as Values).answer).toBe(DEMO_ANSWER);
-    expect((await b.threads.get(thread.thread_id)).status).toBe("idle");
+    expect(res.status).toBe(422);
+    expect(await res.json()).toEqual({ error: "alpha_umi_stateless: set by the server, not by a client" });
+    // Nothing ran, and the thread is still there.
+    expect(await b.threads.get(thread.thread_id)).toMatchObject({ status: "idle", values: {} });
   }, 90_000);
 });
