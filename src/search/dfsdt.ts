@@ -12,9 +12,9 @@
  * (`ask`); without an answer the search stops there, waiting, and a later search on the thread replays the tree to that
  * checkpoint and asks again.
  */
-import { Command, INTERRUPT, type BaseCheckpointSaver, type Interrupt, type StateSnapshot } from "@langchain/langgraph";
+import { Command, INTERRUPT, RunControl, type BaseCheckpointSaver, type Interrupt, type StateSnapshot } from "@langchain/langgraph";
 import { threadGraph } from "../driver.js";
-import { updateAsNode, type AlphaUmiGraph, type GraphOptions } from "../graph.js";
+import type { AlphaUmiGraph, GraphOptions } from "../graph.js";
 import type { Role, RoleModel } from "../models/generate.js";
 import { modelFromSpec } from "../models/spec.js";
 import {
@@ -143,7 +143,6 @@ export type SearchRunOptions = Omit<GraphOptions, "tools" | "models" | "checkpoi
 export type SearchRunEvent = SearchEvent | { kind: "turn"; turn: Turn; node: string } | { kind: "start"; threadId: string; resumed: boolean };
 
 const MODEL_NODES = new Set(["planner", "caller", "summarizer", "backbone"]);
-const ALL_NODES = ["intake", "planner", "caller", "tool", "summarizer", "backbone"];
 const EMPTY_PLAN = withDecision("none", "caller");
 
 /** Tools whose results are cut as DFSDT cuts observations. */
@@ -189,14 +188,14 @@ export async function searchAgent(
     maxSteps: o.chainSteps + 1,
     maxObservationChars: Math.max(4096, o.observationChars + 3),
   });
-  return new Dfsdt(graph as unknown as Graph, threadId, o, !!singleLlm, signal, ask, onEvent).run(instruction);
+  return new Dfsdt(graph, threadId, o, !!singleLlm, signal, ask, onEvent).run(instruction);
 }
 
 function definedOnly<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
-type Graph = Pick<AlphaUmiGraph, "invoke" | "getState" | "getStateHistory" | "updateState" | "name">;
+type Graph = Pick<AlphaUmiGraph, "invoke" | "getState" | "getStateHistory" | "updateState">;
 
 /** The search stops: a chain waits on a question that got no answer. */
 class Waiting {
@@ -221,6 +220,11 @@ class Dfsdt {
   private answerNode: number | null = null;
   private stop: SearchStop = "exhausted";
   private readonly thread: { configurable: { thread_id: string } };
+  /**
+   * The search is one run for the call invariant (src/nodes/calls.ts): a call settled by one node's invocation runs in
+   * the next one's as in the run that settled it.
+   */
+  private readonly control = new RunControl();
   /** The step being expanded: τ's length at its node, and how many of its turns are shown already. */
   private step = { base: 0, shown: 0 };
 
@@ -293,7 +297,7 @@ class Dfsdt {
     if (this.signal?.aborted) stop();
     else this.signal?.addEventListener("abort", stop, { once: true });
     try {
-      const out = (await this.graph.invoke(input as never, { ...config, interruptAfter: ALL_NODES as never, signal: step.signal })) as { [INTERRUPT]?: Interrupt[] };
+      const out = (await this.graph.invoke(input as never, { ...config, interruptAfter: "*", signal: step.signal, control: this.control })) as { [INTERRUPT]?: Interrupt[] };
       return out[INTERRUPT] ?? [];
     } finally {
       this.signal?.removeEventListener("abort", stop);
@@ -476,7 +480,7 @@ class Dfsdt {
       answer: v.answer,
       status: v.status,
     };
-    const config = await updateAsNode(this.graph, snap, update, lastNode);
+    const config = await this.graph.updateState(snap.config, update, lastNode);
     return this.index(await this.graph.getState(config));
   }
 
@@ -517,7 +521,7 @@ class Dfsdt {
     const turns: Turn[] = candidates.length ? [{ from: "user", value: renderDiversityTurn(candidates, node.observation ?? "") }] : [];
     // As if the tool (or intake) had just run: the next node is the step's first model.
     const asNode = node.parent === null ? "intake" : "tool";
-    const config = await updateAsNode(this.graph, snap, { turns }, asNode);
+    const config = await this.graph.updateState(snap.config, { turns }, asNode);
     return this.index(await this.graph.getState(config));
   }
 }
