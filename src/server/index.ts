@@ -88,7 +88,7 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
     alphaUmi: withSubgraphMessages(createAlphaUmiGraph(graphOptions)),
     singleLlm: withSubgraphMessages(createSingleLlmGraph(graphOptions)),
     // DFSDT: the search graph (src/search/graph.ts); its search thread lives in the same checkpointer.
-    dfsdt: withSubgraphMessages(createSearchGraph({ tools: o.tools, approve: o.approve, checkpointer: false })),
+    dfsdt: withSubgraphMessages(createSearchGraph({ tools: o.tools, approve: o.approve, checkpointer: false, searchCheckpointer: checkpointer })),
   };
   const app = createEmbedServer({ graph: graphs, threads, checkpointer });
   app.get("/ok", (c) => c.json({ ok: true }));
