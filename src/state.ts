@@ -37,10 +37,10 @@ export interface PendingCall {
   turn: number;
   approve: boolean;
   /**
-   * Settled to run with this Action Input (the proposed one, or a person's edit) by the graph run `settledIn`; `asked`
-   * once its tool stopped at an interrupt of its own.
+   * Settled to run with this Action Input (the proposed one, or a person's edit); `attempt` names the process that
+   * settled it and the try; `asked` once its tool stopped at an interrupt of its own.
    */
-  run?: { actionInput: string; settledIn: string; asked?: boolean };
+  run?: { actionInput: string; attempt: string; asked?: boolean };
   /** Settled not to run (rejected): its observation. */
   observation?: string;
   /** Waiting for approval: why the last run did not answer it (a message came instead), shown when it is asked again. */

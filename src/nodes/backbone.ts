@@ -36,6 +36,6 @@ export async function backboneNode(state: AgentStateType, config: RunnableConfig
     steps,
     // The call shows as the message's tool call (a card), not as the protocol's Action lines.
     messages: [planMessage("backbone", plan.value, { tool_calls: [toolCallOf(state.turns.length + 1, call!.action, call!.actionInput)] })],
-    call: proposedCall(state, cfg, config, { turn: state.turns.length + 1, ...call! }),
+    call: proposedCall(state, cfg, { turn: state.turns.length + 1, ...call! }),
   };
 }

@@ -17,5 +17,5 @@ export async function callerNode(state: AgentStateType, config: RunnableConfig):
     id: stepMessageId(state.turns.length - 1),
     tool_calls: [toolCallOf(state.turns.length, call!.action, call!.actionInput)],
   });
-  return { turns, messages: [message], call: proposedCall(state, cfg, config, { turn: state.turns.length, ...call! }) };
+  return { turns, messages: [message], call: proposedCall(state, cfg, { turn: state.turns.length, ...call! }) };
 }

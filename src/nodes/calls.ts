@@ -9,16 +9,20 @@
  * 2. A call is settled — to run with an Action Input, or not, with a rejection's observation — in one step and runs in
  *    the next: by the caller when it needs no approval, else by the person's answer (src/approval.ts), in the tool
  *    node's first step. The graph's durability (CALL_DURABILITY) puts the settled call on disk before it starts.
- * 3. The settled call records the graph run that settled it (LangGraph's run-scoped RunControl, public in every node's
- *    configuration). Its start in that run is the first. A start in another run finds a call whose earlier run
- *    stopped after settling it — its process died, it was aborted, or it paused before the call — and may have been
- *    running then, so it runs again only when that cannot matter: its tool is idempotent, or it stopped cleanly at an
- *    interrupt of its own (journalled in the call as `asked`), which LangGraph's interrupt() answers by running the
- *    tool again. Otherwise its observation says it was not run again. A driver that steps one logical run through
- *    several invocations (the DFSDT search) passes them one RunControl.
+ * 3. The settled call records the process that settled it. Its start in that process is the first, unless an earlier
+ *    start there did not finish (its run was aborted mid-call). Any other start finds a call whose earlier run stopped
+ *    after settling it — its process died, or it was aborted — and may have been running then, so it runs again only
+ *    when that cannot matter: its tool is idempotent, or it stopped cleanly at an interrupt of its own (journalled in
+ *    the call as `asked`), which LangGraph's interrupt() answers by running the tool again. Otherwise its observation
+ *    says it was not run again. A run that stops cleanly between the two steps (a breakpoint, the search stepping the
+ *    graph a node at a time) leaves nothing in flight: resumed in the same process, the call runs.
+ *
+ * Whether a call was running when its run stopped is known only to the process it ran in: LangGraph offers nodes no
+ * public way to tell a resume after a crash from a first start (the state is the same by design). So the checkpoint
+ * holds which process settled the call and whether it was asked, and this process keeps only the calls it started
+ * that did not finish (an aborted run's), usually none.
  */
 import { randomUUID } from "node:crypto";
-import type { LangGraphRunnableConfig, RunControl } from "@langchain/langgraph";
 import { needsApproval } from "../approval.js";
 import type { AgentConfiguration } from "../configuration.js";
 import { unionApprove, type AgentStateType, type PendingCall } from "../state.js";
@@ -27,15 +31,11 @@ import type { ToolSpec } from "../tools/spec.js";
 /** Each step's checkpoint is on disk before the next step starts: a settled call is stored before it runs. */
 export const CALL_DURABILITY = "sync" as const;
 
-const runIds = new WeakMap<RunControl, string>();
-
-/** The graph run a node executes in: one id per RunControl (LangGraph makes one per invocation unless given one). */
-function runOf(config: LangGraphRunnableConfig): string {
-  if (!config.control) return randomUUID(); // outside a graph run: no later start can be this one's
-  let id = runIds.get(config.control);
-  if (id === undefined) runIds.set(config.control, (id = randomUUID()));
-  return id;
-}
+/** This process, in the attempts it settles (`PROCESS/uuid`). */
+const PROCESS = randomUUID();
+/** Attempts started here whose tool did not finish (their run was aborted mid-call); bounded, oldest dropped first. */
+const unfinished = new Set<string>();
+const UNFINISHED_LIMIT = 10_000;
 
 /** The approval policy in force for a call proposed now: the thread's policies and the run's. */
 const policyOf = (state: AgentStateType, cfg: Pick<AgentConfiguration, "approve">) => unionApprove(state.approve, cfg.approve);
@@ -49,23 +49,13 @@ export function callNeedsApproval(state: AgentStateType, cfg: Pick<AgentConfigur
  * What the caller (or backbone) writes with its call at τ index `turn`: one that waits for a person, or one settled to
  * run as proposed, checkpointed with the caller's turn (no extra step for calls that need no approval).
  */
-export function proposedCall(
-  state: AgentStateType,
-  cfg: Pick<AgentConfiguration, "approve">,
-  config: LangGraphRunnableConfig,
-  call: { turn: number; action: string; actionInput: string },
-): PendingCall {
-  return callNeedsApproval(state, cfg, call.action) ? { turn: call.turn, approve: true } : settledCall(call.turn, false, { run: true, actionInput: call.actionInput }, config);
+export function proposedCall(state: AgentStateType, cfg: Pick<AgentConfiguration, "approve">, call: { turn: number; action: string; actionInput: string }): PendingCall {
+  return callNeedsApproval(state, cfg, call.action) ? { turn: call.turn, approve: true } : settledCall(call.turn, false, { run: true, actionInput: call.actionInput });
 }
 
-/** A call settled in this run: to run with `actionInput`, or not, with its observation. */
-export function settledCall(
-  turn: number,
-  approve: boolean,
-  outcome: { run: true; actionInput: string } | { run: false; observation: string },
-  config: LangGraphRunnableConfig,
-): PendingCall {
-  return { turn, approve, ...(outcome.run ? { run: { actionInput: outcome.actionInput, settledIn: runOf(config) } } : { observation: outcome.observation }) };
+/** A call settled here: to run with `actionInput`, or not, with its observation. */
+export function settledCall(turn: number, approve: boolean, outcome: { run: true; actionInput: string } | { run: false; observation: string }): PendingCall {
+  return { turn, approve, ...(outcome.run ? { run: { actionInput: outcome.actionInput, attempt: `${PROCESS}/${randomUUID()}` } } : { observation: outcome.observation }) };
 }
 
 /** The call whose tool stopped at an interrupt of its own: its next start, in any run, is the one interrupt() expects. */
@@ -74,15 +64,26 @@ export function askedCall(call: PendingCall): PendingCall {
 }
 
 /**
- * The observation of a settled call that may have been in flight and is not run again, or undefined when it runs.
+ * Start a settled call: the observation of one that may have been in flight and is not run again, or undefined when
+ * it runs now — then `finished` must follow when its tool returns or stops at an interrupt of its own.
  *
- * @example const uncertain = inFlightObservation(call, config, tool); // undefined: run the call
+ * @example const uncertain = startCall(call, tool); // undefined: run the call, then finished(call)
  */
-export function inFlightObservation(call: PendingCall, config: LangGraphRunnableConfig, tool: ToolSpec | undefined): string | undefined {
-  const run = call.run!;
-  if (run.settledIn === runOf(config) || run.asked || !tool || tool.idempotent) return undefined;
+export function startCall(call: PendingCall, tool: ToolSpec | undefined): string | undefined {
+  const { attempt, asked } = call.run!;
+  const first = attempt.startsWith(`${PROCESS}/`) && !unfinished.has(attempt);
+  if (first || asked || !tool || tool.idempotent) {
+    if (unfinished.size >= UNFINISHED_LIMIT) unfinished.delete(unfinished.values().next().value!);
+    unfinished.add(attempt);
+    return undefined;
+  }
   return JSON.stringify({
     error: `${tool.doc.Name} was running when its run stopped (the process ended or the run was aborted); it is not marked idempotent, so it was not run again: it may or may not have taken effect`,
     response: "",
   });
+}
+
+/** The call's tool returned, or stopped cleanly at an interrupt of its own: it is not in flight. */
+export function finished(call: PendingCall): void {
+  unfinished.delete(call.run!.attempt);
 }

@@ -7,7 +7,7 @@ import { parseCaller } from "../protocol/index.js";
 import type { AgentStateType, AgentUpdate, PendingCall } from "../state.js";
 import { executeCall } from "../tools/executor.js";
 import { truncate } from "../stringify.js";
-import { askedCall, callNeedsApproval, inFlightObservation, settledCall } from "./calls.js";
+import { askedCall, callNeedsApproval, finished, settledCall, startCall } from "./calls.js";
 import { toolCallId, toolCallOf } from "./toolCalls.js";
 
 /** The call of τ's last caller turn, as proposed. */
@@ -38,14 +38,14 @@ async function settleCall(state: AgentStateType, { at, action, actionInput }: La
   const approve = proposed?.approve ?? callNeedsApproval(state, cfg, action);
   const outcome =
     tool && approve ? askApproval(tool, { args: toolCallOf(at, action, actionInput).args, actionInput }, state.turns, proposed?.notTaken) : { run: true as const, actionInput };
-  return { call: settledCall(at, approve, outcome, config) };
+  return { call: settledCall(at, approve, outcome) };
 }
 
 async function runCall({ at, action }: LastCall, call: PendingCall, config: LangGraphRunnableConfig): Promise<AgentUpdate> {
   const cfg = ensureConfiguration(config);
   const tools = await toolsOf(cfg);
   // A rejected call is not run: the person's reason is its observation.
-  const notRun = call.observation ?? inFlightObservation(call, config, tools.find((t) => t.doc.Name === action));
+  const notRun = call.observation ?? startCall(call, tools.find((t) => t.doc.Name === action));
   let result;
   try {
     result =
@@ -53,11 +53,15 @@ async function runCall({ at, action }: LastCall, call: PendingCall, config: Lang
         ? { ok: false, observation: truncate(notRun, cfg.maxObservationChars) }
         : await executeCall(tools, action, call.run!.actionInput, { timeoutMs: cfg.toolTimeoutMs, maxObservationChars: cfg.maxObservationChars, signal: config.signal });
   } catch (err) {
-    // The tool asked something (its own interrupt): journal it, so that the answer's run, in any process, runs it
+    if (!isGraphInterrupt(err)) throw err; // an abort: the call stays in flight
+    finished(call);
+    // The tool asked something (its own interrupt): journalled, so that the answer's run, in any process, runs it
     // again; the next step asks the same question.
-    if (isGraphInterrupt(err) && !call.run!.asked) return { call: askedCall(call) };
+    if (!call.run!.asked) return { call: askedCall(call) };
     throw err;
   }
+  // An aborted run keeps nothing of this step: its call stays in flight, though the tool may have answered.
+  if (notRun === undefined && !config.signal?.aborted) finished(call);
   return {
     call: null,
     turns: [{ from: "observation", value: result.observation }],

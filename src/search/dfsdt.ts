@@ -12,7 +12,7 @@
  * (`ask`); without an answer the search stops there, waiting, and a later search on the thread replays the tree to that
  * checkpoint and asks again.
  */
-import { Command, INTERRUPT, RunControl, type BaseCheckpointSaver, type Interrupt, type StateSnapshot } from "@langchain/langgraph";
+import { Command, INTERRUPT, type BaseCheckpointSaver, type Interrupt, type StateSnapshot } from "@langchain/langgraph";
 import { threadGraph } from "../driver.js";
 import type { AlphaUmiGraph, GraphOptions } from "../graph.js";
 import type { Role, RoleModel } from "../models/generate.js";
@@ -220,11 +220,6 @@ class Dfsdt {
   private answerNode: number | null = null;
   private stop: SearchStop = "exhausted";
   private readonly thread: { configurable: { thread_id: string } };
-  /**
-   * The search is one run for the call invariant (src/nodes/calls.ts): a call settled by one node's invocation runs in
-   * the next one's as in the run that settled it.
-   */
-  private readonly control = new RunControl();
   /** The step being expanded: τ's length at its node, and how many of its turns are shown already. */
   private step = { base: 0, shown: 0 };
 
@@ -297,7 +292,7 @@ class Dfsdt {
     if (this.signal?.aborted) stop();
     else this.signal?.addEventListener("abort", stop, { once: true });
     try {
-      const out = (await this.graph.invoke(input as never, { ...config, interruptAfter: "*", signal: step.signal, control: this.control })) as { [INTERRUPT]?: Interrupt[] };
+      const out = (await this.graph.invoke(input as never, { ...config, interruptAfter: "*", signal: step.signal })) as { [INTERRUPT]?: Interrupt[] };
       return out[INTERRUPT] ?? [];
     } finally {
       this.signal?.removeEventListener("abort", stop);
