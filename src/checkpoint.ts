@@ -94,17 +94,17 @@ export class AutoSetupPostgresSaver extends BaseCheckpointSaver {
   }
 
   /**
-   * Channel versions unique per write, as LangGraph's Python savers make them (`<32-digit counter>.<16 random digits>`).
-   * PostgresSaver stores a channel's value once per (channel, version) and keeps the first on conflict: with plain
-   * integers, a fork from an older checkpoint (DFSDT, a state edit) reaches versions the main line already stored and
-   * reads the main line's values — its route and τ. A thread stored with integer versions keeps counting in integers
-   * (a string would compare below them).
+   * Channel versions unique per write: the next integer plus a random fraction (as LangGraph's Python savers make
+   * string versions `<counter>.<random>`, in the number type LangGraph JS's savers declare). PostgresSaver stores a
+   * channel's value once per (channel, version) and keeps the first on conflict: with plain integers, a fork from an
+   * older checkpoint (DFSDT, a state edit) reaches versions the main line already stored and reads the main line's
+   * values — its route and τ. Each version is above every earlier one: above the integers of a thread stored by plain
+   * PostgresSaver, and above the zero-padded strings earlier alpha-umi versions wrote (LangGraph compares a number and
+   * a string as text, and a number's text never starts with 0).
    */
   override getNextVersion(current: number | undefined): number {
-    if (typeof current === "number") return current + 1;
-    const n = current === undefined ? 0 : Number.parseInt(String(current).split(".")[0]!, 10);
-    // LangGraph JS types versions as numbers by default; at run time it compares string versions too (its Python savers use them).
-    return `${String(n + 1).padStart(32, "0")}.${String(randomInt(2 ** 47)).padStart(16, "0")}` as unknown as number;
+    const n = current === undefined ? 0 : Math.floor(Number.parseFloat(String(current)));
+    return n + 1 + randomInt(1, 2 ** 32) / 2 ** 32;
   }
 
   /** Idempotent and concurrency-safe; every read and write waits for it. */

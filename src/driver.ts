@@ -2,7 +2,7 @@
  * The one thread driver under run, eval (steps, episodes, realtime, math), search, serve and worker: which graph a
  * run uses, the models it builds from specs, and how a thread is started or resumed and driven to its end with an
  * abort signal. Durability ("sync") and the recursion bound are the graph's own (src/graph.ts boundConfig), the crash
- * policy for a call in flight is the tool node's (src/nodes/inFlight.ts), and the model and tool timeouts are the
+ * policy for a call in flight is the tool node's (src/nodes/calls.ts), and the model and tool timeouts are the
  * nodes' (read from the settings): so every driver gets them by building its graph here.
  */
 import type { Callbacks } from "@langchain/core/callbacks/manager";
@@ -32,7 +32,7 @@ export function threadGraph(o: ThreadGraphOptions): AlphaUmiGraph {
   const create = o.singleLlm ? createSingleLlmGraph : createAlphaUmiGraph;
   const specs: Partial<Record<Role, string | RoleModel>> = {};
   for (const role of runRoles(!!o.singleLlm)) specs[role] = o.models?.[role] ?? defaultModel();
-  return create({ ...o, models: roleModels(specs, !!o.singleLlm, { record: o.record, options: o.numCtx ? { numCtx: o.numCtx } : {} }) }) as AlphaUmiGraph;
+  return create({ ...o, models: roleModels(specs, !!o.singleLlm, { record: o.record, options: o.numCtx ? { numCtx: o.numCtx } : {} }) });
 }
 
 /** A thread's run config: its id, and the signal that aborts the model or tool call in flight. */

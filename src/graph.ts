@@ -1,11 +1,12 @@
-import { Command, END, MemorySaver, START, StateGraph, type BaseCheckpointSaver } from "@langchain/langgraph";
+import { END, MemorySaver, START, StateGraph, type BaseCheckpointSaver } from "@langchain/langgraph";
 import type { RunnableConfig } from "@langchain/core/runnables";
 import type { StructuredToolInterface } from "@langchain/core/tools";
 import { ConfigurationSchema } from "./configuration.js";
 import type { Role, RoleModel } from "./models/generate.js";
 import type { Templates } from "./protocol/index.js";
 import { settingsConfigurable, type Settings } from "./settings.js";
-import { afterBackbone, afterPlanner, afterTool, afterUpdate, continueIfRunning, resumePoint, resumePointSingle } from "./nodes/routes.js";
+import { CALL_DURABILITY } from "./nodes/calls.js";
+import { afterBackbone, afterPlanner, afterTool, continueIfRunning, resumePoint, resumePointSingle, type Route } from "./nodes/routes.js";
 import { backboneNode, callerNode, intakeNode, plannerNode, summarizerNode, toolsNode } from "./nodes/index.js";
 import { AgentState, type AgentStateType, type AgentUpdate } from "./state.js";
 import { fromLangChainTool, isToolSpec } from "./tools/adapters.js";
@@ -30,50 +31,46 @@ function boundConfig(opts: GraphOptions) {
   const tools = (opts.tools ?? []).map((t) => (isToolSpec(t) ? t : fromLangChainTool(t)));
   checkUniqueNames(tools, "graph tools");
   const configurable = { ...settingsConfigurable(opts), tools };
-  // The step budget bounds a run; LangGraph's own recursion limit must not cut it first. Every step's checkpoint is
-  // written before the next step starts ("sync"), in every driver: a completed call never runs again after a crash, and
-  // a call settled to run is on disk before it starts (the crash policy, src/nodes/inFlight.ts).
-  return { configurable, recursionLimit: 10_000, durability: "sync" as const };
+  // The step budget bounds a run; LangGraph's own recursion limit must not cut it first. Durability is the call
+  // invariant's (src/nodes/calls.ts): every step's checkpoint is on disk before the next step starts, in every driver.
+  return { configurable, recursionLimit: 10_000, durability: CALL_DURABILITY };
 }
 
 type Node = (state: AgentStateType, config: RunnableConfig) => Promise<AgentUpdate>;
-type Route = (state: AgentStateType) => string;
-
-/** Where each graph goes after a node, read on the state after the node's update (the summarizer always ends). */
-const ROUTES: Record<"alphaUmi" | "singleLlm", Record<string, Route>> = {
-  alphaUmi: { intake: resumePoint, planner: afterPlanner, caller: continueIfRunning("tool"), tool: afterTool("planner") },
-  singleLlm: { intake: resumePointSingle, backbone: afterBackbone, tool: afterTool("backbone") },
-};
 
 /**
- * A node that names its successor (a LangGraph Command) by `route` on the state after its update. The same route as a
- * conditional edge after the node, without the edge's own runnable and fresh read of every channel at each step.
+ * A graph as data: each node and where the graph goes after it (a route on the reduced state, or a fixed successor).
+ * The one definition of the routes: LangGraph's edges (and so Studio's drawing, `graph.updateState(config, update,
+ * asNode)` and every run, resumed ones included: the intake's route is the resume point) are built from it; the search
+ * steps the graph with `interruptAfter: "*"`.
  */
-function routed(node: Node, route: Route) {
-  return async (state: AgentStateType, config: RunnableConfig) => {
-    const update = await node(state, config);
-    return new Command({ update, goto: route(afterUpdate(state, update)) });
-  };
-}
+type Wiring = { intake: { node: Node; next: Route } } & Record<string, { node: Node; next: Route | typeof END }>;
 
-/**
- * `graph.updateState(config, update, asNode)` that also routes as the node would: nodes name their successor
- * themselves, so a plain update written as a node would leave the thread with no next node.
- *
- * @example await updateAsNode(graph, snapshot, { turns: [{ from: "user", value: "Try another tool." }] }, "tool");
- */
-export async function updateAsNode(
-  graph: Pick<AlphaUmiGraph, "updateState" | "name">,
-  snapshot: { config: RunnableConfig; values: unknown },
-  update: AgentUpdate,
-  asNode: string,
-): Promise<RunnableConfig> {
-  const route = ROUTES[graph.name as keyof typeof ROUTES]?.[asNode];
-  const values = route ? new Command({ update, goto: route(afterUpdate(snapshot.values as AgentStateType, update)) }) : update;
-  return graph.updateState(snapshot.config, values, asNode);
-}
+const ALPHA_UMI = {
+  intake: { node: intakeNode, next: resumePoint },
+  planner: { node: plannerNode, next: afterPlanner },
+  caller: { node: callerNode, next: continueIfRunning("tool") },
+  tool: { node: toolsNode, next: afterTool("planner") },
+  summarizer: { node: summarizerNode, next: END },
+} satisfies Wiring;
 
-const saverOf = (opts: GraphOptions) => (opts.checkpointer === false ? undefined : (opts.checkpointer ?? new MemorySaver()));
+const SINGLE_LLM = {
+  intake: { node: intakeNode, next: resumePointSingle },
+  backbone: { node: backboneNode, next: afterBackbone },
+  tool: { node: toolsNode, next: afterTool("backbone") },
+} satisfies Wiring;
+
+/** The compiled graph of a wiring, entered at `intake`. */
+function compileWiring(wiring: Wiring, name: string, opts: GraphOptions) {
+  const graph = new StateGraph(AgentState, ConfigurationSchema).addNode(Object.fromEntries(Object.entries(wiring).map(([n, w]) => [n, w.node])));
+  graph.addEdge(START, "intake");
+  for (const [n, { next }] of Object.entries(wiring)) {
+    if (typeof next === "string") graph.addEdge(n, next);
+    else graph.addConditionalEdges(n, next, [...next.ends]);
+  }
+  const checkpointer = opts.checkpointer === false ? undefined : (opts.checkpointer ?? new MemorySaver());
+  return graph.compile({ checkpointer, name }).withConfig(boundConfig(opts));
+}
 
 /**
  * α-UMi: planner → (caller → tools → planner)* → summarizer, or give up → end.
@@ -88,16 +85,7 @@ const saverOf = (opts: GraphOptions) => (opts.checkpointer === false ? undefined
  * state.status.status; // "finished" | "gave_up" | "failed"
  */
 export function createAlphaUmiGraph(opts: GraphOptions = {}) {
-  return new StateGraph(AgentState, ConfigurationSchema)
-    .addNode("intake", routed(intakeNode, ROUTES.alphaUmi.intake!), { ends: ["planner", "caller", "tool", "summarizer", END] })
-    .addNode("planner", routed(plannerNode, ROUTES.alphaUmi.planner!), { ends: ["caller", "summarizer", END] })
-    .addNode("caller", routed(callerNode, ROUTES.alphaUmi.caller!), { ends: ["tool", END] })
-    .addNode("tool", routed(toolsNode, ROUTES.alphaUmi.tool!), { ends: ["tool", "planner"] })
-    .addNode("summarizer", summarizerNode)
-    .addEdge(START, "intake")
-    .addEdge("summarizer", END)
-    .compile({ checkpointer: saverOf(opts), name: "alphaUmi" })
-    .withConfig(boundConfig(opts));
+  return compileWiring(ALPHA_UMI, "alphaUmi", opts);
 }
 
 /**
@@ -108,13 +96,7 @@ export function createAlphaUmiGraph(opts: GraphOptions = {}) {
  * const state = await graph.invoke({ instruction: DEMO_INSTRUCTION }, { configurable: { thread_id: "b1" } });
  */
 export function createSingleLlmGraph(opts: GraphOptions = {}) {
-  return new StateGraph(AgentState, ConfigurationSchema)
-    .addNode("intake", routed(intakeNode, ROUTES.singleLlm.intake!), { ends: ["backbone", "tool", END] })
-    .addNode("backbone", routed(backboneNode, ROUTES.singleLlm.backbone!), { ends: ["tool", END] })
-    .addNode("tool", routed(toolsNode, ROUTES.singleLlm.tool!), { ends: ["tool", "backbone"] })
-    .addEdge(START, "intake")
-    .compile({ checkpointer: saverOf(opts), name: "singleLlm" })
-    .withConfig(boundConfig(opts));
+  return compileWiring(SINGLE_LLM, "singleLlm", opts);
 }
 
 export type AlphaUmiGraph = ReturnType<typeof createAlphaUmiGraph>;

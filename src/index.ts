@@ -18,7 +18,7 @@
  *   caller: "ollama:alpha-umi-caller", summarizer: "ollama:alpha-umi-summarizer" } });
  * const state = await graph.invoke({ instruction: "Is it warm in Lisbon?" }, { configurable: { thread_id: "t1" } });
  */
-export { createAlphaUmiGraph, createSingleLlmGraph, updateAsNode, type GraphOptions, type AlphaUmiGraph } from "./graph.js";
+export { createAlphaUmiGraph, createSingleLlmGraph, type GraphOptions, type AlphaUmiGraph } from "./graph.js";
 export { runAgent, type RunOptions, type RunEvent, type RunResult } from "./run.js";
 export { AgentState, TurnSchema, ToolDocSchema, type AgentStateType, type AgentUpdate, type Turn, type TurnRole, type RunStatus, type Decision, type ToolDoc } from "./state.js";
 export { ConfigurationSchema, DEFAULTS, type AgentConfiguration } from "./configuration.js";

@@ -27,16 +27,20 @@ export const RunStatusSchema = z.object({
 export type RunStatus = z.infer<typeof RunStatusSchema>;
 
 /**
- * The call of τ's last caller turn until its observation is in (src/nodes/tools.ts): whether it waits for a person (the
- * approval policy in force when it was proposed), then the decision — what runs, or the observation of a call not run.
- * Checkpointed, so that a resume answers the interrupt it finds and a crash mid-call is known as one.
+ * The call of τ's last caller turn until its observation is in: whether it waits for a person (the approval policy in
+ * force when it was proposed), then the decision — what runs, or the observation of a call not run. Checkpointed, so
+ * that a resume answers the interrupt it finds and a crash mid-call is known as one: the invariant it keeps is stated
+ * in src/nodes/calls.ts.
  */
 export interface PendingCall {
   /** Index in τ of the caller turn. */
   turn: number;
   approve: boolean;
-  /** Settled to run with this Action Input (the proposed one, or a person's edit); `attempt` marks this process's try. */
-  run?: { actionInput: string; attempt: string };
+  /**
+   * Settled to run with this Action Input (the proposed one, or a person's edit); `attempt` names the process that
+   * settled it and the try; `asked` once its tool stopped at an interrupt of its own.
+   */
+  run?: { actionInput: string; attempt: string; asked?: boolean };
   /** Settled not to run (rejected): its observation. */
   observation?: string;
   /** Waiting for approval: why the last run did not answer it (a message came instead), shown when it is asked again. */

@@ -1,9 +1,9 @@
 import type { RunnableConfig } from "@langchain/core/runnables";
 import { ensureConfiguration } from "../configuration.js";
-import { unionApprove, type AgentStateType, type AgentUpdate } from "../state.js";
+import type { AgentStateType, AgentUpdate } from "../state.js";
 import { callRole, planMessage, roleMessage } from "./common.js";
 import { toolCallOf } from "./toolCalls.js";
-import { proposedCall } from "./tools.js";
+import { proposedCall } from "./calls.js";
 
 /**
  * The paper's single-LLM baseline: one model writes rationale and action together. Its output is recorded in τ in
@@ -36,6 +36,6 @@ export async function backboneNode(state: AgentStateType, config: RunnableConfig
     steps,
     // The call shows as the message's tool call (a card), not as the protocol's Action lines.
     messages: [planMessage("backbone", plan.value, { tool_calls: [toolCallOf(state.turns.length + 1, call!.action, call!.actionInput)] })],
-    call: proposedCall(state.turns.length + 1, call!.action, call!.actionInput, unionApprove(state.approve, cfg.approve)),
+    call: proposedCall(state, cfg, { turn: state.turns.length + 1, ...call! }),
   };
 }

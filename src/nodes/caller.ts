@@ -1,9 +1,9 @@
 import type { RunnableConfig } from "@langchain/core/runnables";
 import { ensureConfiguration } from "../configuration.js";
-import { unionApprove, type AgentStateType, type AgentUpdate } from "../state.js";
+import type { AgentStateType, AgentUpdate } from "../state.js";
 import { callRole, planMessage } from "./common.js";
 import { stepMessageId, toolCallOf } from "./toolCalls.js";
-import { proposedCall } from "./tools.js";
+import { proposedCall } from "./calls.js";
 
 /** The caller: turns the planner's rationale into `Action: NAME` / `Action Input: JSON`. Validation happens when the tool runs. */
 export async function callerNode(state: AgentStateType, config: RunnableConfig): Promise<AgentUpdate> {
@@ -17,5 +17,5 @@ export async function callerNode(state: AgentStateType, config: RunnableConfig):
     id: stepMessageId(state.turns.length - 1),
     tool_calls: [toolCallOf(state.turns.length, call!.action, call!.actionInput)],
   });
-  return { turns, messages: [message], call: proposedCall(state.turns.length, call!.action, call!.actionInput, unionApprove(state.approve, cfg.approve)) };
+  return { turns, messages: [message], call: proposedCall(state, cfg, { turn: state.turns.length, ...call! }) };
 }

@@ -1,9 +1,23 @@
 import { END } from "@langchain/langgraph";
 import { parsePlanner } from "../protocol/index.js";
-import type { AgentStateType, AgentUpdate } from "../state.js";
+import type { AgentStateType } from "../state.js";
 
-/** Where a run stands is read off τ, so an interrupted or failed thread resumes at the right node. */
-export function resumePoint(state: AgentStateType): "planner" | "caller" | "tool" | "summarizer" | typeof END {
+/**
+ * Where a graph goes after a node, read on the state LangGraph has reduced with the node's update (a conditional
+ * edge); `ends` are all the places it can go, which Studio draws. The route's type is its `ends`: written once.
+ */
+export interface Route<E extends string = string> {
+  (state: AgentStateType): E;
+  readonly ends: readonly E[];
+}
+
+/** @example const afterX = route(["planner", END], (s) => (s.status.status === "running" ? "planner" : END)); */
+export function route<const E extends string>(ends: readonly E[], fn: (state: AgentStateType) => E): Route<E> {
+  return Object.assign((state: AgentStateType) => fn(state), { ends });
+}
+
+/** Where a run stands is read off τ, so an interrupted or failed thread resumes at the right node (the intake's route). */
+export const resumePoint = route(["planner", "caller", "tool", "summarizer", END], (state) => {
   if (state.status.status !== "running") return END;
   const last = state.turns[state.turns.length - 1];
   switch (last?.from) {
@@ -18,44 +32,31 @@ export function resumePoint(state: AgentStateType): "planner" | "caller" | "tool
     default:
       return "planner";
   }
-}
+});
 
-/** The conditional edge on the planner's parsed decision. */
-export function afterPlanner(state: AgentStateType): "caller" | "summarizer" | typeof END {
+/** On the planner's parsed decision. */
+export const afterPlanner = route(["caller", "summarizer", END], (state) => {
   if (state.status.status !== "running") return END;
   return state.decision === "caller" ? "caller" : state.decision === "conclusion" ? "summarizer" : END;
-}
+});
 
-export function continueIfRunning<T extends string>(next: T) {
-  return (state: AgentStateType): T | typeof END => (state.status.status === "running" ? next : END);
+export function continueIfRunning<const T extends string>(next: T) {
+  return route([next, END], (state) => (state.status.status === "running" ? next : END));
 }
 
 /** After the tool node: its second step (the settled call runs) while τ still ends with the call, else the next model. */
-export function afterTool<T extends string>(next: T) {
-  return (state: AgentStateType): T | "tool" => (state.turns[state.turns.length - 1]?.from === "caller" ? "tool" : next);
+export function afterTool<const T extends string>(next: T) {
+  return route([next, "tool"], (state) => (state.turns[state.turns.length - 1]?.from === "caller" ? "tool" : next));
 }
 
 /** The single-LLM graph: after the backbone, run the call it wrote or stop. */
-export function afterBackbone(state: AgentStateType): "tool" | typeof END {
-  return state.status.status === "running" && state.decision === "caller" ? "tool" : END;
-}
+export const afterBackbone = route(["tool", END], (state) => (state.status.status === "running" && state.decision === "caller" ? "tool" : END));
 
 /** The single-LLM graph's resume point: the backbone writes plan and call together. */
-export function resumePointSingle(state: AgentStateType): "backbone" | "tool" | typeof END {
+export const resumePointSingle = route(["backbone", "tool", END], (state) => {
   if (state.status.status !== "running") return END;
   const last = state.turns[state.turns.length - 1];
   if (last?.from === "caller") return "tool";
   if (last?.from === "assistant" || last?.from === "conclusion") return END;
   return "backbone";
-}
-
-/**
- * The state a route reads after a node's update: τ with the node's turns appended, other fields as updated (routes
- * read neither `messages` nor `tools`, which keep their values here).
- *
- * @example afterPlanner(afterUpdate(state, await plannerNode(state, config))) // "caller" | "summarizer" | END
- */
-export function afterUpdate(state: AgentStateType, update: AgentUpdate): AgentStateType {
-  const { turns, messages: _messages, tools: _tools, ...rest } = update;
-  return { ...state, ...(rest as Partial<AgentStateType>), turns: turns ? state.turns.concat(turns as AgentStateType["turns"]) : state.turns };
-}
+});

@@ -12,9 +12,9 @@
  * (`ask`); without an answer the search stops there, waiting, and a later search on the thread replays the tree to that
  * checkpoint and asks again.
  */
-import { Command, INTERRUPT, type BaseCheckpointSaver, type Interrupt, type StateSnapshot } from "@langchain/langgraph";
+import { Command, INTERRUPT, isInterrupted, type BaseCheckpointSaver, type Interrupt, type StateSnapshot } from "@langchain/langgraph";
 import { threadGraph } from "../driver.js";
-import { updateAsNode, type AlphaUmiGraph, type GraphOptions } from "../graph.js";
+import type { AlphaUmiGraph, GraphOptions } from "../graph.js";
 import type { Role, RoleModel } from "../models/generate.js";
 import { modelFromSpec } from "../models/spec.js";
 import {
@@ -25,7 +25,7 @@ import {
   withDecision,
   type DiversityCandidate,
 } from "../protocol/index.js";
-import type { AgentStateType, Decision, Turn } from "../state.js";
+import type { AgentStateType, AgentUpdate, Decision, Turn } from "../state.js";
 import type { ToolSpec } from "../tools/spec.js";
 
 export type SearchKind = "react" | "dfsdt";
@@ -143,7 +143,6 @@ export type SearchRunOptions = Omit<GraphOptions, "tools" | "models" | "checkpoi
 export type SearchRunEvent = SearchEvent | { kind: "turn"; turn: Turn; node: string } | { kind: "start"; threadId: string; resumed: boolean };
 
 const MODEL_NODES = new Set(["planner", "caller", "summarizer", "backbone"]);
-const ALL_NODES = ["intake", "planner", "caller", "tool", "summarizer", "backbone"];
 const EMPTY_PLAN = withDecision("none", "caller");
 
 /** Tools whose results are cut as DFSDT cuts observations. */
@@ -189,14 +188,14 @@ export async function searchAgent(
     maxSteps: o.chainSteps + 1,
     maxObservationChars: Math.max(4096, o.observationChars + 3),
   });
-  return new Dfsdt(graph as unknown as Graph, threadId, o, !!singleLlm, signal, ask, onEvent).run(instruction);
+  return new Dfsdt(graph, threadId, o, !!singleLlm, signal, ask, onEvent).run(instruction);
 }
 
 function definedOnly<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
-type Graph = Pick<AlphaUmiGraph, "invoke" | "getState" | "getStateHistory" | "updateState" | "name">;
+type Graph = Pick<AlphaUmiGraph, "invoke" | "getState" | "getStateHistory" | "updateState">;
 
 /** The search stops: a chain waits on a question that got no answer. */
 class Waiting {
@@ -260,12 +259,12 @@ class Dfsdt {
    * that stops on an interrupt writes no checkpoint: the question is asked, and the node runs again with the answer
    * (`Command({resume})` at `s`), until it completes; with no answer the search stops (Waiting).
    */
-  private async invokeFrom(s: StateSnapshot | null, input: Record<string, unknown> | null = null): Promise<StateSnapshot> {
+  private async invokeFrom(s: StateSnapshot | null, input: AgentUpdate | null = null): Promise<StateSnapshot> {
     const config = s ? s.config : this.thread;
     // A checkpoint read from the history of an earlier search may already wait: it is asked, not run again unanswered.
     let at = s;
     let asked = s ? askedAt(s) : undefined;
-    let next: Record<string, unknown> | Command | null = input;
+    let next: AgentUpdate | Command | null = input;
     for (;;) {
       if (asked) {
         // The person sees the step so far (the plan and the call) before the question, as in a run.
@@ -285,7 +284,7 @@ class Dfsdt {
   }
 
   /** One graph node from `config`; returns the interrupts it stopped on (none when it completed). */
-  private async invokeNode(input: Record<string, unknown> | Command | null, config: StateSnapshot["config"]): Promise<Interrupt[]> {
+  private async invokeNode(input: AgentUpdate | Command | null, config: StateSnapshot["config"]): Promise<Interrupt[]> {
     // One signal per invocation, tied to the search's: LangGraph leaves a listener on each signal it is given, and a
     // search invokes the graph once per node.
     const step = new AbortController();
@@ -293,8 +292,8 @@ class Dfsdt {
     if (this.signal?.aborted) stop();
     else this.signal?.addEventListener("abort", stop, { once: true });
     try {
-      const out = (await this.graph.invoke(input as never, { ...config, interruptAfter: ALL_NODES as never, signal: step.signal })) as { [INTERRUPT]?: Interrupt[] };
-      return out[INTERRUPT] ?? [];
+      const out: unknown = await this.graph.invoke(input, { ...config, interruptAfter: "*", signal: step.signal });
+      return isInterrupted(out) ? out[INTERRUPT] : [];
     } finally {
       this.signal?.removeEventListener("abort", stop);
     }
@@ -476,7 +475,7 @@ class Dfsdt {
       answer: v.answer,
       status: v.status,
     };
-    const config = await updateAsNode(this.graph, snap, update, lastNode);
+    const config = await this.graph.updateState(snap.config, update, lastNode);
     return this.index(await this.graph.getState(config));
   }
 
@@ -517,7 +516,7 @@ class Dfsdt {
     const turns: Turn[] = candidates.length ? [{ from: "user", value: renderDiversityTurn(candidates, node.observation ?? "") }] : [];
     // As if the tool (or intake) had just run: the next node is the step's first model.
     const asNode = node.parent === null ? "intake" : "tool";
-    const config = await updateAsNode(this.graph, snap, { turns }, asNode);
+    const config = await this.graph.updateState(snap.config, { turns }, asNode);
     return this.index(await this.graph.getState(config));
   }
 }

@@ -15,7 +15,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { AsyncLocalStorageProviderSingleton } from "@langchain/core/singletons";
-import { Annotation, Command, END, interrupt, MemorySaver, START, StateGraph, type BaseCheckpointSaver, type LangGraphRunnableConfig } from "@langchain/langgraph";
+import { Annotation, BaseCheckpointSaver, Command, END, interrupt, MemorySaver, START, StateGraph, type LangGraphRunnableConfig } from "@langchain/langgraph";
 import { z } from "zod";
 import { ensureConfiguration } from "../configuration.js";
 import { toolsOf } from "../runtime.js";
@@ -66,17 +66,15 @@ function setting(c: Record<string, unknown>, key: string): number | undefined {
   return n;
 }
 
-// A run without a checkpointer of its own (a plain invoke) still searches, in this process only.
+// A run without a checkpointer (a graph compiled without one, run as a subgraph, or a server's stateless run) still
+// searches, in this process only.
 const processSaver = new MemorySaver();
 
-async function searchNode(state: SearchStateType, config: LangGraphRunnableConfig) {
+async function searchNode(state: SearchStateType, config: LangGraphRunnableConfig, checkpointer: BaseCheckpointSaver) {
   if (!state.instruction) throw new Error("dfsdt: the input needs an instruction");
   const c = (config.configurable ?? {}) as Record<string, unknown>;
   const cfg = ensureConfiguration(config);
   const tools: ToolSpec[] = await toolsOf(cfg);
-  // The checkpointer LangGraph resolved for this run (its own, a parent graph's or the server's): only the run's
-  // configuration carries it, the graph object's is whatever a server last set on it (docs/search.md).
-  const checkpointer = (c.__pregel_checkpointer as BaseCheckpointSaver | undefined) ?? processSaver;
   const searchThread = state.searchThread ?? `${typeof c.thread_id === "string" ? c.thread_id : randomUUID()}:dfsdt`;
   const singleLlm = c.singleLlm === true || c.singleLlm === "true";
   // The search drives the α-UMi graph as a driver does, on a thread of its own: run outside this node's LangGraph context,
@@ -121,6 +119,20 @@ function askNode(state: SearchStateType) {
   return new Command({ update: { reply: { interruptId, value: interrupt(value) }, waiting: null }, goto: "search" });
 }
 
+export interface SearchGraphOptions {
+  tools?: ToolSpec[];
+  models?: Partial<Record<Role, RoleModel | string>>;
+  approve?: ApprovePolicy;
+  /** The graph's own checkpointer: in memory by default; `false` for a server that brings its own. */
+  checkpointer?: BaseCheckpointSaver | false;
+  /**
+   * Where the search threads live. Default: the graph's checkpointer as the run finds it (its own, or the one a
+   * LangGraph server set for the run), else this process's memory. A server that shares one graph between runs with
+   * different checkpointers, or a parent graph running this one as a subgraph, names it here.
+   */
+  searchCheckpointer?: BaseCheckpointSaver;
+}
+
 /**
  * The DFSDT search graph (`dfsdt` in langgraph.json and `alpha-umi serve`). Input `{instruction}`; output the tree,
  * the answer and the answering chain. Tools, models and `approve` come from the run's configuration, else `opts`.
@@ -130,15 +142,19 @@ function askNode(state: SearchStateType) {
  * const out = await graph.invoke({ instruction: "Weather in Lisbon?" }, { configurable: { thread_id: "t1", beam: 2 } });
  * out.tree.length; out.answer;
  */
-export function createSearchGraph(
-  opts: { tools?: ToolSpec[]; models?: Partial<Record<Role, RoleModel | string>>; approve?: ApprovePolicy; checkpointer?: BaseCheckpointSaver | false } = {},
-) {
+export function createSearchGraph(opts: SearchGraphOptions = {}) {
   const configurable: Record<string, unknown> = { tools: opts.tools ?? [], ...(opts.approve ? { approve: opts.approve } : {}) };
   for (const role of ["planner", "caller", "summarizer", "backbone"] as const) if (opts.models?.[role]) configurable[`${role}Model`] = opts.models[role];
-  return new StateGraph(SearchState, SearchConfigurationSchema)
-    .addNode("search", searchNode, { ends: ["ask", END] })
+  // Read when a search starts: a LangGraph server sets the graph's checkpointer before each run (docs/search.md).
+  let compiled: { checkpointer?: unknown } = {};
+  const searchCheckpointer = (): BaseCheckpointSaver =>
+    opts.searchCheckpointer ?? (compiled.checkpointer instanceof BaseCheckpointSaver ? compiled.checkpointer : processSaver);
+  const graph = new StateGraph(SearchState, SearchConfigurationSchema)
+    .addNode("search", (state: SearchStateType, config: LangGraphRunnableConfig) => searchNode(state, config, searchCheckpointer()), { ends: ["ask", END] })
     .addNode("ask", askNode, { ends: ["search"] })
     .addEdge(START, "search")
     .compile({ checkpointer: opts.checkpointer === false ? undefined : (opts.checkpointer ?? new MemorySaver()), name: "dfsdt" })
     .withConfig({ configurable });
+  compiled = graph;
+  return graph;
 }

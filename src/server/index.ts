@@ -114,7 +114,7 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
     alphaUmi: withSubgraphMessages(createAlphaUmiGraph(graphOptions)),
     singleLlm: withSubgraphMessages(createSingleLlmGraph(graphOptions)),
     // DFSDT: the search graph (src/search/graph.ts); its search thread lives in the same checkpointer.
-    dfsdt: withSubgraphMessages(createSearchGraph({ tools: o.tools, approve: o.approve, checkpointer: false })),
+    dfsdt: withSubgraphMessages(createSearchGraph({ tools: o.tools, approve: o.approve, checkpointer: false, searchCheckpointer: checkpointer })),
   };
   // LangGraph's store, in the same schema: the graphs' long-term memory and the store routes'.
   const store = new PostgresStore({ connectionOptions: { connectionString: parsePostgresLocation(o.checkpoints).connectionString, max: 4 }, schema: checkpointer.schema });

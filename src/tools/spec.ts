@@ -12,7 +12,7 @@ export interface ToolSpec {
    * Safe to run twice with the same arguments (a lookup, a PUT of the same value; MCP `readOnlyHint`/`idempotentHint`,
    * OpenAPI GET/HEAD/PUT). A call that may have been in flight when its run stopped (a killed process, an
    * aborted run; in every driver) runs again on resume only then; otherwise the planner is told it may or may not have
-   * run (src/nodes/inFlight.ts, docs/production.md).
+   * run (src/nodes/calls.ts, docs/production.md).
    */
   idempotent?: boolean;
 }

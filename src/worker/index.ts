@@ -2,7 +2,7 @@
  * `alpha-umi worker`: takes run-jobs and episode-jobs from the queue and runs them against Postgres checkpoints, so any
  * worker can continue any thread. Delivery is at least once: a worker that dies mid-job (SIGKILL, OOM, a lost node)
  * stops renewing its lock, BullMQ's stalled-job check puts the job back, and another worker resumes the thread from its
- * last checkpoint; a tool call in flight at that moment runs again only if its tool is idempotent (nodes/inFlight.ts,
+ * last checkpoint; a tool call in flight at that moment runs again only if its tool is idempotent (nodes/calls.ts,
  * docs/production.md).
  */
 import { resolve } from "node:path";
@@ -123,7 +123,7 @@ async function runJob(data: RunJob, checkpointer: BaseCheckpointSaver, cache: Ca
     checkpointer,
   });
   // A thread that has a checkpoint resumes from it; the instruction only starts a new one. A call that was in flight
-  // when a previous worker died is found settled in the checkpoint and handled by the crash policy (nodes/inFlight.ts).
+  // when a previous worker died is found settled in the checkpoint and handled by the crash policy (nodes/calls.ts).
   const started = await threadStarted(graph, data.threadId);
   const snap = await driveThread(graph, data.threadId, started ? {} : { instruction: data.instruction });
   const state = snap.values as AgentStateType;

@@ -16,7 +16,7 @@ import { z } from "zod";
 import { AutoSetupPostgresSaver, checkpointerFrom, closeCheckpointer } from "../../src/checkpoint.js";
 import { CHAIN_PAGE } from "../../src/checkpoint/deltaHistory.js";
 import { AlphaUmiSqliteSaver } from "../../src/checkpoint/sqliteSaver.js";
-import { createAlphaUmiGraph, updateAsNode } from "../../src/graph.js";
+import { createAlphaUmiGraph } from "../../src/graph.js";
 import { scriptedRoles } from "../../src/models/scripted.js";
 import { SNAPSHOT_EVERY, type AgentStateType } from "../../src/state.js";
 import { testSchema } from "../helpers/postgres.js";
@@ -56,7 +56,7 @@ async function writeThread(saver: BaseCheckpointSaver): Promise<AgentStateType["
   const history = [];
   for await (const s of graph.getStateHistory({ configurable: { thread_id: THREAD } })) history.push(s);
   const older = history.filter((s) => s.next[0] === "planner").at(-Math.floor(STEPS / 3))!;
-  const forked = await updateAsNode(graph, older, { turns: [{ from: "user", value: "Try another tool." }] }, "tool");
+  const forked = await graph.updateState(older.config, { turns: [{ from: "user", value: "Try another tool." }] }, "tool");
   const branch = await graph.invoke(null, { configurable: { ...forked.configurable, ...models(5, 1000) } });
   return branch.status;
 }

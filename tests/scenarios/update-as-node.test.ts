@@ -1,9 +1,9 @@
 /**
- * State edits written as a node. The nodes name their successor (a Command), so `updateAsNode` must route as the node
- * would — and a plain `updateState` as a node, which cannot, must still leave a thread that `{}` resumes from τ.
+ * State edits written as a node: `graph.updateState(config, update, asNode)` routes as the node would, since the routes
+ * are conditional edges that read the edited state (src/graph.ts).
  */
 import { MemorySaver } from "@langchain/langgraph";
-import { createAlphaUmiGraph, createSingleLlmGraph, updateAsNode } from "../../src/graph.js";
+import { createAlphaUmiGraph, createSingleLlmGraph } from "../../src/graph.js";
 import { scriptedRoles } from "../../src/models/scripted.js";
 import { demoTools } from "../../tools/demo/index.js";
 import { call, plan, roles } from "../helpers/scenario.js";
@@ -20,7 +20,7 @@ async function stoppedAfterPlanner(script: Parameters<typeof scriptedRoles>[0]) 
 }
 
 describe("state edits as a node", () => {
-  it("updateAsNode as the tool routes to the planner, which then sees the edit", async () => {
+  it("an edit as the tool routes to the planner, which then sees the edit", async () => {
     const { graph, config, models, snapshot } = await stoppedAfterPlanner({
       planner: [plan("Look it up.", "caller"), plan("I have it.", "conclusion")],
       caller: [call("exchange_rate_for_fx", { from: "EUR", to: "JPY" })],
@@ -28,16 +28,16 @@ describe("state edits as a node", () => {
     });
     expect(snapshot.next).toEqual(["caller"]);
     // The edit replaces nothing: it adds a user turn as if the tool had just run, so the planner goes next.
-    const edited = await graph.getState(await updateAsNode(graph, snapshot, { turns: [hint] }, "tool"));
+    const edited = await graph.getState(await graph.updateState(snapshot.config, { turns: [hint] }, "tool"));
     expect(edited.next).toEqual(["planner"]);
     const state = await graph.invoke(null, config);
     expect(roles(state)).toEqual(["user", "assistant", "user", "assistant", "conclusion"]);
     expect(models.planner.prompts[1]).toContain(hint.value);
   });
 
-  it("updateAsNode as the planner follows the decision in the edit", async () => {
+  it("an edit as the planner follows the decision in the edit", async () => {
     const { graph, snapshot } = await stoppedAfterPlanner({ planner: [plan("Look it up.", "caller")] });
-    const config = await updateAsNode(graph, snapshot, { decision: "conclusion" }, "planner");
+    const config = await graph.updateState(snapshot.config, { decision: "conclusion" }, "planner");
     expect((await graph.getState(config)).next).toEqual(["summarizer"]);
   });
 
@@ -47,19 +47,13 @@ describe("state edits as a node", () => {
     const config = { configurable: { thread_id: "single" } };
     await graph.updateState(config, { instruction: "Hi.", turns: [{ from: "user", value: "Hi." }] }, "__input__");
     const snapshot = await graph.getState(config);
-    const edited = await graph.getState(await updateAsNode(graph, snapshot, { turns: [hint] }, "tool"));
+    const edited = await graph.getState(await graph.updateState(snapshot.config, { turns: [hint] }, "tool"));
     expect(edited.next).toEqual(["backbone"]);
   });
 
-  it("a plain updateState as a node leaves no next node; invoking with {} resumes from τ", async () => {
-    const { graph, config, snapshot } = await stoppedAfterPlanner({
-      planner: [plan("Look it up.", "caller"), plan("I have it.", "conclusion")],
-      summarizer: ["40625 yen."],
-    });
-    const edited = await graph.getState(await graph.updateState(snapshot.config, { turns: [hint] }, "tool"));
-    expect(edited.next).toEqual([]);
-    const state = await graph.invoke({}, config);
-    expect(roles(state)).toEqual(["user", "assistant", "user", "assistant", "conclusion"]);
-    expect(state.status.status).toBe("finished");
+  it("an edit as the planner that gives up ends the thread", async () => {
+    const { graph, snapshot } = await stoppedAfterPlanner({ planner: [plan("Look it up.", "caller")] });
+    const edited = await graph.getState(await graph.updateState(snapshot.config, { status: { status: "gave_up", reason: "edited" } }, "planner"));
+    expect([edited.next, edited.values.status]).toEqual([[], { status: "gave_up", reason: "edited" }]);
   });
 });
