@@ -134,7 +134,7 @@ class LogTail {
 const llamaLog = new LogTail();
 let binding: Promise<Llama> | undefined;
 
-interface CpuSnapshot {
+export interface CpuSnapshot {
   idle: number;
   own: NodeJS.CpuUsage;
   at: number;
@@ -196,6 +196,9 @@ export class ThreadGovernor {
   /** The budget set last (1 until a call has run). */
   budget = 1;
 
+  /** `freeCores`: the cores free since the last sample (tests pass their own). */
+  constructor(private readonly freeCores: (since: CpuSnapshot, now: CpuSnapshot) => number = freeBetween) {}
+
   attach(llama: Llama, pinned?: number): void {
     this.llama = llama;
     this.pinned = pinned;
@@ -215,6 +218,7 @@ export class ThreadGovernor {
     if (this.running++ > 0) return;
     // What others used while no call ran decides the first budget.
     if (performance.now() - this.last.at >= GOVERN_MS) this.sample();
+    else this.apply(this.budget);
     this.timer = setInterval(() => this.sample(), GOVERN_MS);
     this.timer.unref();
   }
@@ -225,7 +229,7 @@ export class ThreadGovernor {
   }
   private sample(): void {
     const now = cpuSnapshot();
-    const free = freeBetween(this.last, now);
+    const free = this.freeCores(this.last, now);
     this.last = now;
     this.apply(free);
   }
