@@ -26,6 +26,7 @@ const sections: Section[] = [
   { name: "search", run: async () => (await import("./search.js")).runSearchBench() },
   { name: "tokens", run: async () => (await import("./tokens.js")).runTokensBench() },
   { name: "inference", run: async () => (await import("./inference.js")).runInferenceBench() },
+  { name: "threads", run: async () => (await import("./threads.js")).runThreadsBench() },
   { name: "gpu", run: async () => (await import("./gpu.js")).runGpuBench() },
   { name: "install", run: async () => (await import("./install.js")).runInstallBench() },
 ];

@@ -38,9 +38,8 @@ export interface LlamaRoleOptions {
   /** Layers to offload to the GPU ("auto" by default, 0 for CPU only). */
   gpuLayers?: number | "auto";
   /**
-   * CPU threads of this role's context. Default: a share of the process's budget, which is ALPHA_UMI_LLAMA_THREADS or
-   * else the cores free when llama.cpp loads (see {@link freeCores}: llama.cpp's threads spin while they wait for each
-   * other, so a thread on a core another process uses stalls the rest).
+   * CPU threads of this role's context. Default: the process's budget ({@link ThreadGovernor}: ALPHA_UMI_LLAMA_THREADS,
+   * else the cores other processes leave free, followed while calls run, at most what the model is worth).
    */
   threads?: number;
 }
@@ -135,33 +134,117 @@ class LogTail {
 const llamaLog = new LogTail();
 let binding: Promise<Llama> | undefined;
 
-/**
- * The cores other processes leave to this one: idle CPU time plus this process's own, over a short sample (at least
- * 1, at most `availableParallelism()`). llama.cpp's CPU threads meet at a spin barrier after every operation, so a
- * thread that shares its core with another process stalls all the others: on this project's 2-core machine, busy with
- * other work, 32 tokens of a 100M-parameter model took 0.9–1.2 s with 1 thread and 22 s with 2.
- */
-export async function freeCores(sampleMs = 200): Promise<number> {
-  const idle = () => cpus().reduce((sum, c) => sum + c.times.idle, 0);
-  const cores = availableParallelism();
-  const [idle0, own0, t0] = [idle(), process.cpuUsage(), performance.now()];
-  await new Promise((r) => setTimeout(r, sampleMs));
-  const own = process.cpuUsage(own0);
-  const elapsed = performance.now() - t0;
-  const free = (idle() - idle0 + (own.user + own.system) / 1000) / elapsed;
-  return Math.max(1, Math.min(cores, Math.round(free)));
+export interface CpuSnapshot {
+  idle: number;
+  own: NodeJS.CpuUsage;
+  at: number;
+}
+
+function cpuSnapshot(): CpuSnapshot {
+  return { idle: cpus().reduce((sum, c) => sum + c.times.idle, 0), own: process.cpuUsage(), at: performance.now() };
 }
 
 /**
- * The prebuilt llama.cpp binary for this platform (CUDA/Vulkan/Metal when usable, else CPU), loaded once.
- *
- * Threads: the binding's thread budget is the cores free when it loads ({@link freeCores}: all of them on an idle
- * machine), or ALPHA_UMI_LLAMA_THREADS, shared by every context of the process. A context asks for the whole budget and
- * gets what is unused when it evaluates (node-llama-cpp's ThreadsSplitter, at least one thread): α-UMi's roles run one
- * after another in a thread, so each evaluation gets the whole budget; with eval concurrency, role contexts evaluating
- * at once split it between them (the sequences of one context are batched into one evaluation), so together they
- * never run more threads than the budget. node-llama-cpp's own budget, max(4, cores), made every context on 2 cores
- * spin 4 threads (a 256-token prompt: 64 s instead of 0.55 s).
+ * The cores other processes left to this one between two snapshots: idle CPU time plus this process's own, rounded
+ * down unless within a quarter core of the next (at least 1, at most `availableParallelism()`). A core another process
+ * uses part of the time counts as taken: llama.cpp's threads meet at a spin barrier after every operation, so one
+ * thread that loses its core stalls all the others.
+ */
+function freeBetween(from: CpuSnapshot, to: CpuSnapshot): number {
+  const own = (to.own.user - from.own.user + to.own.system - from.own.system) / 1000;
+  const free = (to.idle - from.idle + own) / Math.max(1, to.at - from.at);
+  return Math.max(1, Math.min(availableParallelism(), Math.floor(free + 0.25)));
+}
+
+/** The cores other processes leave to this one, over a short sample (see {@link freeBetween}). */
+export async function freeCores(sampleMs = 200): Promise<number> {
+  const from = cpuSnapshot();
+  await new Promise((r) => setTimeout(r, sampleMs));
+  return freeBetween(from, cpuSnapshot());
+}
+
+/**
+ * Weights per CPU thread worth running: below this, a token's matrix work is too small to pay for llama.cpp's
+ * per-operation barrier. On this project's 2-core machine the 9 MB fixture ran its 8 demo calls in 0.5 s on 1 thread
+ * and 72 s on 2, and the 212 MB bench model 35 s against 316 s (both with the machine busy, see docs/llama.md).
+ */
+export const BYTES_PER_THREAD = 256 * 2 ** 20;
+
+/** The most threads a model of this many bytes is worth: one per {@link BYTES_PER_THREAD}, at least 1, at most the cores. */
+export function modelThreads(bytes: number, cores = availableParallelism()): number {
+  return Math.max(1, Math.min(cores, Math.floor(bytes / BYTES_PER_THREAD)));
+}
+
+/** How often the thread budget follows the machine while calls run. */
+export const GOVERN_MS = 250;
+
+/**
+ * The process's llama.cpp thread budget: node-llama-cpp's `llama.maxThreads`, which bounds every evaluation (contexts
+ * evaluating at once split it). ALPHA_UMI_LLAMA_THREADS pins it. Otherwise, while calls run, it follows the cores other
+ * processes leave free, sampled every {@link GOVERN_MS} (a run that gets busy mid-way drops to what is left within a
+ * quarter second, and rises again when the others finish), never above what the loaded models are worth
+ * ({@link modelThreads}) and never below a role's own `threads` option.
+ */
+export class ThreadGovernor {
+  private llama: Llama | undefined;
+  private pinned: number | undefined;
+  private cap = 1;
+  private floor = 1;
+  private running = 0;
+  private timer: ReturnType<typeof setInterval> | undefined;
+  private last = cpuSnapshot();
+  /** The budget set last (1 until a call has run). */
+  budget = 1;
+
+  /** `freeCores`: the cores free since the last sample (tests pass their own). */
+  constructor(private readonly freeCores: (since: CpuSnapshot, now: CpuSnapshot) => number = freeBetween) {}
+
+  attach(llama: Llama, pinned?: number): void {
+    this.llama = llama;
+    this.pinned = pinned;
+    this.apply(1);
+  }
+  /** A model of this many bytes is loaded. */
+  addModel(bytes: number): void {
+    this.cap = Math.max(this.cap, modelThreads(bytes));
+  }
+  /** A role asked for this many threads. */
+  addRoleThreads(threads: number): void {
+    this.floor = Math.max(this.floor, threads);
+    this.apply(this.budget);
+  }
+  /** A call starts: the budget follows the machine until the last running call leaves. */
+  enter(): void {
+    if (this.running++ > 0) return;
+    // What others used while no call ran decides the first budget.
+    if (performance.now() - this.last.at >= GOVERN_MS) this.sample();
+    else this.apply(this.budget);
+    this.timer = setInterval(() => this.sample(), GOVERN_MS);
+    this.timer.unref();
+  }
+  leave(): void {
+    if (--this.running > 0) return;
+    clearInterval(this.timer);
+    this.timer = undefined;
+  }
+  private sample(): void {
+    const now = cpuSnapshot();
+    const free = this.freeCores(this.last, now);
+    this.last = now;
+    this.apply(free);
+  }
+  private apply(free: number): void {
+    this.budget = this.pinned ?? Math.max(this.floor, Math.min(this.cap, free));
+    if (this.llama) this.llama.maxThreads = this.budget;
+  }
+}
+
+const threadGovernor = new ThreadGovernor();
+
+/**
+ * The prebuilt llama.cpp binary for this platform (CUDA/Vulkan/Metal when usable, else CPU), loaded once. Its thread
+ * budget is steered by {@link ThreadGovernor}; node-llama-cpp's own, max(4, cores), made every context on 2 cores spin
+ * 4 threads (a 256-token prompt: 64 s instead of 0.55 s).
  */
 /**
  * node-llama-cpp, an optional peer dependency (its binaries weigh hundreds of MB, and only `llama:` specs use it):
@@ -180,23 +263,25 @@ export async function nodeLlamaCpp(): Promise<typeof import("node-llama-cpp")> {
 
 function sharedLlama(): Promise<Llama> {
   binding ??= nodeLlamaCpp().then(async ({ getLlama, LlamaLogLevel }) => {
-    let maxThreads: number;
+    let pinned: number | undefined;
     try {
-      maxThreads = envThreads() ?? (await freeCores());
+      pinned = envThreads();
     } catch (err) {
       binding = undefined;
       throw err;
     }
     try {
-      return await getLlama({
+      const llama = await getLlama({
         build: "never",
         progressLogs: false,
-        maxThreads,
+        maxThreads: pinned ?? 1,
         logLevel: LlamaLogLevel.warn,
         // llama.cpp's warnings (e.g. a context shorter than the training one) would interleave with the CLI's output;
         // they are kept to explain a failed load instead.
         logger: (_level, message) => llamaLog.add(message),
       });
+      threadGovernor.attach(llama, pinned);
+      return llama;
     } catch (err) {
       binding = undefined;
       throw new LlamaCppError(
@@ -294,6 +379,8 @@ export class LlamaRuntime {
   private readonly models = new Map<string, Promise<LlamaModel>>();
   private readonly grammars = new Map<string, Promise<LlamaGrammar>>();
   readonly log = llamaLog;
+  /** The process's thread budget (shared by every runtime, as the binding is). */
+  readonly threads = threadGovernor;
 
   /** The llama.cpp binding (one per process: llama.cpp's log callback is process-wide). */
   getLlama(): Promise<Llama> {
@@ -319,6 +406,7 @@ export class LlamaRuntime {
     try {
       const model = await llama.loadModel({ modelPath: path, ...(gpuLayers !== undefined ? { gpuLayers } : {}) });
       this.loads++;
+      this.threads.addModel(model.size);
       return model;
     } catch (err) {
       await logsArrive();
@@ -333,14 +421,15 @@ export class LlamaRuntime {
     const { LlamaCompletion } = await nodeLlamaCpp();
     const threads = req.threads;
     // A role's own thread count is used as given, even above the shared budget.
-    if (threads !== undefined && threads > model.llama.maxThreads) model.llama.maxThreads = threads;
+    if (threads !== undefined) this.threads.addRoleThreads(threads);
     this.log.clear();
     let context: LlamaContext;
     try {
       context = await model.createContext({
         contextSize: req.numCtx,
         sequences: req.sequences,
-        ...(threads !== undefined ? { threads } : {}),
+        // 0: each evaluation wants the budget of the moment (node-llama-cpp reads llama.maxThreads when it starts).
+        threads: threads ?? 0,
         ...(req.adapterPath ? { lora: { adapters: [{ filePath: resolve(req.adapterPath), scale: req.loraScale ?? 1 }] } } : {}),
       });
     } catch (err) {
@@ -480,9 +569,12 @@ export class LlamaCppModel extends LLM<LlamaCallOptions> {
       );
     const grammar = options.format ? await this.runtime.grammar(options.format) : undefined;
     let slot: SequenceSlot | undefined;
+    let entered = false;
     try {
       const { bos, shouldPrependBosToken } = pool.context.model.tokens;
       slot = await pool.acquire(shouldPrependBosToken && bos !== null ? [bos, ...tokens] : tokens, signal);
+      this.runtime.threads.enter();
+      entered = true;
       return await slot.completion.generateCompletion(tokens, {
         signal,
         maxTokens: Math.min(s.numPredict, free),
@@ -500,6 +592,7 @@ export class LlamaCppModel extends LLM<LlamaCallOptions> {
       if (timeout.aborted) throw new LlamaCppError(`llama model ${this.where()}: no reply within ${s.timeoutMs / 1000} s`, { cause: err });
       throw new LlamaCppError(`llama model ${this.where()}: ${(err as Error).message}`, { cause: err });
     } finally {
+      if (entered) this.runtime.threads.leave();
       if (slot) pool.release(slot);
     }
   }

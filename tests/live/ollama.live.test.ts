@@ -1,7 +1,8 @@
 /**
- * Runs the demo task against a real Ollama (`OLLAMA_HOST=… npm run test:live`). Models: ALPHA_UMI_PREFIX-{role}
- * (default alpha-umi-*, see `alpha-umi models create`), or one off-the-shelf model for all roles with
- * ALPHA_UMI_INSTRUCT_MODEL=qwen2.5 (instruct pack).
+ * Runs the demo task against a real Ollama (`npm run test:live`, at OLLAMA_HOST or Ollama's default address). Models:
+ * ALPHA_UMI_PREFIX-{role} (default alpha-umi-*, see `alpha-umi models create`), or one off-the-shelf model for all
+ * roles with ALPHA_UMI_INSTRUCT_MODEL=qwen2.5 (instruct pack). Without an Ollama or the models, the suite is skipped
+ * and one line says which is missing and how to get it.
  */
 import { createAlphaUmiGraph } from "../../src/graph.js";
 import { checkModels } from "../../src/models/modelfiles.js";
@@ -9,15 +10,18 @@ import { ollamaHost, OllamaRawModel } from "../../src/models/ollama.js";
 import { parseCaller } from "../../src/protocol/index.js";
 import type { AgentStateType } from "../../src/state.js";
 import { DEMO_INSTRUCTION, demoTools } from "../../tools/demo/index.js";
+import { liveSkipReason } from "../helpers/live.js";
 
-const live = Boolean(process.env.OLLAMA_HOST);
 const instructModel = process.env.ALPHA_UMI_INSTRUCT_MODEL;
 const prefix = process.env.ALPHA_UMI_PREFIX ?? "alpha-umi";
 const ROLES = ["planner", "caller", "summarizer"] as const;
+const host = ollamaHost();
+const name = (role: string) => instructModel ?? `${prefix}-${role}`;
+const skipped = await liveSkipReason({ host, models: [...new Set(ROLES.map(name))], instruct: Boolean(instructModel) });
+// Jest lists a skipped suite without its title unless --verbose: the reason goes to stderr, once.
+if (skipped) process.stderr.write(`${skipped}\n`);
 
-(live ? describe : describe.skip)(live ? `live Ollama at ${process.env.OLLAMA_HOST}` : "live Ollama: skipped because OLLAMA_HOST is not set", () => {
-  const host = ollamaHost();
-  const name = (role: string) => instructModel ?? `${prefix}-${role}`;
+(skipped ? describe.skip : describe)(skipped ?? `live Ollama at ${host}`, () => {
   const templates = instructModel ? ("instruct" as const) : ("toolbench" as const);
 
   test("the role models are set up", async () => {
