@@ -4,7 +4,7 @@
  */
 import { RoleCodec } from "./codec/index.js";
 import { contextWindowOf } from "./models/window.js";
-import { DEFAULT_BUDGET } from "./protocol/index.js";
+import { DEFAULT_BUDGET } from "./protocol/budget.js";
 import type { Role, RoleModel } from "./models/generate.js";
 import { modelFromSpec, parseModelSpec } from "./models/spec.js";
 import type { ToolSpec } from "./tools/spec.js";

@@ -115,6 +115,11 @@ function episodeJobs(o: EvalEpisodesOptions, pending: number[], run: { data: str
   return pending.map((index) => ({ kind: "episode", data: run.data, index, threadId: `episodes-${key}-${index}`, models, singleLlm: o.singleLlm, settings: o.settings, maxSteps: run.maxSteps }));
 }
 
+/**
+ * @example
+ * const { metrics } = await evalEpisodes({ data: "test.json", models: { planner: "replay:p.jsonl", caller: "replay:c.jsonl", summarizer: "replay:s.jsonl" },
+ *   singleLlm: false, settings: {}, concurrency: 2, out: "out/episodes" });
+ */
 export async function evalEpisodes(o: EvalEpisodesOptions): Promise<EvalEpisodesResult> {
   const data = resolve(o.data);
   const dialogs = readToolBenchFile(data).slice(0, o.limit);

@@ -37,6 +37,11 @@ export interface EvalStepsResult {
   elidedPrompts: number;
 }
 
+/**
+ * @example
+ * const { metrics } = await evalSteps({ data: "test.json", models: { planner: "replay:p.jsonl", caller: "replay:c.jsonl", summarizer: "replay:s.jsonl" },
+ *   singleLlm: false, settings: {}, concurrency: 2, out: "out/steps" }); // metrics.plan_em, …
+ */
 export async function evalSteps(o: EvalStepsOptions): Promise<EvalStepsResult> {
   const data = resolve(o.data);
   let steps = extractSteps(readToolBenchFile(data), data);

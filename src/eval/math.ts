@@ -7,7 +7,7 @@ import { readFileSync, mkdirSync, writeFileSync } from "node:fs";
 import { UserError } from "../errors.js";
 import { join, resolve } from "node:path";
 import type { CodecSettings } from "../codec/index.js";
-import { goldNumber, predictedNumber, sameNumber } from "../protocol/index.js";
+import { goldNumber, predictedNumber, sameNumber } from "../protocol/math.js";
 import { DEFAULTS } from "../configuration.js";
 import { driveThread, threadConfig, threadGraph } from "../driver.js";
 import type { Role, RoleModel } from "../models/index.js";

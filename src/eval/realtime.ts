@@ -17,7 +17,7 @@ import { readToolBenchFile } from "../toolbench.js";
 import type { ToolSpec } from "../tools/spec.js";
 import { toolbenchReplayTools, type MissPolicy } from "../tools/toolbench.js";
 import { openToolEnv, type ApiRef } from "../tools/toolenv.js";
-import { parseJsonFile } from "../protocol/index.js";
+import { parseJsonFile } from "../protocol/pyjson-loads.js";
 import { runPool } from "./runner.js";
 
 const QueryIdSchema = z.union([z.string(), z.number()]).optional();

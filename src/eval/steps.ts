@@ -2,7 +2,9 @@
  * Step extraction (metrics.md "Steps"): every planner turn of a test dialog with a decision marker is a step whose input
  * is the planner prompt over the history before it, and whose reference is that turn plus the turn after it.
  */
-import { hasAnyDecision, renderStepReference, stepTakesNextTurn, type Templates } from "../protocol/index.js";
+import type { Templates } from "../protocol/index.js";
+import { hasAnyDecision } from "../protocol/parse.js";
+import { renderStepReference, stepTakesNextTurn } from "../protocol/step.js";
 import { RoleCodec } from "../codec/index.js";
 import type { ToolDoc, Turn } from "../state.js";
 import type { ToolBenchDialog } from "../toolbench.js";

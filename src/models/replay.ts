@@ -6,6 +6,9 @@ import { contextWindowOf, loadContextWindow, type ContextWindow } from "./window
 /**
  * Replays a cassette: each exact prompt (by SHA-256 of its UTF-8 bytes) gets its recorded outputs in order, then the
  * last one again. A prompt that differs by one byte misses, which is the point: it proves prompts are byte-exact.
+ *
+ * @example
+ * const planner = new ReplayModel("run.jsonl", "planner"); // the same as the spec "replay:run.jsonl"
  */
 export class ReplayModel extends LLM {
   private readonly byHash: Map<string, string[]>;
@@ -37,6 +40,9 @@ export class ReplayModel extends LLM {
 /**
  * Wraps any model and appends each (prompt, output) to a cassette that `replay:` can play back. It is transparent to
  * the role's codec: the inner model's context window is its own.
+ *
+ * @example
+ * const planner = new RecordingModel(myChatModel, "planner", new CassetteWriter("run.jsonl")); // then replay:run.jsonl
  */
 export class RecordingModel extends LLM {
   constructor(

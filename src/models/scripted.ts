@@ -6,6 +6,10 @@ export type ScriptStep = string | Error | ((prompt: string) => string | Promise<
 /**
  * A model that answers from a script and records every prompt it saw: for users' own jest scenarios.
  * Each call takes the next step; past the end it throws, so a scenario cannot silently loop.
+ *
+ * @example
+ * const planner = new ScriptedModel([plan("Look it up.", "caller"), plan("Done.", "conclusion")]);
+ * createAlphaUmiGraph({ tools, models: { planner, caller, summarizer } }); planner.prompts[0]; // the first prompt it saw
  */
 export class ScriptedModel extends LLM {
   readonly prompts: string[] = [];

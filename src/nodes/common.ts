@@ -7,7 +7,7 @@ import { ensureConfiguration } from "../configuration.js";
 import { roleCodec, roleModel } from "../runtime.js";
 import { asRoleFailure, generate, ModelCallError, type Role } from "../models/generate.js";
 import type { AgentStateType, AgentUpdate } from "../state.js";
-import { planRationale } from "../protocol/index.js";
+import { planRationale } from "../protocol/parse.js";
 import { capReason } from "../stringify.js";
 
 export type ModelTurn = { ok: true; reading: Reading } | { ok: false; update: AgentUpdate };

@@ -49,7 +49,12 @@ export function instructPrompt(role: PromptRole, input: PromptInput): string {
   });
 }
 
-/** A role's prompt in the chosen templates: the one entry point for prompt text of a model step. */
+/**
+ * A role's prompt in the chosen templates: the one entry point for prompt text of a model step.
+ *
+ * @example
+ * const prompt = renderRolePrompt("planner", { tools: toolDocs, history: state.turns }); // what the planner model is sent
+ */
 export function renderRolePrompt(role: PromptRole, input: PromptInput, templates: Templates = input.variant ?? DEFAULT_TEMPLATES): string {
   if (!isTemplateVariant(templates)) return instructPrompt(role, input);
   input = { ...input, variant: templates };

@@ -3,7 +3,12 @@ import { decisionMarker, hasDecision } from "./parse.js";
 import { pyJsonDumps } from "./pyjson.js";
 import { DEFAULT_TEMPLATES, loadTemplate, ROLE_SUFFIX, type PromptRole, type TemplateVariant } from "./templates.js";
 
-/** `{doc}`: every tool as Python json.dumps, each followed by a newline. */
+/**
+ * `{doc}`: every tool as Python json.dumps, each followed by a newline.
+ *
+ * @example
+ * renderToolDocs([{ Name: "atlas", function: "Country facts.", input: {} }]) // the tool list as the models were trained on it
+ */
 export function renderToolDocs(tools: readonly ToolDoc[]): string {
   let out = "";
   for (const t of tools) out += pyJsonDumps(t) + "\n";

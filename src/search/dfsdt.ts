@@ -17,14 +17,8 @@ import { threadGraph } from "../driver.js";
 import { updateAsNode, type AlphaUmiGraph, type GraphOptions } from "../graph.js";
 import type { Role, RoleModel } from "../models/generate.js";
 import { modelFromSpec } from "../models/spec.js";
-import {
-  cutObservation,
-  GIVE_UP_CANDIDATE,
-  parseCaller,
-  renderDiversityTurn,
-  withDecision,
-  type DiversityCandidate,
-} from "../protocol/index.js";
+import { parseCaller, withDecision } from "../protocol/index.js";
+import { cutObservation, GIVE_UP_CANDIDATE, renderDiversityTurn, type DiversityCandidate } from "../protocol/diversity.js";
 import type { AgentStateType, Decision, Turn } from "../state.js";
 import type { ToolSpec } from "../tools/spec.js";
 

@@ -1,15 +1,8 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { contentText, type RoleModel } from "../models/generate.js";
-import {
-  parseCaller,
-  parseSimulatedAnswer,
-  simulateApiPrompt,
-  SIMULATED_ANSWER_SCHEMA,
-  SIMULATION_FAILED,
-  splitApiName,
-  type ApiExample,
-} from "../protocol/index.js";
+import { parseCaller } from "../protocol/index.js";
+import { parseSimulatedAnswer, simulateApiPrompt, SIMULATED_ANSWER_SCHEMA, SIMULATION_FAILED, splitApiName, type ApiExample } from "../protocol/realtime.js";
 import type { ToolDoc } from "../state.js";
 import type { ToolBenchDialog } from "../toolbench.js";
 import type { ToolSpec } from "./spec.js";

@@ -8,7 +8,10 @@
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { basename, join } from "node:path";
 import { z } from "zod";
-import { isPyDict, pyDumps, pyHead, pyJsonDumps, pyJsonLoads, pyRepr, pyStrip, pyTail, type PyDict } from "../protocol/index.js";
+import { isPyDict, pyJsonLoads, type PyDict } from "../protocol/pyjson-loads.js";
+import { pyDumps, pyRepr } from "../protocol/pyrepr.js";
+import { pyHead, pyStrip, pyTail } from "../protocol/pystr.js";
+import { pyJsonDumps } from "../protocol/pyjson.js";
 import type { ToolDoc } from "../state.js";
 import { checkUniqueNames, type ToolSet, type ToolSpec } from "./spec.js";
 import { canonicalArgs, simulateMiss, type MissPolicy } from "./toolbench.js";
@@ -338,7 +341,12 @@ export async function openToolEnv(value: string, miss?: MissPolicy): Promise<Too
   return env;
 }
 
-/** `--tools toolenv:…` for a run: every API of the environment. */
+/**
+ * `--tools toolenv:…` for a run: every API of the environment.
+ *
+ * @example
+ * const { tools, close } = await openToolEnvTools("data/toolenv/tools@http://127.0.0.1:8080/virtual"); // a StableToolBench server
+ */
 export async function openToolEnvTools(value: string, miss?: MissPolicy): Promise<ToolSet> {
   const env = await openToolEnv(value, miss);
   return { tools: env.all(), close: async () => undefined };

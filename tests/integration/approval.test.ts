@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { Command, interrupt, MemorySaver } from "@langchain/langgraph";
 import { z } from "zod";
 import { notTakenOf, type ActionRequest, type ApprovalRequest } from "../../src/approval.js";
-import { planRationale } from "../../src/protocol/index.js";
+import { planRationale } from "../../src/protocol/parse.js";
 import { checkpointerFrom, closeCheckpointer } from "../../src/checkpoint.js";
 import { demoCassettePath } from "../../src/configuration.js";
 import { createAlphaUmiGraph } from "../../src/graph.js";

@@ -9,7 +9,7 @@ import { extractSteps } from "../../src/eval/steps.js";
 import { readToolBenchFile } from "../../src/toolbench.js";
 import { ScriptedModel } from "../../src/models/scripted.js";
 import { countTokens } from "../../src/protocol/tokens.js";
-import { hasAnyDecision } from "../../src/protocol/index.js";
+import { hasAnyDecision } from "../../src/protocol/parse.js";
 import { runCli, startCli, waitFor } from "../helpers/cli.js";
 import { OUT_OF_DOMAIN } from "../helpers/shared.js";
 

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ScriptedModel } from "../../src/models/index.js";
-import { parseStepOutput } from "../../src/protocol/index.js";
+import { parseStepOutput } from "../../src/protocol/step.js";
 import { extractSteps } from "../../src/eval/steps.js";
 import { readToolBenchFile, type ToolBenchDialog as Dialog } from "../../src/toolbench.js";
 import { predictStep, runSteps } from "../../src/eval/runner.js";

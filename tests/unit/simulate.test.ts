@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ScriptedModel } from "../../src/models/scripted.js";
-import { SIMULATION_FAILED, simulateApiPrompt } from "../../src/protocol/index.js";
+import { SIMULATION_FAILED, simulateApiPrompt } from "../../src/protocol/realtime.js";
 import { toolbenchReplayTools } from "../../src/tools/toolbench.js";
 import { loadToolSources } from "../../src/tools/sources.js";
 import { writeFileSync } from "node:fs";

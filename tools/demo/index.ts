@@ -4,7 +4,12 @@ import type { ToolSpec } from "../../src/tools/spec.js";
 import { calculate } from "./calculator.js";
 import { COUNTRIES, USD_RATES } from "./tables.js";
 
-/** The demo task the embedded cassette answers. */
+/**
+ * The demo task the embedded cassette answers.
+ *
+ * @example
+ * await createAlphaUmiGraph({ tools: demoTools() }).invoke({ instruction: DEMO_INSTRUCTION }, { configurable: { thread_id: "t" } });
+ */
 export const DEMO_INSTRUCTION = "What is the capital of Japan, and how many Japanese yen do I get for 250 euros?";
 
 /**
