@@ -27,6 +27,7 @@ export type { Role, RoleModel } from "./models/generate.js";
 export { defineTool, fromLangChainTool } from "./tools/adapters.js";
 export type { ToolSpec, ToolSet } from "./tools/spec.js";
 export { loadToolSources, type ToolSourceOptions } from "./tools/sources.js";
+// The demo pack's tools for apps and the README (the entry is the package's surface; the engine finds packs by name).
 export { demoTools, DEMO_INSTRUCTION } from "../tools/demo/index.js";
 export { checkpointerFrom, closeCheckpointer, storedState } from "./checkpoint.js";
 export { pendingInterrupt, type ApprovePolicy, type ApprovalRequest, type ApprovalAnswer, type ReviewDecision } from "./approval.js";

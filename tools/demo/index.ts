@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { defineTool } from "../../src/tools/adapters.js";
 import type { ToolSpec } from "../../src/tools/spec.js";
+import type { ToolPack } from "../../src/tools/packs.js";
 import { calculate } from "./calculator.js";
 import { COUNTRIES, USD_RATES } from "./tables.js";
 
@@ -53,3 +54,6 @@ export function demoTools(): ToolSpec[] {
     }),
   ];
 }
+
+/** The `demo` tool pack (`--tools demo`, `alpha-umi demo`, serve's default), found by name by src/tools/packs.ts. */
+export const pack: ToolPack = { tools: demoTools, instruction: DEMO_INSTRUCTION };
