@@ -36,6 +36,6 @@ export async function minimumWindow(s: CodecSettings, roles: readonly Role[], nu
     const promptTokens = await countTokens(new RoleCodec(role, { templates }).prompt([], history));
     if (!best || promptTokens > best.promptTokens) best = { numCtx: promptTokens + numPredict, role, templates, promptTokens, numPredict };
   }
-  if (!best) throw new Error("minimumWindow: no roles");
+  if (!best) throw new Error("bug: minimumWindow: no roles");
   return best;
 }

@@ -5,7 +5,7 @@ import type { JsonSchema } from "../protocol/index.js";
 import { DEFAULT_BUDGET } from "../protocol/budget.js";
 import type { Role } from "./generate.js";
 import { countTokens } from "../protocol/tokens.js";
-import { AlphaUmiError } from "../errors.js";
+import { AlphaUmiError, UserError } from "../errors.js";
 
 export const DEFAULT_OLLAMA_URL = "http://127.0.0.1:11434";
 
@@ -19,7 +19,7 @@ export function normalizeOllamaHost(raw: string | undefined): string {
   try {
     url = new URL(explicit ? host : `http://${host}`);
   } catch {
-    throw new Error(`Ollama host "${raw}" is not a URL or host:port (set OLLAMA_HOST like http://127.0.0.1:11434)`);
+    throw new UserError(`Ollama host "${raw}" is not a URL or host:port (set OLLAMA_HOST like http://127.0.0.1:11434)`);
   }
   if (!explicit && url.port === "") url.port = "11434";
   return url.toString().replace(/\/$/, "");

@@ -15,7 +15,7 @@ import { toolCallId, toolCallOf } from "./toolCalls.js";
 function lastCall(state: AgentStateType): { at: number; action: string; actionInput: string } {
   const at = state.turns.length - 1;
   const last = state.turns[at];
-  if (!last || last.from !== "caller") throw new Error("toolsNode: τ does not end with a caller turn");
+  if (!last || last.from !== "caller") throw new Error("bug: toolsNode: τ does not end with a caller turn");
   return { at, ...parseCaller(last.value) };
 }
 

@@ -86,7 +86,7 @@ export function plannerPrompt(input: PromptInput): string {
 /** The caller sees the planner's turn in the history and again as `{thought}`. */
 export function callerPrompt(input: PromptInput): string {
   const last = input.history[input.history.length - 1];
-  if (!last || last.from !== "assistant") throw new Error("callerPrompt: the history must end with the planner's assistant turn");
+  if (!last || last.from !== "assistant") throw new Error("bug: callerPrompt: the history must end with the planner's assistant turn");
   return fillTemplate(loadTemplate(input.variant ?? DEFAULT_TEMPLATES, "caller"), "caller", { ...parts(input, input.history), thought: last.value });
 }
 

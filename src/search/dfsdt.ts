@@ -21,6 +21,7 @@ import { parseCaller, withDecision } from "../protocol/index.js";
 import { cutObservation, GIVE_UP_CANDIDATE, renderDiversityTurn, type DiversityCandidate } from "../protocol/diversity.js";
 import type { AgentStateType, Decision, Turn } from "../state.js";
 import type { ToolSpec } from "../tools/spec.js";
+import { UserError } from "../errors.js";
 
 export type SearchKind = "react" | "dfsdt";
 
@@ -315,11 +316,11 @@ class Dfsdt {
     this.onEvent({ kind: "start", threadId: this.threadId, resumed });
     let rootSnap = [...this.byId.values()].sort((a, b) => (idOf(a) < idOf(b) ? -1 : 1)).find((s) => sourceOf(s) === "loop" && this.isBoundary(s));
     if (!rootSnap) {
-      if (!instruction) throw new Error(`thread ${this.threadId} has no checkpoint: give an INSTRUCTION to start it`);
+      if (!instruction) throw new UserError(`thread ${this.threadId} has no checkpoint: give an INSTRUCTION to start it`);
       rootSnap = await this.invokeFrom(null, { instruction });
       for (const turn of valuesOf(rootSnap).turns) this.onEvent({ kind: "turn", turn, node: "intake" });
     }
-    if (valuesOf(rootSnap).status.status === "failed") throw new Error(`thread ${this.threadId}: ${valuesOf(rootSnap).status.reason}`);
+    if (valuesOf(rootSnap).status.status === "failed") throw new UserError(`thread ${this.threadId}: ${valuesOf(rootSnap).status.reason}`);
     const root = this.addNode(rootSnap, null, false, resumed);
     try {
       await this.dfs(root, rootSnap);

@@ -25,6 +25,7 @@ import type { Role, RoleModel } from "../models/generate.js";
 import type { Turn } from "../state.js";
 import type { ToolSpec } from "../tools/spec.js";
 import { searchAgent, SEARCH_DEFAULTS, type SearchNode, type SearchQuestion, type SearchStop } from "./dfsdt.js";
+import { UserError } from "../errors.js";
 
 /** The α-UMi graph's configuration plus the search's settings (ToolBench's defaults when unset). */
 export const SearchConfigurationSchema = configurationSchema({
@@ -62,7 +63,7 @@ function setting(c: Record<string, unknown>, key: string): number | undefined {
   const v = c[key];
   if (v === undefined || v === null || v === "") return undefined;
   const n = Number(v);
-  if (!(n > 0) || (key !== "plannerTemperature" && !Number.isInteger(n))) throw new Error(`configuration ${key}: expected a positive ${key === "plannerTemperature" ? "number" : "integer"}, got ${JSON.stringify(v)}`);
+  if (!(n > 0) || (key !== "plannerTemperature" && !Number.isInteger(n))) throw new UserError(`configuration ${key}: expected a positive ${key === "plannerTemperature" ? "number" : "integer"}, got ${JSON.stringify(v)}`);
   return n;
 }
 
@@ -70,7 +71,7 @@ function setting(c: Record<string, unknown>, key: string): number | undefined {
 const processSaver = new MemorySaver();
 
 async function searchNode(state: SearchStateType, config: LangGraphRunnableConfig) {
-  if (!state.instruction) throw new Error("dfsdt: the input needs an instruction");
+  if (!state.instruction) throw new UserError("dfsdt: the input needs an instruction");
   const c = (config.configurable ?? {}) as Record<string, unknown>;
   const cfg = ensureConfiguration(config);
   const tools: ToolSpec[] = await toolsOf(cfg);

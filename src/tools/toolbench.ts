@@ -6,6 +6,7 @@ import { parseSimulatedAnswer, simulateApiPrompt, SIMULATED_ANSWER_SCHEMA, SIMUL
 import type { ToolDoc } from "../state.js";
 import type { ToolBenchDialog } from "../toolbench.js";
 import type { ToolSpec } from "./spec.js";
+import { UserError } from "../errors.js";
 
 /** Canonical form of call arguments: equal JSON values give equal keys whatever their key order or spacing. */
 export function canonicalArgs(input: string): string {
@@ -60,7 +61,7 @@ export class ApiCache {
     try {
       return JSON.parse(readFileSync(file, "utf8")) as Record<string, string>;
     } catch (err) {
-      throw new Error(`API cache ${file}: not a JSON object of answers (${(err as Error).message})`);
+      throw new UserError(`API cache ${file}: not a JSON object of answers (${(err as Error).message})`);
     }
   }
 

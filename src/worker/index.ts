@@ -139,7 +139,7 @@ async function runJob(data: RunJob, checkpointer: BaseCheckpointSaver, cache: Ca
 
 async function episodeJob(data: EpisodeJob, checkpointer: BaseCheckpointSaver, cache: Cache): Promise<EpisodeRow> {
   const dialog = cache.dialogs(data.data)[data.index];
-  if (!dialog) throw new Error(`episode job: ${data.data} has no dialog ${data.index}`);
+  if (!dialog) throw new UserError(`episode job: ${data.data} has no dialog ${data.index}`);
   return runEpisode(dialog, data.index, {
     models: roleModels(data.models, data.singleLlm, { options: { numCtx: data.settings.numCtx } }),
     singleLlm: data.singleLlm,
