@@ -1,8 +1,8 @@
 import { SUMMARIES } from "./summaries.js";
 import type { Command } from "commander";
-import { DEFAULT_CHECKPOINTS } from "../checkpoint.js";
+import { DEFAULT_CHECKPOINTS } from "../checkpoint/checkpointers.js";
 import { demoCassettePath, settingDefault } from "../settings.js";
-import { runAgent, type RunOptions } from "../run.js";
+import { runAgent, type RunOptions } from "../runAgent.js";
 import { loadToolSources } from "../tools/sources.js";
 import { loadToolPack } from "../tools/packs.js";
 import { UserError } from "../errors.js";

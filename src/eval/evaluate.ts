@@ -8,7 +8,7 @@ import { progress } from "./progress.js";
 import { runSteps } from "./runner.js";
 import { METRIC_KEYS, scoreRecords, type ScoreResult } from "./score.js";
 import { extractSteps } from "./steps.js";
-import { readToolBenchFile } from "../toolbench.js";
+import { readToolBenchFile } from "../toolbenchDialogs.js";
 import { StepStore } from "./store.js";
 
 export interface EvalStepsOptions {

@@ -6,7 +6,7 @@
  * import { scoreRecords } from "alpha-umi/eval";
  * const { metrics } = scoreRecords(records); // plan_em, action_em, hallu_rate, easy_f1, hard_f1, f1, rouge
  */
-export type { ToolBenchDialog } from "../toolbench.js";
+export type { ToolBenchDialog } from "../toolbenchDialogs.js";
 export { scoreRecords, type MetricKey, type Metrics, type ScoreRecord, type ScoreResult } from "./score.js";
 export { evalSteps, type EvalStepsOptions, type EvalStepsResult } from "./evaluate.js";
 export { evalEpisodes, type EvalEpisodesOptions, type EvalEpisodesResult, type EpisodeRunOptions } from "./episodes.js";

@@ -8,14 +8,14 @@
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { z } from "zod";
-import { checkpointerFrom } from "../checkpoint.js";
+import { checkpointerFrom } from "../checkpoint/checkpointers.js";
 import type { Role, RoleModel } from "../models/generate.js";
-import { runAgent, type RunOptions } from "../run.js";
+import { runAgent, type RunOptions } from "../runAgent.js";
 import type { SearchNode, SearchOptions } from "../search/index.js";
 import type { ToolDoc, Turn } from "../state.js";
-import { readToolBenchFile } from "../toolbench.js";
+import { readToolBenchFile } from "../toolbenchDialogs.js";
 import type { ToolSpec } from "../tools/spec.js";
-import { toolbenchReplayTools, type MissPolicy } from "../tools/toolbench.js";
+import { toolbenchReplayTools, type MissPolicy } from "../tools/toolbenchReplay.js";
 import { openToolEnv, type ApiRef } from "../tools/toolenv.js";
 import { parseJsonFile } from "../protocol/pyjson-loads.js";
 import { runPool } from "./runner.js";

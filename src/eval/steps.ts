@@ -7,7 +7,7 @@ import { hasAnyDecision } from "../protocol/parse.js";
 import { renderStepReference, stepTakesNextTurn } from "../protocol/step.js";
 import { RoleCodec } from "../codec/index.js";
 import type { ToolDoc, Turn } from "../state.js";
-import type { ToolBenchDialog } from "../toolbench.js";
+import type { ToolBenchDialog } from "../toolbenchDialogs.js";
 import { UserError } from "../errors.js";
 
 export interface EvalStep {

@@ -13,7 +13,7 @@
  * checkpoint and asks again.
  */
 import { Command, INTERRUPT, type BaseCheckpointSaver, type Interrupt, type StateSnapshot } from "@langchain/langgraph";
-import { threadGraph } from "../driver.js";
+import { threadGraph } from "../threadDriver.js";
 import { updateAsNode, type AlphaUmiGraph, type GraphOptions } from "../graph.js";
 import type { Role, RoleModel } from "../models/generate.js";
 import { modelFromSpec } from "../models/spec.js";

@@ -16,7 +16,7 @@ import { pyJsonDumps } from "../protocol/pyjson.js";
 import { pyRepr } from "../protocol/pyrepr.js";
 import type { ToolDoc } from "../state.js";
 import type { ToolSpec } from "./spec.js";
-import { ApiCache } from "./toolbench.js";
+import { ApiCache } from "./toolbenchReplay.js";
 
 const GoldenSchema = z.array(z.object({ Action: z.string(), Action_Input: z.string() }));
 const ApiEntrySchema = z.looseObject({

@@ -14,7 +14,7 @@ import { pyHead, pyStrip, pyTail } from "../protocol/pystr.js";
 import { pyJsonDumps } from "../protocol/pyjson.js";
 import type { ToolDoc } from "../state.js";
 import { checkUniqueNames, type ToolSet, type ToolSpec } from "./spec.js";
-import { canonicalArgs, simulateMiss, type MissPolicy } from "./toolbench.js";
+import { canonicalArgs, simulateMiss, type MissPolicy } from "./toolbenchReplay.js";
 import { UserError } from "../errors.js";
 
 // ---- ToolBench's names -------------------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ import { writeReferenceCassette } from "../../src/eval/cassette.js";
 import { evalEpisodes } from "../../src/eval/episodes.js";
 import type { EpisodeRow } from "../../src/eval/episodeMetrics.js";
 import { extractSteps } from "../../src/eval/steps.js";
-import { readToolBenchFile } from "../../src/toolbench.js";
+import { readToolBenchFile } from "../../src/toolbenchDialogs.js";
 import { ScriptedModel } from "../../src/models/scripted.js";
 import { countTokens } from "../../src/protocol/tokens.js";
 import { hasAnyDecision } from "../../src/protocol/parse.js";

@@ -20,13 +20,13 @@ import { countTokens } from "../../src/protocol/tokens.js";
 import { renderRolePrompt } from "../../src/protocol/index.js";
 import { instructFormat } from "../../src/protocol/instruct.js";
 import type { AgentStateType, Turn } from "../../src/state.js";
-import { readToolBenchFile } from "../../src/toolbench.js";
+import { readToolBenchFile } from "../../src/toolbenchDialogs.js";
 import { toolDocs } from "../../src/tools/spec.js";
 import { extractSteps } from "../../src/eval/steps.js";
 import { demoTools } from "../../tools/demo/index.js";
 import { runCli } from "../helpers/cli.js";
 import { OUT_OF_DOMAIN } from "../helpers/shared.js";
-import { storedState } from "../../src/checkpoint.js";
+import { storedState } from "../../src/checkpoint/checkpointers.js";
 
 jest.setTimeout(180_000);
 

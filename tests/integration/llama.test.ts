@@ -19,7 +19,7 @@ import { renderToolDocs } from "../../src/protocol/index.js";
 import { callerPrompt, plannerPrompt, summarizerPrompt } from "../../src/protocol/render.js";
 import { instructFormat } from "../../src/protocol/instruct.js";
 import type { Turn } from "../../src/state.js";
-import { readToolBenchFile } from "../../src/toolbench.js";
+import { readToolBenchFile } from "../../src/toolbenchDialogs.js";
 import { toolDocs } from "../../src/tools/spec.js";
 import { demoTools } from "../../tools/demo/index.js";
 import { runCli } from "../helpers/cli.js";

@@ -19,7 +19,7 @@ import { instructFormat } from "../../src/protocol/instruct.js";
 import type { AgentStateType, ToolDoc, Turn } from "../../src/state.js";
 import { runCli } from "../helpers/cli.js";
 import { cliInProcess } from "../helpers/inProcessCli.js";
-import { storedState } from "../../src/checkpoint.js";
+import { storedState } from "../../src/checkpoint/checkpointers.js";
 
 interface Recorded {
   method: string;

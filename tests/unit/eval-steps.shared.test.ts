@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { ScriptedModel } from "../../src/models/index.js";
 import { parseStepOutput } from "../../src/protocol/step.js";
 import { extractSteps } from "../../src/eval/steps.js";
-import { readToolBenchFile, type ToolBenchDialog as Dialog } from "../../src/toolbench.js";
+import { readToolBenchFile, type ToolBenchDialog as Dialog } from "../../src/toolbenchDialogs.js";
 import { predictStep, runSteps } from "../../src/eval/runner.js";
 import { StepStore } from "../../src/eval/store.js";
 import { OUT_OF_DOMAIN } from "../helpers/shared.js";

@@ -22,6 +22,6 @@ describe("tool packs", () => {
   });
 
   it("no engine module imports the demo pack", () => {
-    for (const file of ["src/tools/sources.ts", "src/run.ts", "src/cli/run.ts"]) expect(readFileSync(file, "utf8")).not.toMatch(/tools\/demo/);
+    for (const file of ["src/tools/sources.ts", "src/runAgent.ts", "src/cli/run.ts"]) expect(readFileSync(file, "utf8")).not.toMatch(/tools\/demo/);
   });
 });

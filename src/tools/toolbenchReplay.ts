@@ -2,9 +2,9 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "
 import { join } from "node:path";
 import { contentText, type RoleModel } from "../models/generate.js";
 import { parseCaller } from "../protocol/index.js";
-import { parseSimulatedAnswer, simulateApiPrompt, SIMULATED_ANSWER_SCHEMA, SIMULATION_FAILED, splitApiName, type ApiExample } from "../protocol/realtime.js";
+import { parseSimulatedAnswer, simulateApiPrompt, SIMULATED_ANSWER_SCHEMA, SIMULATION_FAILED, splitApiName, type ApiExample } from "../protocol/judgesAndSimulator.js";
 import type { ToolDoc } from "../state.js";
-import type { ToolBenchDialog } from "../toolbench.js";
+import type { ToolBenchDialog } from "../toolbenchDialogs.js";
 import type { ToolSpec } from "./spec.js";
 import { UserError } from "../errors.js";
 

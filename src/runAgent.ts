@@ -3,7 +3,7 @@ import { HumanMessage } from "@langchain/core/messages";
 import { Command, type BaseCheckpointSaver } from "@langchain/langgraph";
 import { pendingInterrupt, type ApprovePolicy } from "./approval.js";
 import { UserError } from "./errors.js";
-import { driveThread, threadConfig, threadGraph } from "./driver.js";
+import { driveThread, threadConfig, threadGraph } from "./threadDriver.js";
 import { takesNewQuestion } from "./nodes/intake.js";
 import type { Role, RoleModel } from "./models/generate.js";
 import { RoleCodec, type ElisionEvent } from "./codec/index.js";
