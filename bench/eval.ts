@@ -13,7 +13,7 @@ import { performance } from "node:perf_hooks";
 import { readScoreRecords } from "../src/eval/records.js";
 import { scoreRecords } from "../src/eval/score.js";
 import { extractSteps, stepPrompts } from "../src/eval/steps.js";
-import { readToolBenchFile } from "../src/toolbench.js";
+import { readToolBenchFile } from "../src/toolbenchDialogs.js";
 import type { BenchRow } from "./index.js";
 
 const INPUT = resolve(process.cwd(), "../shared/data/toolbench/out_of_domain.json");

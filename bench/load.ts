@@ -14,7 +14,7 @@ import { fileURLToPath } from "node:url";
 import { performance } from "node:perf_hooks";
 import { LLM } from "@langchain/core/language_models/llms";
 import { Redis } from "ioredis";
-import { checkpointerFrom, closeCheckpointer, postgresPool } from "../src/checkpoint.js";
+import { checkpointerFrom, closeCheckpointer, postgresPool } from "../src/checkpoint/checkpointers.js";
 import { createAlphaUmiGraph } from "../src/graph.js";
 import type { Role, RoleModel } from "../src/models/generate.js";
 import { roleModels } from "../src/models/spec.js";

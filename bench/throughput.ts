@@ -12,7 +12,7 @@ import { performance } from "node:perf_hooks";
 import { MemorySaver, type BaseCheckpointSaver } from "@langchain/langgraph";
 import { createReactAgent } from "@langchain/langgraph/prebuilt";
 import { Redis } from "ioredis";
-import { checkpointerFrom, closeCheckpointer, postgresPool } from "../src/checkpoint.js";
+import { checkpointerFrom, closeCheckpointer, postgresPool } from "../src/checkpoint/checkpointers.js";
 import { createAlphaUmiGraph } from "../src/graph.js";
 import { runOnQueue, type RunJob, type RunJobResult } from "../src/queue.js";
 import { DEMO_INSTRUCTION } from "../tools/demo/index.js";

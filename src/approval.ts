@@ -15,7 +15,7 @@
 import { interrupt, type StateSnapshot } from "@langchain/langgraph";
 import { z } from "zod";
 import { UserError } from "./errors.js";
-import { planRationale } from "./protocol/index.js";
+import { planRationale } from "./protocol/parse.js";
 import type { ApprovePolicy, Turn } from "./state.js";
 import type { ToolSpec } from "./tools/spec.js";
 

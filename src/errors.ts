@@ -3,6 +3,9 @@
  * `UserError` is the branch for the user's input or environment (a bad option, file or spec, an unreachable
  * service): the CLI prints its message as one line and exits 2. Any other `AlphaUmiError` is a part that failed as
  * it may (a model call, a model server): one line, exit 1. Anything else is a bug: its stack is printed, exit 1.
+ *
+ * @example
+ * catch (err) { if (err instanceof AlphaUmiError && err.code === "model_call") console.error(err.message); } // code is one of ERROR_CODES
  */
 export const ERROR_CODES = [
   "user",

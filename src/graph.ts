@@ -1,7 +1,7 @@
 import { END, MemorySaver, START, StateGraph, type BaseCheckpointSaver } from "@langchain/langgraph";
 import type { RunnableConfig } from "@langchain/core/runnables";
 import type { StructuredToolInterface } from "@langchain/core/tools";
-import { ConfigurationSchema } from "./configuration.js";
+import { ConfigurationSchema } from "./configurable.js";
 import type { Role, RoleModel } from "./models/generate.js";
 import type { Templates } from "./protocol/index.js";
 import { settingsConfigurable, type Settings } from "./settings.js";

@@ -19,17 +19,23 @@
  * const state = await graph.invoke({ instruction: "Is it warm in Lisbon?" }, { configurable: { thread_id: "t1" } });
  */
 export { createAlphaUmiGraph, createSingleLlmGraph, type GraphOptions, type AlphaUmiGraph } from "./graph.js";
-export { runAgent, type RunOptions, type RunEvent, type RunResult } from "./run.js";
-export { AgentState, TurnSchema, ToolDocSchema, type AgentStateType, type AgentUpdate, type Turn, type TurnRole, type RunStatus, type Decision, type ToolDoc } from "./state.js";
-export { ConfigurationSchema, DEFAULTS, type AgentConfiguration } from "./configuration.js";
+export { runAgent, type RunOptions, type RunEvent, type RunResult } from "./runAgent.js";
+export { AgentState, type AgentStateType, type AgentUpdate, type Turn, type TurnRole, type RunStatus, type Decision, type ToolDoc } from "./state.js";
+export type { AgentConfiguration } from "./configurable.js";
 export type { CodecSettings } from "./codec/index.js";
 export type { Role, RoleModel } from "./models/generate.js";
 export { defineTool, fromLangChainTool } from "./tools/adapters.js";
 export type { ToolSpec, ToolSet } from "./tools/spec.js";
-export { loadToolSource, loadToolSources, type ToolSourceOptions } from "./tools/sources.js";
+export { loadToolSources, type ToolSourceOptions } from "./tools/sources.js";
+// The demo pack's tools for apps and the README (the entry is the package's surface; the engine finds packs by name).
 export { demoTools, DEMO_INSTRUCTION } from "../tools/demo/index.js";
-export { checkpointerFrom, closeCheckpointer, storedState, DEFAULT_CHECKPOINTS } from "./checkpoint.js";
-export { isApprovalRequest, pendingInterrupt, reviewedCalls, type ApprovePolicy, type ApprovalRequest, type ApprovalAnswer, type ReviewDecision } from "./approval.js";
-export { AlphaUmiError, UserError, UsageError, ERROR_CODES, type ErrorCode } from "./errors.js";
+export { checkpointerFrom, closeCheckpointer, storedState } from "./checkpoint/checkpointers.js";
+export { pendingInterrupt, type ApprovePolicy, type ApprovalRequest, type ApprovalAnswer, type ReviewDecision } from "./approval.js";
+export { AlphaUmiError, UserError, ERROR_CODES, type ErrorCode } from "./errors.js";
 // LangGraph's resume and interrupt vocabulary, so an app resumes a run without importing LangGraph itself.
-export { Command, INTERRUPT, isInterrupted, MemorySaver, type Interrupt } from "@langchain/langgraph";
+/**
+ * @example
+ * const graph = createAlphaUmiGraph({ tools: demoTools(), checkpointer: new MemorySaver() }); // threads live in memory
+ * const state = await graph.invoke(new Command({ resume: answer }), config); // answer a pending interrupt()
+ */
+export { Command, isInterrupted, MemorySaver, type Interrupt } from "@langchain/langgraph";

@@ -10,6 +10,7 @@ import { CONTEXT_POLICIES } from "./codec/index.js";
 import { ROLES, type Role } from "./models/generate.js";
 import { DEFAULT_TEMPLATES, TEMPLATES, type Templates } from "./protocol/index.js";
 import { packageRoot } from "./paths.js";
+import { UserError } from "./errors.js";
 
 export { DEFAULT_TEMPLATES };
 
@@ -151,7 +152,7 @@ export function readSetting<K extends SettingKey>(c: Record<string, unknown>, ke
   const isObject = typeof raw === "object" && raw !== null;
   if (isObject ? memo.byObject.has(raw) : memo.byValue.has(raw)) return (isObject ? memo.byObject.get(raw) : memo.byValue.get(raw)) as never;
   const r = (SettingsSchema.shape[key] as z.ZodType).safeParse(raw);
-  if (!r.success) throw new Error(`configuration ${key}: ${r.error.issues[0]?.message ?? "invalid"}`);
+  if (!r.success) throw new UserError(`configuration ${key}: ${r.error.issues[0]?.message ?? "invalid"}`);
   if (isObject) memo.byObject.set(raw, r.data);
   else {
     if (memo.byValue.size >= 1000) memo.byValue.clear(); // a long-lived server may see unbounded distinct strings

@@ -79,6 +79,9 @@ const appendTurns = (turns: Turn[], writes: Turn[][]): Turn[] => turns.concat(..
  * The graph state. τ (`turns`) is append-only: nodes return the turns they add.
  * `messages` mirrors τ for chat UIs (LangGraph Studio, useStream); it is derived, never read back by the engine.
  * Both are delta channels (LangGraph's DeltaChannel): checkpointed as per-step writes plus a copy every SNAPSHOT_EVERY.
+ *
+ * @example
+ * const graph = new StateGraph(AgentState).addNode("planner", plannerNode); // your own wiring of alpha-umi/nodes
  */
 export const AgentState = Annotation.Root({
   messages: new DeltaChannel<BaseMessage[], Messages>(messagesDeltaReducer, { snapshotFrequency: SNAPSHOT_EVERY }),

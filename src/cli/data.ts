@@ -4,17 +4,17 @@ import { dirname, join } from "node:path";
 import type { Command } from "commander";
 import {
   exportCheckpoints,
-  OUTPUT_FORMATS,
   readStage1AsConversations,
   readStage2File,
   readToolBench,
-  SkipLog,
   writeGlpft,
-  writeJsonArray,
   type GlpftOptions,
   type GlpftSummary,
 } from "../glpft/index.js";
-import { DEFAULT_TEMPLATES, TEMPLATE_VARIANTS } from "../protocol/index.js";
+import { OUTPUT_FORMATS } from "../glpft/datasets.js";
+import { SkipLog, writeJsonArray } from "../glpft/io.js";
+import { DEFAULT_TEMPLATES } from "../protocol/index.js";
+import { TEMPLATE_VARIANTS } from "../protocol/templates.js";
 import { RUN_STATUSES } from "../state.js";
 import { UserError } from "../errors.js";
 import { checkpointsLocation } from "./options.js";

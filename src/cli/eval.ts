@@ -10,11 +10,11 @@ import { evalEpisodes } from "../eval/episodes.js";
 import { episodesReport } from "../eval/episodeMetrics.js";
 import { writeReferenceCassette } from "../eval/cassette.js";
 import { extractSteps } from "../eval/steps.js";
-import { readToolBenchFile } from "../toolbench.js";
+import { readToolBenchFile } from "../toolbenchDialogs.js";
 import { loadReport, renderHtml, renderMarkdown } from "../eval/report.js";
-import { registerRealtimeEval } from "./realtime.js";
-import { registerMathEval } from "./math.js";
-import { registerToolAlpacaEval } from "./toolalpaca.js";
+import { registerRealtimeEval } from "./evalRealtime.js";
+import { registerMathEval } from "./evalMath.js";
+import { registerToolAlpacaEval } from "./evalToolAlpaca.js";
 import { UserError } from "../errors.js";
 import { codecSettings, contextOptions, positiveInt, userErrors, roleModelOptions, templateOptions } from "./options.js";
 

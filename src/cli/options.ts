@@ -1,12 +1,12 @@
 import { closeSync, openSync, readSync, statSync } from "node:fs";
 import type { Command } from "commander";
 import type { BaseCheckpointSaver } from "@langchain/langgraph";
-import { AutoSetupPostgresSaver, checkpointerFrom, reachPostgres } from "../checkpoint.js";
+import { AutoSetupPostgresSaver, checkpointerFrom, reachPostgres } from "../checkpoint/checkpointers.js";
 import { CONTEXT_POLICIES, isContextPolicy, type CodecSettings } from "../codec/index.js";
 import { minimumWindow } from "../codec/minimum.js";
 import { UsageError, UserError } from "../errors.js";
 import { modelFromSpec, type RoleModelOptions } from "../models/spec.js";
-import type { MissPolicy } from "../tools/toolbench.js";
+import type { MissPolicy } from "../tools/toolbenchReplay.js";
 import { ROLES, type Role } from "../models/generate.js";
 import { DEFAULT_TEMPLATES, isTemplates, TEMPLATES, type Templates } from "../protocol/index.js";
 import { settingDefault } from "../settings.js";

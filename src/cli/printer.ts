@@ -1,5 +1,5 @@
 import { reviewedCalls } from "../approval.js";
-import type { RunEvent } from "../run.js";
+import type { RunEvent } from "../runAgent.js";
 import type { AgentStateType, Turn } from "../state.js";
 import { formatSearchEvent } from "../search/format.js";
 

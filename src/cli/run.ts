@@ -1,10 +1,10 @@
 import { SUMMARIES } from "./summaries.js";
 import type { Command } from "commander";
-import { DEFAULT_CHECKPOINTS } from "../checkpoint.js";
+import { DEFAULT_CHECKPOINTS } from "../checkpoint/checkpointers.js";
 import { demoCassettePath, settingDefault } from "../settings.js";
-import { runAgent, type RunOptions } from "../run.js";
+import { runAgent, type RunOptions } from "../runAgent.js";
 import { loadToolSources } from "../tools/sources.js";
-import { DEMO_INSTRUCTION, demoTools } from "../../tools/demo/index.js";
+import { loadToolPack } from "../tools/packs.js";
 import { UserError } from "../errors.js";
 import type { SearchOptions } from "../search/index.js";
 import { checkpointsLocation, codecSettings, contextOptions, missPolicy, openCheckpointer, positiveInt, templateOptions, userErrors } from "./options.js";
@@ -115,15 +115,16 @@ export function registerRun(program: Command): void {
     .option("--checkpoints <location>", "SQLite checkpoint file, postgres://…[?schema=NAME], or 'memory'", checkpointsLocation, DEFAULT_CHECKPOINTS)
     .action(async (o) => {
       const checkpointer = await openCheckpointer(o.checkpoints);
+      const demo = (await loadToolPack("demo"))!;
       const cassette = demoCassettePath();
       out(`alpha-umi demo — the models are REPLAYED from ${cassette} (recorded outputs, no LLM runs);`);
       out("the graph, the tool executor, the demo tools and the SQLite checkpoint are real.\n");
-      out(`[task] ${DEMO_INSTRUCTION}`);
+      out(`[task] ${demo.instruction}`);
       const spec = "replay:" + cassette;
       const { threadId, state } = await runAgent(
         {
-          instruction: DEMO_INSTRUCTION,
-          tools: demoTools(),
+          instruction: demo.instruction,
+          tools: demo.tools(),
           models: { planner: spec, caller: spec, summarizer: spec, backbone: spec },
           singleLlm: !!o.singleLlm,
           checkpointer,

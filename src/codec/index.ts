@@ -5,32 +5,32 @@
  * all take prompts from here, so what is recorded is byte for byte what was sent.
  */
 import {
-  cutAtEos,
-  DEFAULT_BUDGET,
-  decisionTurn,
   DEFAULT_TEMPLATES,
-  fitHistory,
   formatCall,
-  instructFormat,
-  instructOutputToText,
-  isTemplateVariant,
-  normaliseEmpty,
   parseBackbone,
   parseCaller,
   parsePlanner,
-  promptLimit,
   renderRolePrompt,
   renderToolDocs,
   type JsonSchema,
   type Templates,
   type TokenBudget,
 } from "../protocol/index.js";
+import { DEFAULT_BUDGET, fitHistory, promptLimit } from "../protocol/budget.js";
+import { instructOutputToText } from "../protocol/instruct.js";
+import { cutAtEos, decisionTurn, normaliseEmpty } from "../protocol/parse.js";
+import { instructFormat } from "../protocol/instruct.js";
+import { isTemplateVariant } from "../protocol/templates.js";
 import type { Role } from "../models/generate.js";
 import type { ContextWindow } from "../models/window.js";
 import { REFERENCE_SLACK, truncateLeft } from "../models/truncate.js";
 import { countTokens } from "../protocol/tokens.js";
 import type { Decision, ToolDoc, Turn } from "../state.js";
 
+/**
+ * @example
+ * createAlphaUmiGraph({ tools, models, contextPolicy: "reference" }); // one of CONTEXT_POLICIES
+ */
 export const CONTEXT_POLICIES = ["elide", "reference", "none"] as const;
 /**
  * What to do with a prompt longer than the model's context window:
@@ -42,6 +42,10 @@ export const CONTEXT_POLICIES = ["elide", "reference", "none"] as const;
  */
 export type ContextPolicy = (typeof CONTEXT_POLICIES)[number];
 
+/**
+ * @example
+ * if (!isContextPolicy(flag)) throw new UserError(`--context-policy ${flag}: expected ${CONTEXT_POLICIES.join(", ")}`);
+ */
 export function isContextPolicy(v: string): v is ContextPolicy {
   return (CONTEXT_POLICIES as readonly string[]).includes(v);
 }

@@ -3,7 +3,8 @@
  * below it no prompt fits whatever the context policy, since the tool documents, the instruction and the template's
  * own text always stay.
  */
-import { DEFAULT_BUDGET, DEFAULT_TEMPLATES } from "../protocol/index.js";
+import { DEFAULT_TEMPLATES } from "../protocol/index.js";
+import { DEFAULT_BUDGET } from "../protocol/budget.js";
 import type { Role } from "../models/generate.js";
 import { countTokens } from "../protocol/tokens.js";
 import type { Turn } from "../state.js";
@@ -35,6 +36,6 @@ export async function minimumWindow(s: CodecSettings, roles: readonly Role[], nu
     const promptTokens = await countTokens(new RoleCodec(role, { templates }).prompt([], history));
     if (!best || promptTokens > best.promptTokens) best = { numCtx: promptTokens + numPredict, role, templates, promptTokens, numPredict };
   }
-  if (!best) throw new Error("minimumWindow: no roles");
+  if (!best) throw new Error("bug: minimumWindow: no roles");
   return best;
 }

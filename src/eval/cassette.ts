@@ -7,9 +7,10 @@
  * check that the nodes' prompts are byte-exact and the step plumbing is lossless.
  */
 import { rmSync } from "node:fs";
-import { backboneTarget } from "../protocol/index.js";
-import { CassetteWriter, promptSha256 } from "../models/index.js";
-import { DEFAULT_BUDGET } from "../protocol/index.js";
+import { backboneTarget } from "../protocol/render.js";
+import { CassetteWriter } from "../models/cassette.js";
+import { promptSha256 } from "../models/cassette.js";
+import { DEFAULT_BUDGET } from "../protocol/budget.js";
 import { RoleCodec, type CodecSettings } from "../codec/index.js";
 import type { Role } from "../models/generate.js";
 import type { Turn } from "../state.js";

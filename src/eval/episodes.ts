@@ -9,18 +9,18 @@ import { createHash } from "node:crypto";
 import type { BaseCheckpointSaver } from "@langchain/langgraph";
 import { UserError } from "../errors.js";
 import { runOnQueue, type EpisodeJob } from "../queue.js";
-import { driveThread, threadConfig, threadGraph } from "../driver.js";
-import { DEFAULTS } from "../configuration.js";
+import { driveThread, threadConfig, threadGraph } from "../threadDriver.js";
+import { DEFAULTS } from "../configurable.js";
 import type { Role, RoleModel } from "../models/index.js";
 import { tokenCounter, type TokenCounter } from "../protocol/tokens.js";
 import type { CodecSettings } from "../codec/index.js";
 import type { AgentStateType, RunStatus, Turn } from "../state.js";
-import { toolbenchReplayTools } from "../tools/toolbench.js";
+import { toolbenchReplayTools } from "../tools/toolbenchReplay.js";
 import { episodeMetrics, type EpisodeMetrics, type EpisodeRow, type EpisodeStatus } from "./episodeMetrics.js";
 import { roleModels, runRoles } from "../models/spec.js";
 import { progress } from "./progress.js";
 import { runPool } from "./runner.js";
-import { readToolBenchFile, type ToolBenchDialog } from "../toolbench.js";
+import { readToolBenchFile, type ToolBenchDialog } from "../toolbenchDialogs.js";
 import { JsonRowStore } from "./store.js";
 import { UsageCounter, type Usage } from "./usage.js";
 
@@ -115,6 +115,11 @@ function episodeJobs(o: EvalEpisodesOptions, pending: number[], run: { data: str
   return pending.map((index) => ({ kind: "episode", data: run.data, index, threadId: `episodes-${key}-${index}`, models, singleLlm: o.singleLlm, settings: o.settings, maxSteps: run.maxSteps }));
 }
 
+/**
+ * @example
+ * const { metrics } = await evalEpisodes({ data: "test.json", models: { planner: "replay:p.jsonl", caller: "replay:c.jsonl", summarizer: "replay:s.jsonl" },
+ *   singleLlm: false, settings: {}, concurrency: 2, out: "out/episodes" });
+ */
 export async function evalEpisodes(o: EvalEpisodesOptions): Promise<EvalEpisodesResult> {
   const data = resolve(o.data);
   const dialogs = readToolBenchFile(data).slice(0, o.limit);

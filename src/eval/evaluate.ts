@@ -8,7 +8,7 @@ import { progress } from "./progress.js";
 import { runSteps } from "./runner.js";
 import { METRIC_KEYS, scoreRecords, type ScoreResult } from "./score.js";
 import { extractSteps } from "./steps.js";
-import { readToolBenchFile } from "../toolbench.js";
+import { readToolBenchFile } from "../toolbenchDialogs.js";
 import { StepStore } from "./store.js";
 
 export interface EvalStepsOptions {
@@ -37,6 +37,11 @@ export interface EvalStepsResult {
   elidedPrompts: number;
 }
 
+/**
+ * @example
+ * const { metrics } = await evalSteps({ data: "test.json", models: { planner: "replay:p.jsonl", caller: "replay:c.jsonl", summarizer: "replay:s.jsonl" },
+ *   singleLlm: false, settings: {}, concurrency: 2, out: "out/steps" }); // metrics.plan_em, …
+ */
 export async function evalSteps(o: EvalStepsOptions): Promise<EvalStepsResult> {
   const data = resolve(o.data);
   let steps = extractSteps(readToolBenchFile(data), data);

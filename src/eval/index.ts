@@ -6,12 +6,21 @@
  * import { scoreRecords } from "alpha-umi/eval";
  * const { metrics } = scoreRecords(records); // plan_em, action_em, hallu_rate, easy_f1, hard_f1, f1, rouge
  */
-export { readToolBenchFile, ToolBenchDialogSchema, type ToolBenchDialog } from "../toolbench.js";
-export { scoreRecords, METRIC_KEYS, type MetricKey, type Metrics, type ScoreRecord, type ScoreResult } from "./score.js";
+export type { ToolBenchDialog } from "../toolbenchDialogs.js";
+export { scoreRecords, type MetricKey, type Metrics, type ScoreRecord, type ScoreResult } from "./score.js";
 export { evalSteps, type EvalStepsOptions, type EvalStepsResult } from "./evaluate.js";
-export { evalEpisodes, runEpisode, type EvalEpisodesOptions, type EvalEpisodesResult, type EpisodeRunOptions } from "./episodes.js";
+export { evalEpisodes, type EvalEpisodesOptions, type EvalEpisodesResult, type EpisodeRunOptions } from "./episodes.js";
 export type { EpisodeRow, EpisodeStatus } from "./episodeMetrics.js";
-export { evalRealtime, readQueries, readAnswerDir, type AnswerFile, type RealtimeOptions, type RealtimeQuery, type RealtimeResult } from "./realtime.js";
+export { evalRealtime, type AnswerFile, type RealtimeOptions, type RealtimeQuery, type RealtimeResult } from "./realtime.js";
 export { evalPass, evalPrefer, type JudgeOptions, type PassResult, type PreferResult } from "./judge.js";
-export { evalMath, readMathFile, type EvalMathOptions, type EvalMathResult, type MathItem, type MathRow } from "./math.js";
-export { evalToolAlpaca, judgeToolAlpaca, intermediateSteps, type EvalToolAlpacaOptions, type EvalToolAlpacaResult, type ToolAlpacaInstance, type ToolAlpacaScore, type ToolAlpacaStatistics, type JudgeToolAlpacaOptions } from "./toolalpaca.js";
+export { evalMath, type EvalMathOptions, type EvalMathResult, type MathItem, type MathRow } from "./math.js";
+export {
+  evalToolAlpaca,
+  judgeToolAlpaca,
+  type EvalToolAlpacaOptions,
+  type EvalToolAlpacaResult,
+  type ToolAlpacaInstance,
+  type ToolAlpacaScore,
+  type ToolAlpacaStatistics,
+  type JudgeToolAlpacaOptions,
+} from "./toolalpaca.js";

@@ -19,7 +19,7 @@ import {
   type AnswerStatus,
   type Preference,
   type TaskStatus,
-} from "../protocol/index.js";
+} from "../protocol/judgesAndSimulator.js";
 import { readAnswerDir, type AnswerFile } from "./realtime.js";
 
 /** Tries per judge question before its reply counts as Unsure. */

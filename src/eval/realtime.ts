@@ -8,17 +8,18 @@
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { z } from "zod";
-import { checkpointerFrom } from "../checkpoint.js";
+import { checkpointerFrom } from "../checkpoint/checkpointers.js";
 import type { Role, RoleModel } from "../models/generate.js";
-import { runAgent, type RunOptions } from "../run.js";
+import { runAgent, type RunOptions } from "../runAgent.js";
 import type { SearchNode, SearchOptions } from "../search/index.js";
 import type { ToolDoc, Turn } from "../state.js";
-import { readToolBenchFile } from "../toolbench.js";
+import { readToolBenchFile } from "../toolbenchDialogs.js";
 import type { ToolSpec } from "../tools/spec.js";
-import { toolbenchReplayTools, type MissPolicy } from "../tools/toolbench.js";
+import { toolbenchReplayTools, type MissPolicy } from "../tools/toolbenchReplay.js";
 import { openToolEnv, type ApiRef } from "../tools/toolenv.js";
-import { parseJsonFile } from "../protocol/index.js";
+import { parseJsonFile } from "../protocol/pyjson-loads.js";
 import { runPool } from "./runner.js";
+import { UserError } from "../errors.js";
 
 const QueryIdSchema = z.union([z.string(), z.number()]).optional();
 /** ToolBench's and StableToolBench's query files (G1/G2/G3 instruction and solvable queries); other keys are ignored. */
@@ -51,15 +52,15 @@ export function readQueries(path: string): RealtimeQuery[] {
   try {
     text = readFileSync(path, "utf8");
   } catch {
-    throw new Error(`${path}: no such query file`);
+    throw new UserError(`${path}: no such query file`);
   }
   const data = parseJsonFile(path, text);
-  if (!Array.isArray(data)) throw new Error(`${path}: expected a JSON array of {query, query_id?, tools?} records`);
+  if (!Array.isArray(data)) throw new UserError(`${path}: expected a JSON array of {query, query_id?, tools?} records`);
   const seen = new Set<string>();
   const queryId = (raw: string | number | undefined, i: number): string => {
     const id = String(raw ?? i);
-    if (!/^[A-Za-z0-9_.-]+$/.test(id)) throw new Error(`${path}: record ${i}: query_id "${id}" must be letters, digits, _ . or -`);
-    if (seen.has(id)) throw new Error(`${path}: record ${i}: query_id "${id}" appears twice`);
+    if (!/^[A-Za-z0-9_.-]+$/.test(id)) throw new UserError(`${path}: record ${i}: query_id "${id}" must be letters, digits, _ . or -`);
+    if (seen.has(id)) throw new UserError(`${path}: record ${i}: query_id "${id}" appears twice`);
     seen.add(id);
     return id;
   };
@@ -69,12 +70,12 @@ export function readQueries(path: string): RealtimeQuery[] {
       const t = ToolBenchQuerySchema.safeParse(d);
       if (!t.success) {
         const issue = t.error.issues[0]!;
-        throw new Error(`${path}: record ${i}: expected a ToolBench query {query, query_id, api_list: [{category_name, tool_name, api_name}]}; field ${issue.path.join(".")}: ${issue.message}`);
+        throw new UserError(`${path}: record ${i}: expected a ToolBench query {query, query_id, api_list: [{category_name, tool_name, api_name}]}; field ${issue.path.join(".")}: ${issue.message}`);
       }
       return { id: queryId(t.data.query_id, i), query: t.data.query, apis: t.data.api_list };
     }
     const r = QuerySchema.safeParse(d);
-    if (!r.success) throw new Error(`${path}: record ${i}: expected a ToolBench query {query, query_id, api_list: [{category_name, tool_name, api_name}]}, {query, query_id?, tools?: [names]} or a ToolBench dialog {instruction, tools}`);
+    if (!r.success) throw new UserError(`${path}: record ${i}: expected a ToolBench query {query, query_id, api_list: [{category_name, tool_name, api_name}]}, {query, query_id?, tools?: [names]} or a ToolBench dialog {instruction, tools}`);
     const v = r.data;
     const id = queryId(v.query_id, i);
     if ("query" in v) return { id, query: v.query, ...(v.tools ? { tools: v.tools } : {}) };
@@ -135,14 +136,14 @@ const answerPath = (out: string, id: string) => join(out, `${id}.json`);
 
 /** Read every answer file of an `eval realtime` output directory, in query-id order. */
 export function readAnswerDir(dir: string): AnswerFile[] {
-  if (!existsSync(dir)) throw new Error(`${dir}: no such answer directory`);
+  if (!existsSync(dir)) throw new UserError(`${dir}: no such answer directory`);
   const files = readdirSync(dir).filter((f) => f.endsWith(".json") && !/^(pass|prefer-.*)\.json$/.test(f));
   const answers = files.map((f) => {
     const a = parseJsonFile(join(dir, f), readFileSync(join(dir, f), "utf8")) as AnswerFile;
-    if (!a?.answer_generation || typeof a.query !== "string") throw new Error(`${join(dir, f)}: not an answer file written by eval realtime`);
+    if (!a?.answer_generation || typeof a.query !== "string") throw new UserError(`${join(dir, f)}: not an answer file written by eval realtime`);
     return a;
   });
-  if (answers.length === 0) throw new Error(`${dir}: no answer files (write them with alpha-umi eval realtime --out ${dir})`);
+  if (answers.length === 0) throw new UserError(`${dir}: no answer files (write them with alpha-umi eval realtime --out ${dir})`);
   return answers.sort((a, b) => a.query_id.localeCompare(b.query_id, "en", { numeric: true }));
 }
 
@@ -160,8 +161,8 @@ async function queryTools(opts: RealtimeOptions, queries: readonly RealtimeQuery
   if (kind === "toolbench" && value) {
     const pack = toolbenchReplayTools(readToolBenchFile(value), value, { miss: opts.miss });
     for (const q of queries) {
-      if (q.apis) throw new Error(`${opts.data}: query ${q.id} has an api_list: run ToolBench query files on a tool environment (--tools toolenv:DIR…)`);
-      for (const name of q.tools ?? []) if (!pack.some((t) => t.doc.Name === name)) throw new Error(`${opts.data}: query ${q.id} names tool "${name}", which ${value} does not document`);
+      if (q.apis) throw new UserError(`${opts.data}: query ${q.id} has an api_list: run ToolBench query files on a tool environment (--tools toolenv:DIR…)`);
+      for (const name of q.tools ?? []) if (!pack.some((t) => t.doc.Name === name)) throw new UserError(`${opts.data}: query ${q.id} names tool "${name}", which ${value} does not document`);
     }
     return (q) => (q.tools ? pack.filter((t) => q.tools!.includes(t.doc.Name)) : pack);
   }
@@ -169,12 +170,12 @@ async function queryTools(opts: RealtimeOptions, queries: readonly RealtimeQuery
     const env = await openToolEnv(value, opts.miss);
     const byQuery = new Map<string, ToolSpec[]>();
     for (const q of queries) {
-      if (!q.apis) throw new Error(`${opts.data}: query ${q.id} has no api_list (a toolenv: source runs each query on its own api_list)`);
+      if (!q.apis) throw new UserError(`${opts.data}: query ${q.id} has no api_list (a toolenv: source runs each query on its own api_list)`);
       byQuery.set(q.id, env.forApiList(q.apis, `${opts.data}: query ${q.id}`));
     }
     return (q) => byQuery.get(q.id)!;
   }
-  throw new Error(`--tools: expected toolbench:FILE or toolenv:DIR[@URL|+cache:CACHE_DIR], got "${opts.tools}"`);
+  throw new UserError(`--tools: expected toolbench:FILE or toolenv:DIR[@URL|+cache:CACHE_DIR], got "${opts.tools}"`);
 }
 
 /**

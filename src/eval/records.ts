@@ -1,7 +1,7 @@
 /** Reading a predictions file in the reference format `[{tools, reference, predictions}]`, with clear errors. */
 import { readFileSync } from "node:fs";
 import { UserError } from "../errors.js";
-import { parseJsonFile } from "../protocol/index.js";
+import { parseJsonFile } from "../protocol/pyjson-loads.js";
 import type { ScoreRecord } from "./score.js";
 
 /** A predictions record as written by `eval steps` (extra fields are allowed and kept). */

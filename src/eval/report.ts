@@ -11,6 +11,7 @@ import type { PassResult, PreferResult } from "./judge.js";
 import { readAnswerDir, type AnswerFile } from "./realtime.js";
 import type { SearchNode } from "../search/index.js";
 import { isToolAlpacaDir, loadToolAlpacaRun, scoreOf, type ToolAlpacaRun } from "./toolalpaca.js";
+import { UserError } from "../errors.js";
 
 export interface ReportRun {
   name: string;
@@ -34,7 +35,7 @@ const SHOWN = 50;
 /** Read a run directory written by `eval steps` (or any dir holding a predictions.json in the reference format). */
 export function loadRun(dir: string): ReportRun {
   const file = join(dir, "predictions.json");
-  if (!existsSync(file)) throw new Error(`${dir}: no predictions.json (write one with alpha-umi eval steps --out ${dir})`);
+  if (!existsSync(file)) throw new UserError(`${dir}: no predictions.json (write one with alpha-umi eval steps --out ${dir})`);
   const records = readScoreRecords(file) as ReportRun["records"];
   return { name: basename(resolve(dir)), dir, score: scoreRecords(records), records };
 }

@@ -3,7 +3,7 @@
  * (`rouge_l_summary_level`, exclusive mode): see metrics.md.
  */
 import { AlphaUmiError } from "../errors.js";
-import { pySplitWhitespace } from "../protocol/index.js";
+import { pySplitWhitespace } from "../protocol/pystr.js";
 
 export interface RougeL {
   f: number;

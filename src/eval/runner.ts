@@ -4,7 +4,7 @@
  */
 import type { LangGraphRunnableConfig } from "@langchain/langgraph";
 import { callerNode, plannerNode, summarizerNode, backboneNode } from "../nodes/index.js";
-import { failedStepPrediction, parseStepOutput, renderStepPrediction } from "../protocol/index.js";
+import { failedStepPrediction, parseStepOutput, renderStepPrediction } from "../protocol/step.js";
 import type { CodecSettings } from "../codec/index.js";
 import { settingsConfigurable } from "../settings.js";
 import type { PromptEvent } from "../nodes/common.js";

@@ -2,7 +2,8 @@
  * The paper's step-level metrics, as the reference scorer (GLPFT evaluate-multi_agent.py) computes them, quirks
  * included (metrics.md). Where the reference crashes, a defined value is used and a counted warning says so.
  */
-import { isPyDict, parseStepOutput, pyEquals, pyJsonLoads, type PyValue, type StepPlan, type StepReading } from "../protocol/index.js";
+import { isPyDict, pyEquals, pyJsonLoads, type PyValue } from "../protocol/pyjson-loads.js";
+import { parseStepOutput, type StepPlan, type StepReading } from "../protocol/step.js";
 import { RougeEmptyError, rougeL } from "./rouge.js";
 
 export interface ScoreRecord {
@@ -121,7 +122,12 @@ function mean(xs: readonly number[]): number {
   return s / xs.length;
 }
 
-/** Score predictions in the reference format. Pure: no I/O. */
+/**
+ * Score predictions in the reference format. Pure: no I/O.
+ *
+ * @example
+ * const { metrics } = scoreRecords(records); // plan_em, action_em, hallu_rate, easy_f1, hard_f1, f1, rouge
+ */
 export function scoreRecords(records: readonly ScoreRecord[]): ScoreResult {
   const warnings = new Warnings();
   const steps: StepDetail[] = [];

@@ -2,10 +2,13 @@
  * Step extraction (metrics.md "Steps"): every planner turn of a test dialog with a decision marker is a step whose input
  * is the planner prompt over the history before it, and whose reference is that turn plus the turn after it.
  */
-import { hasAnyDecision, renderStepReference, stepTakesNextTurn, type Templates } from "../protocol/index.js";
+import type { Templates } from "../protocol/index.js";
+import { hasAnyDecision } from "../protocol/parse.js";
+import { renderStepReference, stepTakesNextTurn } from "../protocol/step.js";
 import { RoleCodec } from "../codec/index.js";
 import type { ToolDoc, Turn } from "../state.js";
-import type { ToolBenchDialog } from "../toolbench.js";
+import type { ToolBenchDialog } from "../toolbenchDialogs.js";
+import { UserError } from "../errors.js";
 
 export interface EvalStep {
   /** Position in the whole test set (stable across runs: the resume key). */
@@ -32,7 +35,7 @@ export function extractSteps(dialogs: readonly ToolBenchDialog[], source = "test
       if (t.from !== "assistant" || !hasAnyDecision(t.value)) return;
       const next = stepTakesNextTurn(t.value) ? c[turn + 1] : undefined;
       if (stepTakesNextTurn(t.value) && !next)
-        throw new Error(`${source}: record ${dialog}, field conversations.${turn}: a call or conclusion plan is the last turn (no caller/conclusion turn after it)`);
+        throw new UserError(`${source}: record ${dialog}, field conversations.${turn}: a call or conclusion plan is the last turn (no caller/conclusion turn after it)`);
       steps.push({
         id: steps.length,
         dialog,

@@ -2,6 +2,7 @@
 import Database from "better-sqlite3";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
+import { UserError } from "../errors.js";
 
 export interface StoredStep {
   id: number;
@@ -28,7 +29,7 @@ function openRunDb(dir: string, file: string, tableSql: string, settings: Record
   const row = db.prepare("SELECT value FROM meta WHERE key = 'settings'").get() as { value: string } | undefined;
   if (row && row.value !== want) {
     db.close();
-    throw new Error(`${dir} holds a run with other settings (${row.value}); use another --out to start a new run`);
+    throw new UserError(`${dir} holds a run with other settings (${row.value}); use another --out to start a new run`);
   }
   if (!row) db.prepare("INSERT INTO meta (key, value) VALUES ('settings', ?)").run(want);
   return db;

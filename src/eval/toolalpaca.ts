@@ -9,14 +9,15 @@
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { checkpointerFrom } from "../checkpoint.js";
+import { checkpointerFrom } from "../checkpoint/checkpointers.js";
 import type { CodecSettings } from "../codec/index.js";
 import { UserError } from "../errors.js";
 import { contentText, type Role, type RoleModel } from "../models/generate.js";
 import { modelFromSpec, runRoles } from "../models/spec.js";
-import { parseCaller, parseToolAlpacaVerdicts, toolalpacaJudgePrompt, TOOLALPACA_VERDICTS, type GoldenStep, type InstanceStep } from "../protocol/index.js";
-import { threadGraph, threadStarted } from "../driver.js";
-import { runAgent } from "../run.js";
+import { parseCaller } from "../protocol/index.js";
+import { parseToolAlpacaVerdicts, toolalpacaJudgePrompt, TOOLALPACA_VERDICTS, type GoldenStep, type InstanceStep } from "../protocol/toolalpaca.js";
+import { threadGraph, threadStarted } from "../threadDriver.js";
+import { runAgent } from "../runAgent.js";
 import type { Turn } from "../state.js";
 import { readToolAlpacaFile, toolalpacaInstruction, toolalpacaTools, type ToolAlpacaApi } from "../tools/toolalpaca.js";
 import { modelLabel } from "./episodes.js";

@@ -5,7 +5,8 @@
  */
 import { BaseCallbackHandler } from "@langchain/core/callbacks/base";
 import type { LLMResult } from "@langchain/core/outputs";
-import { ROLES, type Role } from "../models/index.js";
+import type { Role } from "../models/index.js";
+import { ROLES } from "../models/generate.js";
 import type { TokenCounter } from "../protocol/tokens.js";
 
 export interface RoleUsage {

@@ -25,7 +25,12 @@ export interface GlpftSummary {
   skips: SkipLog;
 }
 
-/** The dialogs of a stage-2 file, each checked as it is reached (errors name the file, record index and field). */
+/**
+ * The dialogs of a stage-2 file, each checked as it is reached (errors name the file, record index and field).
+ *
+ * @example
+ * const summary = writeGlpft(readStage2File("stage2.json"), "out/glpft");
+ */
 export function* readStage2File(path: string): Generator<Stage2Record> {
   const records = checkArray(readJsonFile(path), path, "stage-2 records ({tools, instruction, conversations})");
   for (let i = 0; i < records.length; i++) yield checkRecord<Stage2Record>(Stage2RecordSchema, records[i], { file: path, record: i });
@@ -34,6 +39,9 @@ export function* readStage2File(path: string): Generator<Stage2Record> {
 /**
  * Stage 2 → the four GLPFT datasets in `outDir`, streamed: each record is serialised and written as soon as it is
  * built, so memory holds one dialog's records at a time however large the output.
+ *
+ * @example
+ * const { files } = writeGlpft(readStage1AsConversations("stage1.json"), "out/glpft"); // train_planner.json, …
  */
 export function writeGlpft(dialogs: Iterable<Stage2Record>, outDir: string, opts: GlpftOptions = {}): GlpftSummary {
   mkdirSync(outDir, { recursive: true });

@@ -1,6 +1,6 @@
 import { SqliteSaver } from "@langchain/langgraph-checkpoint-sqlite";
 import type { BaseCheckpointSaver } from "@langchain/langgraph";
-import { AutoSetupPostgresSaver, closeCheckpointer, existingCheckpointerFrom, storedState } from "../checkpoint.js";
+import { AutoSetupPostgresSaver, closeCheckpointer, existingCheckpointerFrom, storedState } from "../checkpoint/checkpointers.js";
 import { maskLocation } from "../secrets.js";
 import { UserError } from "../errors.js";
 import type { RunStatus } from "../state.js";

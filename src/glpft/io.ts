@@ -1,6 +1,6 @@
 import { closeSync, openSync, readFileSync, writeSync } from "node:fs";
 import { UserError } from "../errors.js";
-import { pyJsonDumps, pyJsonString } from "../protocol/index.js";
+import { pyJsonDumps, pyJsonString } from "../protocol/pyjson.js";
 
 /** Read and parse a JSON file; a missing file or bad JSON is a UserError naming the file. */
 export function readJsonFile(path: string): unknown {
@@ -134,7 +134,14 @@ export class JsonlWriter<T> implements RecordSink<T> {
   }
 }
 
-/** Counted skips by reason, so nothing is dropped silently. */
+/**
+ * Counted skips by reason, so nothing is dropped silently.
+ *
+ * @example
+ * const skips = new SkipLog();
+ * for (const r of readToolBench("data/answer", skips)) use(r);
+ * console.log(skips.total, "skipped");
+ */
 export class SkipLog {
   readonly counts = new Map<string, number>();
   add(reason: string): void {

@@ -1,10 +1,17 @@
-import { backboneTarget, hasDecision, type TemplateVariant } from "../protocol/index.js";
+import type { TemplateVariant } from "../protocol/index.js";
+import { backboneTarget } from "../protocol/render.js";
+import { hasDecision } from "../protocol/parse.js";
 import { RoleCodec } from "../codec/index.js";
 import type { Turn } from "../state.js";
 import type { SkipLog } from "./io.js";
 import type { RoleRecord, Stage2Record } from "./records.js";
 
-/** The four GLPFT datasets, in the order they are written. */
+/**
+ * The four GLPFT datasets, in the order they are written.
+ *
+ * @example
+ * for (const d of DATASETS) console.log(`train_${d}.json`); // backbone, planner, caller, summarizer
+ */
 export const DATASETS = ["backbone", "planner", "caller", "summarizer"] as const;
 export type Dataset = (typeof DATASETS)[number];
 
@@ -18,7 +25,12 @@ interface DialogView {
   skip: (reason: string) => void;
 }
 
-/** Every training example of one dialog, per dataset (glpft-data.md); what is left out is counted in `skips`. */
+/**
+ * Every training example of one dialog, per dataset (glpft-data.md); what is left out is counted in `skips`.
+ *
+ * @example
+ * const { planner, caller } = glpftRecords(dialog, "toolbench", new SkipLog()); // one role record per step
+ */
 export function glpftRecords(dialog: Stage2Record, variant: TemplateVariant, skips: SkipLog): Record<Dataset, RoleRecord[]> {
   const out = {} as Record<Dataset, RoleRecord[]>;
   for (const dataset of DATASETS) {

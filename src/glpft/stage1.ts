@@ -25,6 +25,10 @@ type AnswerGeneration = { query: string; function: ToolBenchFunction[]; train_me
  * ToolBench answer files (`DIR/answer/G*_answer/*.json`) → stage-1 records, leaving out the query ids listed in
  * `DIR/test_query_ids/*.json`. Yields one record at a time (the full ToolBench set is large); files without
  * `train_messages` are counted in `skips`. Files are read in sorted order, so the output is deterministic.
+ *
+ * @example
+ * const skips = new SkipLog();
+ * const records = [...readToolBench("data/answer", skips)]; // stage 1, skipped answers counted by reason
  */
 export function* readToolBench(dir: string, skips: SkipLog): Generator<Stage1Record> {
   const answerDir = join(dir, "answer");

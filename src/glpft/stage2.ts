@@ -1,10 +1,17 @@
 import { UserError } from "../errors.js";
-import { formatCall, isPyDict, pyJsonLoads, pyStrip, withDecision } from "../protocol/index.js";
+import { formatCall, withDecision } from "../protocol/index.js";
+import { isPyDict, pyJsonLoads } from "../protocol/pyjson-loads.js";
+import { pyStrip } from "../protocol/pystr.js";
 import type { Turn } from "../state.js";
 import { describeWhere, readJsonFile, type Where } from "./io.js";
 import { checkArray, checkRecord, Stage1RecordSchema, type ChainMessage, type Stage1Record, type Stage2Record } from "./records.js";
 
-/** A stage-1 file's records as stage-2 dialogs, one at a time. */
+/**
+ * A stage-1 file's records as stage-2 dialogs, one at a time.
+ *
+ * @example
+ * for (const dialog of readStage1AsConversations("stage1.json")) console.log(dialog.instruction);
+ */
 export function* readStage1AsConversations(path: string): Generator<Stage2Record> {
   const records = checkArray(readJsonFile(path), path, "stage-1 records ({tools, instruction, chains})");
   for (let i = 0; i < records.length; i++) {

@@ -10,7 +10,12 @@ export type Role = (typeof ROLES)[number];
 /** Any LangChain language model: an LLM (string out) or a chat model (message out). */
 export type RoleModel = BaseLanguageModelInterface;
 
-/** A model call that failed (server down, cassette miss…): not the model's bad output, which the agent recovers from. */
+/**
+ * A model call that failed (server down, cassette miss…): not the model's bad output, which the agent recovers from.
+ *
+ * @example
+ * catch (err) { if (err instanceof ModelCallError) console.error(err.role, err.message); }
+ */
 export class ModelCallError extends AlphaUmiError {
   constructor(
     readonly role: Role,

@@ -10,6 +10,7 @@
 import { closeSync, mkdirSync, openSync, readFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { prng } from "../prng.js";
+import { UserError } from "../errors.js";
 
 export const GGUF_MAGIC = 0x46554747; // "GGUF" little-endian
 export const GGUF_VERSION = 3;
@@ -165,7 +166,7 @@ export function toHalf(value: number): number {
 function tensorBytes(t: GgufTensor): Buffer {
   const values = t.values();
   const n = elementCount(t);
-  if (values.length !== n) throw new Error(`GGUF tensor ${t.name}: ${values.length} values for dims [${t.dims.join(", ")}] (${n})`);
+  if (values.length !== n) throw new UserError(`GGUF tensor ${t.name}: ${values.length} values for dims [${t.dims.join(", ")}] (${n})`);
   if (t.type === "F32") return Buffer.from(values.buffer, values.byteOffset, values.byteLength);
   const half = new Uint16Array(n);
   for (let i = 0; i < n; i++) half[i] = toHalf(values[i]!);
@@ -257,7 +258,7 @@ const SCALAR_NAMES = Object.fromEntries(Object.entries(SCALAR_TYPES).map(([k, v]
 export function readGguf(bytes: Buffer): GgufInfo {
   let pos = 0;
   const need = (n: number, what: string) => {
-    if (pos + n > bytes.length) throw new Error(`GGUF truncated at byte ${pos} while reading ${what}`);
+    if (pos + n > bytes.length) throw new UserError(`GGUF truncated at byte ${pos} while reading ${what}`);
   };
   const u32 = (what: string) => (need(4, what), (pos += 4), bytes.readUInt32LE(pos - 4));
   const u64 = (what: string) => (need(8, what), (pos += 8), Number(bytes.readBigUInt64LE(pos - 8)));
@@ -282,13 +283,13 @@ export function readGguf(bytes: Buffer): GgufInfo {
       case "uint64": return read(8, (a) => bytes.readBigUInt64LE(a));
       case "int64": return read(8, (a) => bytes.readBigInt64LE(a));
       case "float64": return read(8, (a) => bytes.readDoubleLE(a));
-      default: throw new Error(`GGUF ${what}: unknown value type ${type}`);
+      default: throw new UserError(`GGUF ${what}: unknown value type ${type}`);
     }
   };
-  if (bytes.length < 4 || bytes.readUInt32LE(0) !== GGUF_MAGIC) throw new Error("not a GGUF file (no GGUF magic at byte 0)");
+  if (bytes.length < 4 || bytes.readUInt32LE(0) !== GGUF_MAGIC) throw new UserError("not a GGUF file (no GGUF magic at byte 0)");
   pos = 4;
   const version = u32("version");
-  if (version !== 3) throw new Error(`GGUF version ${version} (only 3 is read)`);
+  if (version !== 3) throw new UserError(`GGUF version ${version} (only 3 is read)`);
   const nTensors = u64("tensor count");
   const nKv = u64("metadata count");
   const kv: Record<string, unknown> = {};

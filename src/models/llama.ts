@@ -14,7 +14,8 @@ import { resolve } from "node:path";
 import { LLM, type BaseLLMCallOptions, type BaseLLMParams } from "@langchain/core/language_models/llms";
 import type { Llama, LlamaCompletion, LlamaContext, LlamaContextSequence, LlamaGrammar, LlamaModel, Token } from "node-llama-cpp";
 import { AlphaUmiError, UserError } from "../errors.js";
-import { DEFAULT_BUDGET, type JsonSchema } from "../protocol/index.js";
+import type { JsonSchema } from "../protocol/index.js";
+import { DEFAULT_BUDGET } from "../protocol/budget.js";
 import type { Role } from "./generate.js";
 import { GGUF_MAGIC } from "./gguf.js";
 

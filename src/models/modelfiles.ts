@@ -10,7 +10,9 @@ import { basename, join } from "node:path";
 import { Readable } from "node:stream";
 import { Ollama, type CreateRequest } from "ollama";
 import { packageRoot } from "../paths.js";
-import { DEFAULT_BUDGET, isTemplateVariant, type Templates } from "../protocol/index.js";
+import type { Templates } from "../protocol/index.js";
+import { DEFAULT_BUDGET } from "../protocol/budget.js";
+import { isTemplateVariant } from "../protocol/templates.js";
 
 export const SETUP_ROLES = ["planner", "caller", "summarizer"] as const;
 export type SetupRole = (typeof SETUP_ROLES)[number];

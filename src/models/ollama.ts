@@ -1,10 +1,11 @@
 import { LLM, type BaseLLMCallOptions, type BaseLLMParams } from "@langchain/core/language_models/llms";
 import { Ollama, type GenerateRequest, type GenerateResponse, type Options } from "ollama";
 import type { ContextWindow } from "./window.js";
-import { DEFAULT_BUDGET, type JsonSchema } from "../protocol/index.js";
+import type { JsonSchema } from "../protocol/index.js";
+import { DEFAULT_BUDGET } from "../protocol/budget.js";
 import type { Role } from "./generate.js";
 import { countTokens } from "../protocol/tokens.js";
-import { AlphaUmiError } from "../errors.js";
+import { AlphaUmiError, UserError } from "../errors.js";
 
 export const DEFAULT_OLLAMA_URL = "http://127.0.0.1:11434";
 
@@ -18,7 +19,7 @@ export function normalizeOllamaHost(raw: string | undefined): string {
   try {
     url = new URL(explicit ? host : `http://${host}`);
   } catch {
-    throw new Error(`Ollama host "${raw}" is not a URL or host:port (set OLLAMA_HOST like http://127.0.0.1:11434)`);
+    throw new UserError(`Ollama host "${raw}" is not a URL or host:port (set OLLAMA_HOST like http://127.0.0.1:11434)`);
   }
   if (!explicit && url.port === "") url.port = "11434";
   return url.toString().replace(/\/$/, "");
@@ -111,6 +112,10 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
  * A role model served by Ollama, as a LangChain LLM (so callbacks and tracing see every call). It sends the prompt its
  * role's codec rendered: raw (no chat template, stop at `</s>`) for the α-UMi templates, or wrapped in the model's chat
  * template with the call's JSON schema as `format` for the instruct templates; the reply comes back as is.
+ *
+ * @example
+ * const planner = new OllamaRawModel({ model: "alpha-umi-planner", role: "planner", numCtx: 4096 });
+ * createAlphaUmiGraph({ tools, models: { planner, caller, summarizer } });
  */
 export class OllamaRawModel extends LLM<OllamaCallOptions> {
   readonly model: string;

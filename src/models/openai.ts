@@ -26,7 +26,8 @@ import type { LLMResult } from "@langchain/core/outputs";
 import type { ClientOptions, OpenAI } from "openai";
 import type { ContextWindow } from "./window.js";
 import { AlphaUmiError, UserError } from "../errors.js";
-import { DEFAULT_BUDGET, type JsonSchema } from "../protocol/index.js";
+import type { JsonSchema } from "../protocol/index.js";
+import { DEFAULT_BUDGET } from "../protocol/budget.js";
 import type { Role } from "./generate.js";
 
 /** The openai package once a model has made its client (its error classes tell a timeout from a refused connection). */

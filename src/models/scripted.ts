@@ -1,4 +1,5 @@
 import { LLM } from "@langchain/core/language_models/llms";
+import { UserError } from "../errors.js";
 
 /** One scripted reply: text, an error to throw, a function of the prompt, or text after a delay. */
 export type ScriptStep = string | Error | ((prompt: string) => string | Promise<string>) | { output: string; delayMs: number };
@@ -6,6 +7,10 @@ export type ScriptStep = string | Error | ((prompt: string) => string | Promise<
 /**
  * A model that answers from a script and records every prompt it saw: for users' own jest scenarios.
  * Each call takes the next step; past the end it throws, so a scenario cannot silently loop.
+ *
+ * @example
+ * const planner = new ScriptedModel([plan("Look it up.", "caller"), plan("Done.", "conclusion")]);
+ * createAlphaUmiGraph({ tools, models: { planner, caller, summarizer } }); planner.prompts[0]; // the first prompt it saw
  */
 export class ScriptedModel extends LLM {
   readonly prompts: string[] = [];
@@ -30,7 +35,7 @@ export class ScriptedModel extends LLM {
   async _call(prompt: string, options: this["ParsedCallOptions"]): Promise<string> {
     this.prompts.push(prompt);
     if (this.next >= this.script.length)
-      throw new Error(`ScriptedModel(${this.label}): script exhausted after ${this.script.length} call(s)`);
+      throw new UserError(`ScriptedModel(${this.label}): script exhausted after ${this.script.length} call(s)`);
     const step = this.script[this.next++]!;
     if (step instanceof Error) throw step;
     if (typeof step === "function") return step(prompt);

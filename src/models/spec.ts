@@ -26,7 +26,12 @@ export function parseModelSpec(spec: string): { provider: string; rest: string }
 /** Per-role model settings for spec-built models (num_ctx, temperature, seed…; each provider takes what it knows). */
 export type RoleModelOptions = OllamaRoleOptions & LlamaRoleOptions & OpenAIRoleOptions;
 
-/** Build a LangChain model from a spec string with that role's settings. */
+/**
+ * Build a LangChain model from a spec string with that role's settings.
+ *
+ * @example
+ * const planner = modelFromSpec("ollama:alpha-umi-planner", "planner", { numCtx: 4096 });
+ */
 export function modelFromSpec(spec: ModelSpec, role: Role, options: RoleModelOptions = {}): RoleModel {
   const { provider, rest } = parseModelSpec(spec);
   switch (provider) {
@@ -61,6 +66,9 @@ export function runRoles(singleLlm: boolean): Role[] {
 /**
  * The model of each role a run uses, from a spec string (with that role's settings) or as given; with `record`,
  * each is wrapped to append every prompt and output to that cassette.
+ *
+ * @example
+ * const models = roleModels({ planner: "ollama:p", caller: "ollama:c", summarizer: "ollama:s" }, false, { record: "run.jsonl" });
  */
 export function roleModels(
   specs: Partial<Record<Role, string | RoleModel>>,

@@ -24,7 +24,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { needsApproval } from "../approval.js";
-import type { AgentConfiguration } from "../configuration.js";
+import type { AgentConfiguration } from "../configurable.js";
 import { unionApprove, type AgentStateType, type PendingCall } from "../state.js";
 import type { ToolSpec } from "../tools/spec.js";
 

@@ -3,11 +3,11 @@ import type { RunnableConfig } from "@langchain/core/runnables";
 import type { LangGraphRunnableConfig } from "@langchain/langgraph";
 import type { Reading, RenderedPrompt } from "../codec/index.js";
 import { loadContextWindow } from "../models/window.js";
-import { ensureConfiguration } from "../configuration.js";
-import { roleCodec, roleModel } from "../runtime.js";
+import { ensureConfiguration } from "../configurable.js";
+import { roleCodec, roleModel } from "../runCache.js";
 import { asRoleFailure, generate, ModelCallError, type Role } from "../models/generate.js";
 import type { AgentStateType, AgentUpdate } from "../state.js";
-import { planRationale } from "../protocol/index.js";
+import { planRationale } from "../protocol/parse.js";
 import { capReason } from "../stringify.js";
 
 export type ModelTurn = { ok: true; reading: Reading } | { ok: false; update: AgentUpdate };

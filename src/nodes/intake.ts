@@ -1,7 +1,7 @@
 import { HumanMessage, RemoveMessage, ToolMessage, type BaseMessage } from "@langchain/core/messages";
 import type { RunnableConfig } from "@langchain/core/runnables";
-import { ensureConfiguration } from "../configuration.js";
-import { toolsOf } from "../runtime.js";
+import { ensureConfiguration } from "../configurable.js";
+import { toolsOf } from "../runCache.js";
 import { contentText } from "../models/generate.js";
 import { toolDocs } from "../tools/spec.js";
 import type { AgentStateType, AgentUpdate, PendingCall } from "../state.js";

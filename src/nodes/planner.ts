@@ -1,5 +1,5 @@
 import type { RunnableConfig } from "@langchain/core/runnables";
-import { ensureConfiguration } from "../configuration.js";
+import { ensureConfiguration } from "../configurable.js";
 import type { AgentStateType, AgentUpdate } from "../state.js";
 import { callRole, planMessage } from "./common.js";
 import { stepMessageId } from "./toolCalls.js";

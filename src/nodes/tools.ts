@@ -1,8 +1,8 @@
 import { ToolMessage } from "@langchain/core/messages";
 import { isGraphInterrupt, type LangGraphRunnableConfig } from "@langchain/langgraph";
 import { askApproval } from "../approval.js";
-import { ensureConfiguration } from "../configuration.js";
-import { toolsOf } from "../runtime.js";
+import { ensureConfiguration } from "../configurable.js";
+import { toolsOf } from "../runCache.js";
 import { parseCaller } from "../protocol/index.js";
 import type { AgentStateType, AgentUpdate, PendingCall } from "../state.js";
 import { executeCall } from "../tools/executor.js";
@@ -14,7 +14,7 @@ import { toolCallId, toolCallOf } from "./toolCalls.js";
 function lastCall(state: AgentStateType): { at: number; action: string; actionInput: string } {
   const at = state.turns.length - 1;
   const last = state.turns[at];
-  if (!last || last.from !== "caller") throw new Error("toolsNode: τ does not end with a caller turn");
+  if (!last || last.from !== "caller") throw new Error("bug: toolsNode: τ does not end with a caller turn");
   return { at, ...parseCaller(last.value) };
 }
 

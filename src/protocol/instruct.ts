@@ -8,6 +8,7 @@ import type { Decision, ToolDoc, Turn } from "../state.js";
 import { decisionTurn, formatCall } from "./parse.js";
 import { backbonePrompt, callerPrompt, fillParts, plannerPrompt, renderToolDocs, renderToolNames, summarizerPrompt, type PromptInput } from "./render.js";
 import { DEFAULT_TEMPLATES, isTemplateVariant, loadPrompt, type PromptRole, type Templates, type TemplateVariant } from "./templates.js";
+import { UserError } from "../errors.js";
 
 export const INSTRUCT_ROLES = ["planner", "caller", "summarizer"] as const;
 export type InstructRole = (typeof INSTRUCT_ROLES)[number];
@@ -36,10 +37,10 @@ function isInstructRole(role: PromptRole): role is InstructRole {
 
 /** The instruct prompt of a role over the same inputs as the α-UMi prompt (caller/summarizer history ends with the plan). */
 export function instructPrompt(role: PromptRole, input: PromptInput): string {
-  if (!isInstructRole(role)) throw new Error(`the instruct template pack has no ${role} prompt (it covers planner, caller and summarizer)`);
+  if (!isInstructRole(role)) throw new UserError(`the instruct template pack has no ${role} prompt (it covers planner, caller and summarizer)`);
   const last = input.history[input.history.length - 1];
   if (role !== "planner" && last?.from !== "assistant")
-    throw new Error(`instruct ${role} prompt: the history must end with the planner's assistant turn`);
+    throw new Error(`bug: instruct ${role} prompt: the history must end with the planner's assistant turn`);
   const history = role === "summarizer" ? input.history.filter((t) => !(t.from === "conclusion" && t.value === "none")) : input.history;
   return fillParts(loadInstructTemplate(role), {
     doc: input.doc ?? renderToolDocs(input.tools),
@@ -49,7 +50,12 @@ export function instructPrompt(role: PromptRole, input: PromptInput): string {
   });
 }
 
-/** A role's prompt in the chosen templates: the one entry point for prompt text of a model step. */
+/**
+ * A role's prompt in the chosen templates: the one entry point for prompt text of a model step.
+ *
+ * @example
+ * const prompt = renderRolePrompt("planner", { tools: toolDocs, history: state.turns }); // what the planner model is sent
+ */
 export function renderRolePrompt(role: PromptRole, input: PromptInput, templates: Templates = input.variant ?? DEFAULT_TEMPLATES): string {
   if (!isTemplateVariant(templates)) return instructPrompt(role, input);
   input = { ...input, variant: templates };

@@ -26,6 +26,9 @@ export function normaliseEmpty(text: string): string {
 /**
  * Read the planner's output: keep the text up to and including the first decision marker, checking give up, then
  * conclusion, then caller; with no marker the step is a call and ` Next: caller.` is appended.
+ *
+ * @example
+ * parsePlanner("Look up Japan.\n Next: caller.") // { plan: "Look up Japan.\n Next: caller.", decision: "caller", … }
  */
 export function parsePlanner(output: string): ParsedPlan {
   const text = normaliseEmpty(output);
@@ -58,6 +61,9 @@ export interface ParsedCall {
 /**
  * Read `Action: NAME\nAction Input: JSON` as the reference does (last occurrences win, Python `str.strip()`): the one
  * reading shared by the running agent and the step scorer.
+ *
+ * @example
+ * parseCaller('Action: atlas\nAction Input: {"country": "Japan"}') // { action: "atlas", actionInput: '{"country": "Japan"}' }
  */
 export function parseCaller(output: string): ParsedCall {
   const inputAt = output.lastIndexOf("Action Input:");
@@ -70,7 +76,12 @@ export function parseCaller(output: string): ParsedCall {
   return { action, actionInput };
 }
 
-/** The caller turn's text in τ, as the training data writes it. */
+/**
+ * The caller turn's text in τ, as the training data writes it.
+ *
+ * @example
+ * formatCall("calculate_for_calculator", '{"expression": "2 * 3"}') // 'Action: calculate_for_calculator\nAction Input: {"expression": "2 * 3"}'
+ */
 export function formatCall(action: string, actionInput: string): string {
   return `Action: ${action}\nAction Input: ${actionInput}`;
 }
@@ -91,6 +102,9 @@ function backboneRationale(text: string): string {
 /**
  * Read the single-LLM backbone's output: `RATIONALE\nAction: NAME\nAction Input: JSON`, `RATIONALE\nconclusion: ANSWER`
  * or `RATIONALE\nconclusion: give up.`. Anything else is read as a call (it becomes an error observation downstream).
+ *
+ * @example
+ * parseBackbone("Look it up.\nAction: atlas\nAction Input: {}") // { kind: "call", rationale: "Look it up.", action: "atlas", actionInput: "{}" }
  */
 export function parseBackbone(output: string): ParsedBackbone {
   const text = normaliseEmpty(output);
@@ -127,7 +141,12 @@ export function hasDecision(text: string, decision: Decision): boolean {
   return text.includes(decisionMarker(decision));
 }
 
-/** A planner turn's text as stage 2 builds it: the message span (content + "\n", or empty) then ` Next: DECISION.`. */
+/**
+ * A planner turn's text as stage 2 builds it: the message span (content + "\n", or empty) then ` Next: DECISION.`.
+ *
+ * @example
+ * withDecision("Look up Japan.\n", "caller") // "Look up Japan.\n Next: caller."
+ */
 export function withDecision(span: string, decision: Decision): string {
   return `${span} ${decisionMarker(decision)}`;
 }

@@ -3,7 +3,12 @@ import { decisionMarker, hasDecision } from "./parse.js";
 import { pyJsonDumps } from "./pyjson.js";
 import { DEFAULT_TEMPLATES, loadTemplate, ROLE_SUFFIX, type PromptRole, type TemplateVariant } from "./templates.js";
 
-/** `{doc}`: every tool as Python json.dumps, each followed by a newline. */
+/**
+ * `{doc}`: every tool as Python json.dumps, each followed by a newline.
+ *
+ * @example
+ * renderToolDocs([{ Name: "atlas", function: "Country facts.", input: {} }]) // the tool list as the models were trained on it
+ */
 export function renderToolDocs(tools: readonly ToolDoc[]): string {
   let out = "";
   for (const t of tools) out += pyJsonDumps(t) + "\n";
@@ -81,7 +86,7 @@ export function plannerPrompt(input: PromptInput): string {
 /** The caller sees the planner's turn in the history and again as `{thought}`. */
 export function callerPrompt(input: PromptInput): string {
   const last = input.history[input.history.length - 1];
-  if (!last || last.from !== "assistant") throw new Error("callerPrompt: the history must end with the planner's assistant turn");
+  if (!last || last.from !== "assistant") throw new Error("bug: callerPrompt: the history must end with the planner's assistant turn");
   return fillTemplate(loadTemplate(input.variant ?? DEFAULT_TEMPLATES, "caller"), "caller", { ...parts(input, input.history), thought: last.value });
 }
 

@@ -56,7 +56,7 @@ export function stepTakesNextTurn(plan: string): boolean {
  */
 export function renderStepReference(plan: string, next: Turn | undefined): string {
   if (stepTakesNextTurn(plan)) {
-    if (!next) throw new Error("a call or conclusion step needs the turn after the plan");
+    if (!next) throw new Error("bug: a call or conclusion step needs the turn after the plan");
     return `assistant: ${plan}${EOS}${next.from}: ${next.value}${EOS}`;
   }
   return plan;

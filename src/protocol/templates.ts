@@ -8,10 +8,18 @@ export type TemplateVariant = (typeof TEMPLATE_VARIANTS)[number];
 /**
  * The templates a role reads: an α-UMi variant, or `instruct` (chat-form prompts with JSON-schema-constrained replies,
  * for off-the-shelf chat models). The one word for this choice in code, configuration and CLI.
+ *
+ * @example
+ * for (const t of TEMPLATES) console.log(t); // toolbench, toolalpaca, math, instruct
  */
 export const TEMPLATES = [...TEMPLATE_VARIANTS, "instruct"] as const;
 export type Templates = (typeof TEMPLATES)[number];
-/** What every role reads unless told otherwise: the ToolBench prompts the released α-UMi checkpoints were trained on. */
+/**
+ * What every role reads unless told otherwise: the ToolBench prompts the released α-UMi checkpoints were trained on.
+ *
+ * @example
+ * createAlphaUmiGraph({ tools, models }); // reads the roles' replies in DEFAULT_TEMPLATES ("toolbench") unless configured
+ */
 export const DEFAULT_TEMPLATES = "toolbench" satisfies TemplateVariant;
 export const PROMPT_ROLES = ["planner", "caller", "summarizer", "backbone"] as const;
 export type PromptRole = (typeof PROMPT_ROLES)[number];
@@ -31,6 +39,10 @@ export function isTemplateVariant(v: string): v is TemplateVariant {
   return (TEMPLATE_VARIANTS as readonly string[]).includes(v);
 }
 
+/**
+ * @example
+ * if (!isTemplates(flag)) throw new UserError(`--templates ${flag}: expected one of ${TEMPLATES.join(", ")}`);
+ */
 export function isTemplates(v: string): v is Templates {
   return (TEMPLATES as readonly string[]).includes(v);
 }
@@ -51,7 +63,12 @@ export function loadPrompt(name: string): string {
   return text;
 }
 
-/** The template text of `prompts/{variant}_{role}.txt`. */
+/**
+ * The template text of `prompts/{variant}_{role}.txt`.
+ *
+ * @example
+ * loadTemplate("toolbench", "planner") // the planner's prompt template, with its {doc} and {history} slots
+ */
 export function loadTemplate(variant: TemplateVariant, role: PromptRole): string {
   return loadPrompt(`${variant}_${role}`);
 }

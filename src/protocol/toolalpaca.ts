@@ -18,7 +18,7 @@ export function pyTemplate(template: string, values: Record<string, string>, saf
     const key = (name ?? braced)!;
     if (Object.hasOwn(values, key)) return values[key]!;
     if (safe) return m;
-    throw new Error(`template: no value for $${key}`);
+    throw new Error(`bug: template: no value for $${key}`);
   });
 }
 

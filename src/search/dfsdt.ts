@@ -13,20 +13,15 @@
  * checkpoint and asks again.
  */
 import { Command, INTERRUPT, isInterrupted, type BaseCheckpointSaver, type Interrupt, type StateSnapshot } from "@langchain/langgraph";
-import { threadGraph } from "../driver.js";
+import { threadGraph } from "../threadDriver.js";
 import type { AlphaUmiGraph, GraphOptions } from "../graph.js";
 import type { Role, RoleModel } from "../models/generate.js";
 import { modelFromSpec } from "../models/spec.js";
-import {
-  cutObservation,
-  GIVE_UP_CANDIDATE,
-  parseCaller,
-  renderDiversityTurn,
-  withDecision,
-  type DiversityCandidate,
-} from "../protocol/index.js";
+import { parseCaller, withDecision } from "../protocol/index.js";
+import { cutObservation, GIVE_UP_CANDIDATE, renderDiversityTurn, type DiversityCandidate } from "../protocol/diversity.js";
 import type { AgentStateType, AgentUpdate, Decision, Turn } from "../state.js";
 import type { ToolSpec } from "../tools/spec.js";
+import { UserError } from "../errors.js";
 
 export type SearchKind = "react" | "dfsdt";
 
@@ -320,11 +315,11 @@ class Dfsdt {
     this.onEvent({ kind: "start", threadId: this.threadId, resumed });
     let rootSnap = [...this.byId.values()].sort((a, b) => (idOf(a) < idOf(b) ? -1 : 1)).find((s) => sourceOf(s) === "loop" && this.isBoundary(s));
     if (!rootSnap) {
-      if (!instruction) throw new Error(`thread ${this.threadId} has no checkpoint: give an INSTRUCTION to start it`);
+      if (!instruction) throw new UserError(`thread ${this.threadId} has no checkpoint: give an INSTRUCTION to start it`);
       rootSnap = await this.invokeFrom(null, { instruction });
       for (const turn of valuesOf(rootSnap).turns) this.onEvent({ kind: "turn", turn, node: "intake" });
     }
-    if (valuesOf(rootSnap).status.status === "failed") throw new Error(`thread ${this.threadId}: ${valuesOf(rootSnap).status.reason}`);
+    if (valuesOf(rootSnap).status.status === "failed") throw new UserError(`thread ${this.threadId}: ${valuesOf(rootSnap).status.reason}`);
     const root = this.addNode(rootSnap, null, false, resumed);
     try {
       await this.dfs(root, rootSnap);

@@ -17,14 +17,15 @@ import { randomUUID } from "node:crypto";
 import { AsyncLocalStorageProviderSingleton } from "@langchain/core/singletons";
 import { Annotation, BaseCheckpointSaver, Command, END, interrupt, MemorySaver, START, StateGraph, type LangGraphRunnableConfig } from "@langchain/langgraph";
 import { z } from "zod";
-import { ensureConfiguration } from "../configuration.js";
-import { toolsOf } from "../runtime.js";
+import { ensureConfiguration } from "../configurable.js";
+import { toolsOf } from "../runCache.js";
 import { configurationSchema } from "../settings.js";
 import type { ApprovePolicy } from "../approval.js";
 import type { Role, RoleModel } from "../models/generate.js";
 import type { Turn } from "../state.js";
 import type { ToolSpec } from "../tools/spec.js";
 import { searchAgent, SEARCH_DEFAULTS, type SearchNode, type SearchQuestion, type SearchStop } from "./dfsdt.js";
+import { UserError } from "../errors.js";
 
 /** The α-UMi graph's configuration plus the search's settings (ToolBench's defaults when unset). */
 export const SearchConfigurationSchema = configurationSchema({
@@ -62,7 +63,7 @@ function setting(c: Record<string, unknown>, key: string): number | undefined {
   const v = c[key];
   if (v === undefined || v === null || v === "") return undefined;
   const n = Number(v);
-  if (!(n > 0) || (key !== "plannerTemperature" && !Number.isInteger(n))) throw new Error(`configuration ${key}: expected a positive ${key === "plannerTemperature" ? "number" : "integer"}, got ${JSON.stringify(v)}`);
+  if (!(n > 0) || (key !== "plannerTemperature" && !Number.isInteger(n))) throw new UserError(`configuration ${key}: expected a positive ${key === "plannerTemperature" ? "number" : "integer"}, got ${JSON.stringify(v)}`);
   return n;
 }
 

@@ -13,7 +13,7 @@ import type { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { Pool, PoolClient } from "pg";
 import { z } from "zod";
-import { underAdvisoryLock } from "../checkpoint.js";
+import { underAdvisoryLock } from "../checkpoint/checkpointers.js";
 import { clientSettings, RefusedSetting, type OperatorSettings } from "../trust.js";
 import { raiseAuthEvent } from "./auth.js";
 import type { PostgresThreads } from "./threads.js";

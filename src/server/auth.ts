@@ -59,7 +59,7 @@ function containment(filters: AuthFilters): Metadata | undefined {
     else if ("$eq" in f) out[key] = f.$eq;
     else if ("$contains" in f) out[key] = Array.isArray(f.$contains) ? f.$contains : [f.$contains];
     // Fail closed: a filter this server cannot apply must not widen what a user sees.
-    else throw new Error(`auth filter on "${key}": only a value, $eq and $contains are supported, got ${JSON.stringify(f)}`);
+    else throw new UserError(`auth filter on "${key}": only a value, $eq and $contains are supported, got ${JSON.stringify(f)}`);
   }
   return out;
 }

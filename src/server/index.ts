@@ -10,7 +10,7 @@ import { HTTPException } from "hono/http-exception";
 import { createEmbedServer } from "@langchain/langgraph-api/experimental/embed";
 import { PostgresStore } from "@langchain/langgraph-checkpoint-postgres/store";
 import type { ApprovePolicy } from "../approval.js";
-import { AutoSetupPostgresSaver, checkpointerFrom, closeCheckpointer, isPostgresLocation, parsePostgresLocation, postgresPool, reachPostgres, underAdvisoryLock } from "../checkpoint.js";
+import { AutoSetupPostgresSaver, checkpointerFrom, closeCheckpointer, isPostgresLocation, parsePostgresLocation, postgresPool, reachPostgres, underAdvisoryLock } from "../checkpoint/checkpointers.js";
 import { maskLocation } from "../secrets.js";
 import { UserError } from "../errors.js";
 import { createAlphaUmiGraph, createSingleLlmGraph } from "../graph.js";

@@ -7,7 +7,7 @@ import { createHash } from "node:crypto";
 import { Queue } from "bullmq";
 import { Redis, type RedisOptions } from "ioredis";
 import type { Pool } from "pg";
-import { underAdvisoryLock } from "../checkpoint.js";
+import { underAdvisoryLock } from "../checkpoint/checkpointers.js";
 import { parseQueueLocation, type QueueLocation } from "../queue.js";
 import { LOST_RUN, ThreadBusy } from "./threads.js";
 

@@ -1,7 +1,7 @@
 import type { ThreadSaver } from "@langchain/langgraph-api/experimental/embed";
 import type { BaseCheckpointSaver } from "@langchain/langgraph";
 import type { Pool } from "pg";
-import { underAdvisoryLock, type AutoSetupPostgresSaver } from "../checkpoint.js";
+import { underAdvisoryLock, type AutoSetupPostgresSaver } from "../checkpoint/checkpointers.js";
 import { AlphaUmiError } from "../errors.js";
 
 type Metadata = Record<string, unknown>;

@@ -61,6 +61,9 @@ function isBubbleUp(e: unknown): boolean {
  * Run one call the caller wrote. Every failure (unknown name, bad JSON, schema mismatch, exception, timeout) is an
  * observation the planner can react to, never an exception — whatever the tool returns or throws. Only LangGraph's own
  * control flow (an `interrupt()` inside the tool) and an abort of the run pass through.
+ *
+ * @example
+ * const { observation, ok } = await executeCall(tools, "calculate_for_calculator", '{"expression": "2 * 3"}', { timeoutMs: 10_000, maxObservationChars: 1024 });
  */
 export async function executeCall(tools: readonly ToolSpec[], action: string, actionInput: string, opts: ExecutorOptions): Promise<ToolCallResult> {
   const failed = (error: ToolCallResult["error"], message: string): ToolCallResult => ({ ok: false, error, observation: errorObservation(message, opts) });

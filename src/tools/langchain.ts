@@ -7,12 +7,13 @@ import type { StructuredToolInterface } from "@langchain/core/tools";
 import { isLangChainTool, jsonSchemaOf } from "./adapters.js";
 import { fromJsonSchemaTools } from "./schema.js";
 import type { ToolSpec } from "./spec.js";
+import { UserError } from "../errors.js";
 
 /** A path (it exists, or starts with `.` or `/`) is imported as a file; anything else is a package specifier. */
 async function importModule(spec: string): Promise<Record<string, unknown>> {
   const abs = resolve(spec);
   if (existsSync(abs) || /^(\.{1,2}[\\/]|[\\/])/.test(spec)) {
-    if (!existsSync(abs)) throw new Error(`no such file`);
+    if (!existsSync(abs)) throw new UserError(`no such file`);
     return import(pathToFileURL(abs).href);
   }
   try {
@@ -24,7 +25,7 @@ async function importModule(spec: string): Promise<Record<string, unknown>> {
     try {
       file = createRequire(join(process.cwd(), "package.json")).resolve(spec);
     } catch {
-      throw new Error(`cannot find the package or module "${spec}"`);
+      throw new UserError(`cannot find the package or module "${spec}"`);
     }
     return import(pathToFileURL(file).href);
   }
@@ -58,19 +59,19 @@ export async function openLangChainTools(source: string): Promise<ToolSpec[]> {
   try {
     mod = await importModule(spec);
   } catch (e) {
-    throw new Error(`${where}: ${(e as Error).message}`);
+    throw new UserError(`${where}: ${(e as Error).message}`);
   }
   const group = (name: string) => (name === "default" ? basename(spec, extname(spec)) : name);
   const found: Array<{ tool: StructuredToolInterface; group: string }> = [];
   if (exportName !== undefined) {
-    if (!(exportName in mod)) throw new Error(`${where}: the module has no export "${exportName}" (it has ${Object.keys(mod).join(", ") || "none"})`);
+    if (!(exportName in mod)) throw new UserError(`${where}: the module has no export "${exportName}" (it has ${Object.keys(mod).join(", ") || "none"})`);
     const tools = await toolsOf(mod[exportName]);
-    if (tools.length === 0) throw new Error(`${where}: "${exportName}" is not a LangChain tool, an array of tools, a tool class or a factory of tools`);
+    if (tools.length === 0) throw new UserError(`${where}: "${exportName}" is not a LangChain tool, an array of tools, a tool class or a factory of tools`);
     for (const tool of tools) found.push({ tool, group: group(exportName) });
   } else {
     for (const [name, value] of Object.entries(mod))
       if (typeof value !== "function") for (const tool of await toolsOf(value)) found.push({ tool, group: group(name) });
-    if (found.length === 0) throw new Error(`${where}: exports no LangChain tools`);
+    if (found.length === 0) throw new UserError(`${where}: exports no LangChain tools`);
   }
   return fromJsonSchemaTools(
     found.map(({ tool, group }) => ({

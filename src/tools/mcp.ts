@@ -18,6 +18,7 @@ import { mcpResultText, type McpToolResult } from "./mcpResult.js";
 import { fromJsonSchemaTools, resolveRefs, type JsonSchema, type JsonSchemaTool } from "./schema.js";
 import type { ToolSet } from "./spec.js";
 import { errorMessage } from "../stringify.js";
+import { UserError } from "../errors.js";
 
 export interface McpRestart {
   enabled?: boolean;
@@ -56,7 +57,7 @@ const NO_SDK_TIMEOUT = 2 ** 31 - 1;
 function expandEnv(value: string, where: string): string {
   return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_, name: string) => {
     const v = process.env[name];
-    if (v === undefined) throw new Error(`${where}: environment variable ${name} is not set`);
+    if (v === undefined) throw new UserError(`${where}: environment variable ${name} is not set`);
     return v;
   });
 }
@@ -72,16 +73,16 @@ export function readMcpConfig(path: string): McpConfig {
   try {
     raw = JSON.parse(readFileSync(path, "utf8"));
   } catch (e) {
-    throw new Error(`MCP config ${path}: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (e as Error).message}`);
+    throw new UserError(`MCP config ${path}: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (e as Error).message}`);
   }
   const servers = (raw as Partial<McpConfig> | null)?.mcpServers;
   if (!servers || typeof servers !== "object" || Object.keys(servers).length === 0)
-    throw new Error(`MCP config ${path}: expected {"mcpServers": {NAME: {"command": …} or {"url": …}}} with at least one server`);
+    throw new UserError(`MCP config ${path}: expected {"mcpServers": {NAME: {"command": …} or {"url": …}}} with at least one server`);
   for (const [name, s] of Object.entries(servers)) {
     const ok = s && typeof s === "object" && (typeof (s as { command?: unknown }).command === "string" || typeof (s as { url?: unknown }).url === "string");
-    if (!ok) throw new Error(`MCP config ${path}: server "${name}" needs a "command" (stdio) or a "url" (streamable HTTP)`);
+    if (!ok) throw new UserError(`MCP config ${path}: server "${name}" needs a "command" (stdio) or a "url" (streamable HTTP)`);
     for (const key of ["include", "exclude"] as const)
-      if (!isNameList(s[key])) throw new Error(`MCP config ${path}: server "${name}": "${key}" must be a list of the server's tool names`);
+      if (!isNameList(s[key])) throw new UserError(`MCP config ${path}: server "${name}": "${key}" must be a list of the server's tool names`);
     if ("cwd" in s && s.cwd) s.cwd = resolve(dirname(path), s.cwd);
   }
   return { mcpServers: servers };
@@ -92,7 +93,7 @@ function transportOf(name: string, s: McpServerConfig): Transport {
   if ("command" in s)
     return new StdioClientTransport({ command: s.command, args: s.args ?? [], env: expandAll(s.env, `mcpServers.${name}.env`), cwd: s.cwd, stderr: "inherit" });
   const url = new URL(s.url);
-  if (url.protocol !== "http:" && url.protocol !== "https:") throw new Error(`mcpServers.${name}.url: unsupported URL scheme ${url.protocol} (http or https)`);
+  if (url.protocol !== "http:" && url.protocol !== "https:") throw new UserError(`mcpServers.${name}.url: unsupported URL scheme ${url.protocol} (http or https)`);
   const headers = expandAll(s.headers, `mcpServers.${name}.headers`) ?? {};
   if ((s.transport ?? s.type) === "sse")
     return new SSEClientTransport(url, {
@@ -159,7 +160,7 @@ class McpServerHandle {
       await client.connect(transport);
     } catch (e) {
       await client.close().catch(() => undefined);
-      throw new Error(`MCP server "${this.name}": cannot connect (${reasonOf(e)})`);
+      throw new UserError(`MCP server "${this.name}": cannot connect (${reasonOf(e)})`);
     }
     this.client = client;
     this.broken = false;
@@ -272,7 +273,7 @@ function chosen(name: string, filter: McpToolFilter, tools: McpTool[]): McpTool[
   const offered = tools.map((t) => t.name);
   for (const key of ["include", "exclude"] as const) {
     const unknown = (filter[key] ?? []).filter((n) => !offered.includes(n));
-    if (unknown.length) throw new Error(`mcpServers.${name}.${key}: the server offers no tool named ${unknown.join(", ")} (it offers ${offered.join(", ")})`);
+    if (unknown.length) throw new UserError(`mcpServers.${name}.${key}: the server offers no tool named ${unknown.join(", ")} (it offers ${offered.join(", ")})`);
   }
   return tools.filter((t) => (!filter.include || filter.include.includes(t.name)) && !filter.exclude?.includes(t.name));
 }

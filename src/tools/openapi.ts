@@ -10,6 +10,7 @@ import { HttpMigration, OpenApi, type IHttpMigrateRoute } from "@samchon/openapi
 import { maskLocation, maskSecrets } from "../secrets.js";
 import { fromJsonSchemaTools, resolveRefs, type JsonSchema, type JsonSchemaTool } from "./schema.js";
 import type { ToolSet } from "./spec.js";
+import { UserError } from "../errors.js";
 
 export interface OpenApiConfig {
   /** Path of the OpenAPI document (relative to the config file). */
@@ -50,18 +51,18 @@ function checkHttpUrl(url: string, what: string): URL {
   try {
     u = new URL(url);
   } catch {
-    throw new Error(`${what}: "${url}" is not a URL`);
+    throw new UserError(`${what}: "${url}" is not a URL`);
   }
-  if (u.protocol !== "http:" && u.protocol !== "https:") throw new Error(`${what}: unsupported URL scheme ${u.protocol} in "${url}" (http or https)`);
+  if (u.protocol !== "http:" && u.protocol !== "https:") throw new UserError(`${what}: unsupported URL scheme ${u.protocol} in "${url}" (http or https)`);
   return u;
 }
 
 function readJson(path: string, what: string): Record<string, unknown> {
-  if (/^[a-zA-Z][a-zA-Z0-9+.-]*:\/\//.test(path)) throw new Error(`${what}: unsupported URL scheme ${path.split(":")[0]}: in "${path}" (give a local JSON file)`);
+  if (/^[a-zA-Z][a-zA-Z0-9+.-]*:\/\//.test(path)) throw new UserError(`${what}: unsupported URL scheme ${path.split(":")[0]}: in "${path}" (give a local JSON file)`);
   try {
     return JSON.parse(readFileSync(path, "utf8")) as Record<string, unknown>;
   } catch (e) {
-    throw new Error(`${what}: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? `no such file ${path}` : (e as Error).message}`);
+    throw new UserError(`${what}: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? `no such file ${path}` : (e as Error).message}`);
   }
 }
 
@@ -71,7 +72,7 @@ function readSource(value: string): { config: OpenApiConfig; document: Record<st
   const where = `tool source openapi:${maskLocation(value)}`;
   const file = readJson(path, where);
   if ("openapi" in file || "swagger" in file) return { config: { spec: path, baseUrl }, document: file };
-  if (typeof file.spec !== "string") throw new Error(`${where}: expected an OpenAPI document, or a config {"spec": "SPEC.json", ...}`);
+  if (typeof file.spec !== "string") throw new UserError(`${where}: expected an OpenAPI document, or a config {"spec": "SPEC.json", ...}`);
   const config = { ...(file as unknown as OpenApiConfig), baseUrl: baseUrl ?? (file.baseUrl as string | undefined) };
   const specPath = resolve(dirname(path), config.spec);
   return { config, document: readJson(specPath, `${where}: spec`) };
@@ -184,13 +185,13 @@ const SUPPORTED = "apiKey, http bearer and http basic";
 function credentialsOf(config: OpenApiConfig, doc: OpenApi.IDocument, where: string) {
   const env = (name: string) => {
     const v = process.env[name];
-    if (v === undefined || v === "") throw new Error(`${where}: environment variable ${name} (auth) is not set`);
+    if (v === undefined || v === "") throw new UserError(`${where}: environment variable ${name} (auth) is not set`);
     return v;
   };
   const schemes = doc.components?.securitySchemes ?? {};
   const given = config.security ?? {};
   for (const name of Object.keys(given))
-    if (!schemes[name]) throw new Error(`${where}: security.${name}: the document defines no such scheme (it defines ${Object.keys(schemes).join(", ") || "none"})`);
+    if (!schemes[name]) throw new UserError(`${where}: security.${name}: the document defines no such scheme (it defines ${Object.keys(schemes).join(", ") || "none"})`);
 
   const apply = (name: string, c: Credentials) => {
     const scheme = schemes[name]!;
@@ -210,7 +211,7 @@ function credentialsOf(config: OpenApiConfig, doc: OpenApi.IDocument, where: str
       const encoded = Buffer.from(`${user}:${password}`).toString("base64");
       c.headers.Authorization = `Basic ${encoded}`;
       c.secrets.push(encoded, password);
-    } else throw new Error(`${where}: security.${name}: a ${describe(scheme)} scheme cannot be configured (${SUPPORTED} can${typeof v !== "string" ? ", each with one variable name" : ""})`);
+    } else throw new UserError(`${where}: security.${name}: a ${describe(scheme)} scheme cannot be configured (${SUPPORTED} can${typeof v !== "string" ? ", each with one variable name" : ""})`);
   };
 
   const fixed = (): Credentials => {
@@ -262,7 +263,7 @@ function describe(s: OpenApi.ISecurityScheme | undefined): string {
 
 function splitPair(value: string, name: string, where: string): [string, string] {
   const at = value.indexOf(":");
-  if (at < 0) throw new Error(`${where}: environment variable ${name} must hold user:password (basic auth)`);
+  if (at < 0) throw new UserError(`${where}: environment variable ${name} must hold user:password (basic auth)`);
   return [value.slice(0, at), value.slice(at + 1)];
 }
 
@@ -282,17 +283,17 @@ export async function openOpenApiTools(value: string, o: { warn?: (line: string)
   try {
     doc = OpenApi.convert(raw as unknown as Parameters<typeof OpenApi.convert>[0]);
   } catch (e) {
-    throw new Error(`${where}: not an OpenAPI document: ${(e as Error).message}`);
+    throw new UserError(`${where}: not an OpenAPI document: ${(e as Error).message}`);
   }
   const baseUrl = config.baseUrl ?? doc.servers?.[0]?.url;
-  if (!baseUrl) throw new Error(`${where}: the document has no servers; give the base URL as openapi:SPEC.json@BASE_URL`);
+  if (!baseUrl) throw new UserError(`${where}: the document has no servers; give the base URL as openapi:SPEC.json@BASE_URL`);
   if (!config.baseUrl && !/^[a-zA-Z][a-zA-Z0-9+.-]*:/.test(baseUrl))
-    throw new Error(
+    throw new UserError(
       `${where}: the document's server URL "${baseUrl}" is relative; give the base URL it is relative to as openapi:${config.spec}@BASE_URL (e.g. @http://127.0.0.1:8080${baseUrl.startsWith("/") ? "" : "/"}${baseUrl}), or "baseUrl" in a config file`,
     );
   const base = checkHttpUrl(baseUrl, where);
   const allow = new Set(config.allowHosts ?? [base.host]);
-  if (!allow.has(base.host) && !allow.has(base.hostname)) throw new Error(`${where}: host ${base.host} is not in allowHosts (${[...allow].join(", ")})`);
+  if (!allow.has(base.host) && !allow.has(base.hostname)) throw new UserError(`${where}: host ${base.host} is not in allowHosts (${[...allow].join(", ")})`);
   const timeoutMs = config.timeoutMs ?? DEFAULTS.timeoutMs;
   const maxResponseBytes = config.maxResponseBytes ?? DEFAULTS.maxResponseBytes;
   const credentials = credentialsOf(config, doc, where);
@@ -343,7 +344,7 @@ function checkOwnServer(base: URL, doc: OpenApi.IDocument, where: string): void 
   const own = (doc.servers ?? []).flatMap((s) => (URL.canParse(s.url) ? [new URL(s.url).origin] : []));
   if (own.includes(base.origin)) return;
   const servers = own.length ? `its servers are ${own.join(", ")}` : "its server URL is relative";
-  throw new Error(
+  throw new UserError(
     `${where}: the configured credentials go only to the document's own servers, and ${base.origin} is not one (${servers}); to send them to ${base.host}, list it in the config: "allowHosts": ["${base.host}"]`,
   );
 }

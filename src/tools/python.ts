@@ -299,7 +299,13 @@ export function pythonTool(sandbox: PythonSandbox): ToolSpec {
   };
 }
 
-/** The `python` tool source: one sandbox for the run, stopped by `close()`. */
+/**
+ * The `python` tool source: one sandbox for the run, stopped by `close()`.
+ *
+ * @example
+ * const { tools, close } = openPythonTool();
+ * try { await createAlphaUmiGraph({ tools, models }).invoke({ instruction: "What is 2**100?" }, config); } finally { await close(); }
+ */
 export function openPythonTool(opts: PythonSandboxOptions = {}): ToolSet {
   const sandbox = new PythonSandbox(opts);
   return { tools: [pythonTool(sandbox)], close: () => sandbox.close() };

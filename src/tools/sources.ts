@@ -2,13 +2,13 @@ import { existsSync } from "node:fs";
 import { UserError } from "../errors.js";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { demoTools } from "../../tools/demo/index.js";
-import { toolbenchReplayTools, type MissPolicy } from "./toolbench.js";
-import { readToolBenchFile } from "../toolbench.js";
+import { toolbenchReplayTools, type MissPolicy } from "./toolbenchReplay.js";
+import { readToolBenchFile } from "../toolbenchDialogs.js";
 import { fromLangChainTool, isLangChainTool, isToolSpec } from "./adapters.js";
 import { openLangChainTools } from "./langchain.js";
 import { openToolEnvTools } from "./toolenv.js";
 import { checkUniqueNames, type ToolSet, type ToolSpec } from "./spec.js";
+import { loadToolPack } from "./packs.js";
 
 const SOURCES = "demo, python, toolbench:FILE, toolenv:DIR[@URL|+cache:DIR], module:PATH, mcp:CONFIG.json, openapi:SPEC.json[@BASE_URL] or langchain:MODULE#Export";
 
@@ -16,7 +16,7 @@ const fixed = (tools: ToolSpec[]): ToolSet => ({ tools, close: async () => undef
 
 /**
  * Tool sources for the CLI:
- * - `demo` — the built-in offline demo world;
+ * - `demo` — the offline demo world (a named pack under the package's `tools/`, src/tools/packs.ts);
  * - `python` — the sandboxed Python interpreter (pyodide) of the math agent;
  * - `toolbench:FILE` — the replay pack over a ToolBench-format file;
  * - `toolenv:DIR[@URL|+cache:CACHE_DIR]` — ToolBench's tool environment, called through a StableToolBench server or its cache;
@@ -32,7 +32,8 @@ export interface ToolSourceOptions {
 
 // MCP, OpenAPI and pyodide load when a source names them, so that importing alpha-umi does not load them.
 export async function loadToolSource(source: string, opts: ToolSourceOptions = {}): Promise<ToolSet> {
-  if (source === "demo") return fixed(demoTools());
+  const pack = await loadToolPack(source);
+  if (pack) return fixed(pack.tools());
   if (source === "python") return (await import("./python.js")).openPythonTool();
   const at = source.indexOf(":");
   const kind = at > 0 ? source.slice(0, at) : "";

@@ -1,5 +1,6 @@
 import type { z } from "zod";
 import type { ToolDoc } from "../state.js";
+import { UserError } from "../errors.js";
 
 /** A tool: the ToolBench document the models see, plus what runs when it is called. */
 export interface ToolSpec {
@@ -25,7 +26,7 @@ export function toolDocs(tools: readonly ToolSpec[]): ToolDoc[] {
 export function checkUniqueNames(tools: readonly ToolSpec[], where: string): void {
   const seen = new Set<string>();
   for (const t of tools) {
-    if (seen.has(t.doc.Name)) throw new Error(`${where}: two tools are named "${t.doc.Name}"`);
+    if (seen.has(t.doc.Name)) throw new UserError(`${where}: two tools are named "${t.doc.Name}"`);
     seen.add(t.doc.Name);
   }
 }

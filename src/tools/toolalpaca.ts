@@ -10,19 +10,13 @@ import { existsSync, readFileSync } from "node:fs";
 import { z } from "zod";
 import { UserError } from "../errors.js";
 import { contentText, type RoleModel } from "../models/generate.js";
-import {
-  compactJson,
-  parseJsonFile,
-  parseSimulatorReply,
-  pyJsonDumps,
-  pyRepr,
-  TOOLALPACA_ERROR_HINT,
-  toolalpacaSimulatorPrompt,
-  type PyValue,
-} from "../protocol/index.js";
+import { compactJson, parseSimulatorReply, TOOLALPACA_ERROR_HINT, toolalpacaSimulatorPrompt } from "../protocol/toolalpaca.js";
+import { parseJsonFile, type PyValue } from "../protocol/pyjson-loads.js";
+import { pyJsonDumps } from "../protocol/pyjson.js";
+import { pyRepr } from "../protocol/pyrepr.js";
 import type { ToolDoc } from "../state.js";
 import type { ToolSpec } from "./spec.js";
-import { ApiCache } from "./toolbench.js";
+import { ApiCache } from "./toolbenchReplay.js";
 
 const GoldenSchema = z.array(z.object({ Action: z.string(), Action_Input: z.string() }));
 const ApiEntrySchema = z.looseObject({

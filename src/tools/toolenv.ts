@@ -8,10 +8,14 @@
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { basename, join } from "node:path";
 import { z } from "zod";
-import { isPyDict, pyDumps, pyHead, pyJsonDumps, pyJsonLoads, pyRepr, pyStrip, pyTail, type PyDict } from "../protocol/index.js";
+import { isPyDict, pyJsonLoads, type PyDict } from "../protocol/pyjson-loads.js";
+import { pyDumps, pyRepr } from "../protocol/pyrepr.js";
+import { pyHead, pyStrip, pyTail } from "../protocol/pystr.js";
+import { pyJsonDumps } from "../protocol/pyjson.js";
 import type { ToolDoc } from "../state.js";
 import { checkUniqueNames, type ToolSet, type ToolSpec } from "./spec.js";
-import { canonicalArgs, simulateMiss, type MissPolicy } from "./toolbench.js";
+import { canonicalArgs, simulateMiss, type MissPolicy } from "./toolbenchReplay.js";
+import { UserError } from "../errors.js";
 
 // ---- ToolBench's names -------------------------------------------------------------------------------------------
 
@@ -77,12 +81,12 @@ function readJson(path: string, what: string): unknown {
   try {
     text = readFileSync(path, "utf8");
   } catch {
-    throw new Error(`${path}: no such ${what}`);
+    throw new UserError(`${path}: no such ${what}`);
   }
   try {
     return JSON.parse(text);
   } catch (err) {
-    throw new Error(`${path}: not JSON (${(err as Error).message})`);
+    throw new UserError(`${path}: not JSON (${(err as Error).message})`);
   }
 }
 
@@ -91,7 +95,7 @@ export function readToolFile(path: string): ToolFile {
   const r = ToolFileSchema.safeParse(readJson(path, "tool file"));
   if (!r.success) {
     const issue = r.error.issues[0]!;
-    throw new Error(`${path}: field ${issue.path.join(".") || "(file)"}: ${issue.message}`);
+    throw new UserError(`${path}: field ${issue.path.join(".") || "(file)"}: ${issue.message}`);
   }
   return r.data;
 }
@@ -192,7 +196,7 @@ class ResponseCache {
       let entries: PyDict | null = null;
       if (existsSync(file)) {
         const r = pyJsonLoads(readFileSync(file, "utf8"));
-        if (!r.ok || !isPyDict(r.value)) throw new Error(`${file}: not a StableToolBench cache file (a JSON object of replies)`);
+        if (!r.ok || !isPyDict(r.value)) throw new UserError(`${file}: not a StableToolBench cache file (a JSON object of replies)`);
         entries = r.value;
       }
       this.files.set(file, entries);
@@ -227,9 +231,9 @@ export class ToolEnv {
     readonly backend: ToolEnvBackend,
     readonly miss: MissPolicy = { kind: "error" },
   ) {
-    if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new Error(`toolenv:${dir}: no such tool directory (expected <Category>/<tool>.json files)`);
+    if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UserError(`toolenv:${dir}: no such tool directory (expected <Category>/<tool>.json files)`);
     if (backend.kind === "cache") {
-      if (!existsSync(backend.dir) || !statSync(backend.dir).isDirectory()) throw new Error(`toolenv cache ${backend.dir}: no such directory (expected StableToolBench's tool_response_cache)`);
+      if (!existsSync(backend.dir) || !statSync(backend.dir).isDirectory()) throw new UserError(`toolenv cache ${backend.dir}: no such directory (expected StableToolBench's tool_response_cache)`);
       this.cache = new ResponseCache(backend.dir);
     }
   }
@@ -253,7 +257,7 @@ export class ToolEnv {
       const pureApi = toolbenchChangeName(toolbenchStandardize(ref.api_name));
       const file = this.toolFile(ref.category_name, standardTool);
       const api = file.api_list.find((a) => toolbenchChangeName(toolbenchStandardize(a.name)) === pureApi);
-      if (!api) throw new Error(`${where}: ${join(this.dir, ref.category_name, `${standardTool}.json`)} has no API "${ref.api_name}"`);
+      if (!api) throw new UserError(`${where}: ${join(this.dir, ref.category_name, `${standardTool}.json`)} has no API "${ref.api_name}"`);
       const spec = this.spec(ref.category_name, standardTool, api);
       // The same API listed twice is one tool: the caller names tools and nothing else.
       if (!out.has(spec.doc.Name)) out.set(spec.doc.Name, spec);
@@ -272,7 +276,7 @@ export class ToolEnv {
         for (const api of this.toolFile(category, tool).api_list) specs.push(this.spec(category, tool, api));
       }
     }
-    if (specs.length === 0) throw new Error(`toolenv:${this.dir}: no tool files (expected <Category>/<tool>.json)`);
+    if (specs.length === 0) throw new UserError(`toolenv:${this.dir}: no tool files (expected <Category>/<tool>.json)`);
     checkUniqueNames(specs, `toolenv:${this.dir}`);
     return specs;
   }
@@ -314,7 +318,7 @@ export function parseToolEnvSource(value: string): { dir: string; backend: ToolE
     const base = server[2]!.replace(/\/+$/, "");
     return { dir: server[1]!, backend: { kind: "server", url: base.endsWith("/virtual") ? base : `${base}/virtual` } };
   }
-  if (value === "" || value.includes("+cache:") || /@[a-z]+:/.test(value)) throw new Error(`toolenv:${value}: expected toolenv:DIR, toolenv:DIR@http://HOST:PORT or toolenv:DIR+cache:CACHE_DIR`);
+  if (value === "" || value.includes("+cache:") || /@[a-z]+:/.test(value)) throw new UserError(`toolenv:${value}: expected toolenv:DIR, toolenv:DIR@http://HOST:PORT or toolenv:DIR+cache:CACHE_DIR`);
   return { dir: value, backend: { kind: "none" } };
 }
 
@@ -332,13 +336,18 @@ export async function openToolEnv(value: string, miss?: MissPolicy): Promise<Too
       await fetch(backend.url, { method: "GET", signal: AbortSignal.timeout(10_000) });
     } catch (err) {
       const cause = (err as { cause?: { code?: string } }).cause;
-      throw new Error(`toolenv:${value}: no StableToolBench server answers at ${backend.url} (${cause?.code ?? (err as Error).message})`);
+      throw new UserError(`toolenv:${value}: no StableToolBench server answers at ${backend.url} (${cause?.code ?? (err as Error).message})`);
     }
   }
   return env;
 }
 
-/** `--tools toolenv:…` for a run: every API of the environment. */
+/**
+ * `--tools toolenv:…` for a run: every API of the environment.
+ *
+ * @example
+ * const { tools, close } = await openToolEnvTools("data/toolenv/tools@http://127.0.0.1:8080/virtual"); // a StableToolBench server
+ */
 export async function openToolEnvTools(value: string, miss?: MissPolicy): Promise<ToolSet> {
   const env = await openToolEnv(value, miss);
   return { tools: env.all(), close: async () => undefined };

@@ -8,16 +8,16 @@
 import { resolve } from "node:path";
 import { UnrecoverableError, Worker, type Job } from "bullmq";
 import type { BaseCheckpointSaver } from "@langchain/langgraph";
-import { checkpointerFrom, closeCheckpointer, isPostgresLocation, reachPostgres, type AutoSetupPostgresSaver } from "../checkpoint.js";
+import { checkpointerFrom, closeCheckpointer, isPostgresLocation, reachPostgres, type AutoSetupPostgresSaver } from "../checkpoint/checkpointers.js";
 import { maskLocation } from "../secrets.js";
 import { runEpisode } from "../eval/episodes.js";
 import type { EpisodeRow } from "../eval/episodeMetrics.js";
-import { driveThread, threadGraph, threadStarted } from "../driver.js";
+import { driveThread, threadGraph, threadStarted } from "../threadDriver.js";
 import type { Role, RoleModel } from "../models/generate.js";
 import { roleModels } from "../models/spec.js";
 import { tokenCounter } from "../protocol/tokens.js";
 import type { AgentStateType } from "../state.js";
-import { readToolBenchFile, type ToolBenchDialog } from "../toolbench.js";
+import { readToolBenchFile, type ToolBenchDialog } from "../toolbenchDialogs.js";
 import { loadToolSources } from "../tools/sources.js";
 import type { ToolSet } from "../tools/spec.js";
 import { UserError } from "../errors.js";
@@ -139,7 +139,7 @@ async function runJob(data: RunJob, checkpointer: BaseCheckpointSaver, cache: Ca
 
 async function episodeJob(data: EpisodeJob, checkpointer: BaseCheckpointSaver, cache: Cache): Promise<EpisodeRow> {
   const dialog = cache.dialogs(data.data)[data.index];
-  if (!dialog) throw new Error(`episode job: ${data.data} has no dialog ${data.index}`);
+  if (!dialog) throw new UserError(`episode job: ${data.data} has no dialog ${data.index}`);
   return runEpisode(dialog, data.index, {
     models: roleModels(data.models, data.singleLlm, { options: { numCtx: data.settings.numCtx } }),
     singleLlm: data.singleLlm,

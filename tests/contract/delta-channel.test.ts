@@ -10,7 +10,7 @@ import { AIMessage, HumanMessage, RemoveMessage, type BaseMessage } from "@langc
 import { Annotation, DeltaChannel, END, MemorySaver, messagesDeltaReducer, START, StateGraph, type BaseCheckpointSaver, type Messages } from "@langchain/langgraph";
 import { PostgresSaver } from "@langchain/langgraph-checkpoint-postgres";
 import { SqliteSaver } from "@langchain/langgraph-checkpoint-sqlite";
-import { AutoSetupPostgresSaver, postgresPool } from "../../src/checkpoint.js";
+import { AutoSetupPostgresSaver, postgresPool } from "../../src/checkpoint/checkpointers.js";
 import { AlphaUmiSqliteSaver } from "../../src/checkpoint/sqliteSaver.js";
 import { testSchema } from "../helpers/postgres.js";
 

@@ -2,7 +2,7 @@
  * Contract: what alpha-umi relies on from LangGraph's interrupts, Commands and streams — LangGraph's public API only,
  * on tiny graphs, so that an upgrade that changes one of these fails here by name (`npm run test:upgrade`).
  * Relied on by src/approval.ts (askApproval: one interrupt per question, earlier answers replayed in order),
- * src/graph.ts (nodes route with Command({update, goto}) within `ends`), src/driver.ts (stream modes).
+ * src/graph.ts (nodes route with Command({update, goto}) within `ends`), src/threadDriver.ts (stream modes).
  */
 import { Annotation, Command, END, interrupt, isInterrupted, MemorySaver, START, StateGraph, type LangGraphRunnableConfig } from "@langchain/langgraph";
 

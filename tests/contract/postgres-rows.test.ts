@@ -11,7 +11,7 @@ import type { RunnableConfig } from "@langchain/core/runnables";
 import { Annotation, Command, END, interrupt, MemorySaver, START, StateGraph } from "@langchain/langgraph";
 import type { Checkpoint, CheckpointMetadata, ChannelVersions, PendingWrite } from "@langchain/langgraph-checkpoint";
 import { PostgresSaver } from "@langchain/langgraph-checkpoint-postgres";
-import { AutoSetupPostgresSaver } from "../../src/checkpoint.js";
+import { AutoSetupPostgresSaver } from "../../src/checkpoint/checkpointers.js";
 import { putCheckpoint, putTaskWrites } from "../../src/checkpoint/postgresWrites.js";
 import { testSchema } from "../helpers/postgres.js";
 

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { Pool } from "pg";
-import { postgresPool } from "../../src/checkpoint.js";
+import { postgresPool } from "../../src/checkpoint/checkpointers.js";
 
 /** The local test database (127.0.0.1:5432, trust auth). */
 export const TEST_DB = "postgres://127.0.0.1:5432/test";

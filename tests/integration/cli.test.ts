@@ -6,7 +6,7 @@ import { SqliteSaver } from "@langchain/langgraph-checkpoint-sqlite";
 import type { Turn } from "../../src/state.js";
 import { runCli } from "../helpers/cli.js";
 import { DEMO_TURN_ROLES } from "../helpers/scenario.js";
-import { storedState } from "../../src/checkpoint.js";
+import { storedState } from "../../src/checkpoint/checkpointers.js";
 
 let dir: string;
 beforeAll(() => (dir = mkdtempSync(join(tmpdir(), "alpha-umi-cli-"))));
@@ -34,7 +34,7 @@ describe("alpha-umi demo", () => {
     const read = (role: string) => JSON.parse(readFileSync(join(data, `train_${role}.json`), "utf8")) as Array<{ input: string; target: string }>;
     expect([read("planner").length, read("caller").length, read("summarizer").length, read("backbone").length]).toEqual([4, 3, 1, 4]);
     const { readCassette, promptSha256 } = await import("../../src/models/cassette.js");
-    const { demoCassettePath } = await import("../../src/configuration.js");
+    const { demoCassettePath } = await import("../../src/configurable.js");
     const cassette = readCassette(demoCassettePath());
     for (const role of ["planner", "caller", "summarizer"])
       for (const rec of read(role)) expect(cassette.get(promptSha256(rec.input))).toEqual([rec.target]);
@@ -43,7 +43,7 @@ describe("alpha-umi demo", () => {
 
 describe("alpha-umi run --record", () => {
   it("writes a cassette that replays the same run byte for byte", async () => {
-    const { demoCassettePath } = await import("../../src/configuration.js");
+    const { demoCassettePath } = await import("../../src/configurable.js");
     const { DEMO_INSTRUCTION } = await import("../../tools/demo/index.js");
     const demo = `replay:${demoCassettePath()}`;
     const recorded = join(dir, "recorded.jsonl");

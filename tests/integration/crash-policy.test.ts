@@ -13,7 +13,7 @@ import { prng } from "../../src/prng.js";
 import type { Turn } from "../../src/state.js";
 import { startCli, waitFor, type CliResult } from "../helpers/cli.js";
 import { startFakeOllama, type FakeOllama, type GenerateCall } from "../helpers/fakeOllama.js";
-import { storedState } from "../../src/checkpoint.js";
+import { storedState } from "../../src/checkpoint/checkpointers.js";
 
 const CALLS = 10;
 const TOOL_MS = 400;

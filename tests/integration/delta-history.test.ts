@@ -13,7 +13,7 @@ import { BaseCheckpointSaver, type CheckpointTuple } from "@langchain/langgraph"
 import { PostgresSaver } from "@langchain/langgraph-checkpoint-postgres";
 import { SqliteSaver } from "@langchain/langgraph-checkpoint-sqlite";
 import { z } from "zod";
-import { AutoSetupPostgresSaver, checkpointerFrom, closeCheckpointer } from "../../src/checkpoint.js";
+import { AutoSetupPostgresSaver, checkpointerFrom, closeCheckpointer } from "../../src/checkpoint/checkpointers.js";
 import { CHAIN_PAGE } from "../../src/checkpoint/deltaHistory.js";
 import { AlphaUmiSqliteSaver } from "../../src/checkpoint/sqliteSaver.js";
 import { createAlphaUmiGraph } from "../../src/graph.js";

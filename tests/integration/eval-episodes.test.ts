@@ -6,10 +6,10 @@ import { writeReferenceCassette } from "../../src/eval/cassette.js";
 import { evalEpisodes } from "../../src/eval/episodes.js";
 import type { EpisodeRow } from "../../src/eval/episodeMetrics.js";
 import { extractSteps } from "../../src/eval/steps.js";
-import { readToolBenchFile, type ToolBenchDialog } from "../../src/toolbench.js";
+import { readToolBenchFile, type ToolBenchDialog } from "../../src/toolbenchDialogs.js";
 import { ScriptedModel } from "../../src/models/scripted.js";
 import { countTokens } from "../../src/protocol/tokens.js";
-import { hasAnyDecision } from "../../src/protocol/index.js";
+import { hasAnyDecision } from "../../src/protocol/parse.js";
 import { runCli, startCli, waitFor } from "../helpers/cli.js";
 import { DEMO_TEST_SET, describeShared, OUT_OF_DOMAIN } from "../helpers/shared.js";
 

@@ -7,7 +7,7 @@ import { loadRun, renderHtml, renderMarkdown } from "../../src/eval/report.js";
 import { readScoreRecords } from "../../src/eval/records.js";
 import type { ScoreRecord } from "../../src/eval/score.js";
 import { extractSteps } from "../../src/eval/steps.js";
-import { readToolBenchFile } from "../../src/toolbench.js";
+import { readToolBenchFile } from "../../src/toolbenchDialogs.js";
 import { DEMO_TEST_SET, METRICS_DIR, testShared } from "../helpers/shared.js";
 
 const CHROMIUM = "/usr/bin/chromium";

@@ -6,7 +6,7 @@ import Database from "better-sqlite3";
 import { writeReferenceCassette } from "../../src/eval/cassette.js";
 import { evalSteps } from "../../src/eval/evaluate.js";
 import { extractSteps, type EvalStep } from "../../src/eval/steps.js";
-import { readToolBenchFile } from "../../src/toolbench.js";
+import { readToolBenchFile } from "../../src/toolbenchDialogs.js";
 import { DEMO_TEST_SET, describeShared, OUT_OF_DOMAIN } from "../helpers/shared.js";
 
 const dir = mkdtempSync(join(tmpdir(), "eval-steps-it-"));

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { MemorySaver } from "@langchain/langgraph";
 import { UserError } from "../../src/errors.js";
 import { renderToolDocs } from "../../src/protocol/index.js";
-import { runAgent } from "../../src/run.js";
+import { runAgent } from "../../src/runAgent.js";
 import { toolDocs } from "../../src/tools/spec.js";
 import { DEMO_INSTRUCTION, demoTools } from "../../tools/demo/index.js";
 import { startFakeOllama } from "../helpers/fakeOllama.js";

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { jest } from "@jest/globals";
 import type { RoleRecord, Stage2Record } from "../../src/glpft/index.js";
 import { main } from "../../src/cli/main.js";
-import { backbonePrompt, callerPrompt, plannerPrompt, summarizerPrompt } from "../../src/protocol/index.js";
+import { backbonePrompt, callerPrompt, plannerPrompt, summarizerPrompt } from "../../src/protocol/render.js";
 import type { Turn } from "../../src/state.js";
 import { DEMO_TEST_SET, describeShared, OUT_OF_DOMAIN, readJson, testShared, TRAIN_EXAMPLE } from "../helpers/shared.js";
 

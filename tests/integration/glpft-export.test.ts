@@ -6,7 +6,7 @@ import { END, START, StateGraph } from "@langchain/langgraph";
 import { SqliteSaver } from "@langchain/langgraph-checkpoint-sqlite";
 import { main } from "../../src/cli/main.js";
 import { exportCheckpoints, type RoleRecord, type Stage2Record } from "../../src/glpft/index.js";
-import { plannerPrompt } from "../../src/protocol/index.js";
+import { plannerPrompt } from "../../src/protocol/render.js";
 import { AgentState, type AgentUpdate, type RunStatus, type ToolDoc, type Turn } from "../../src/state.js";
 import { readJson } from "../helpers/shared.js";
 

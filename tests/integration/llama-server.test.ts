@@ -17,15 +17,16 @@ import { generate, type Role } from "../../src/models/generate.js";
 import { llamaServerBinary, startLlamaServer, type LlamaServer } from "../../src/models/llamaServer.js";
 import { modelFromSpec } from "../../src/models/spec.js";
 import { countTokens } from "../../src/protocol/tokens.js";
-import { instructFormat, renderRolePrompt } from "../../src/protocol/index.js";
+import { renderRolePrompt } from "../../src/protocol/index.js";
+import { instructFormat } from "../../src/protocol/instruct.js";
 import type { AgentStateType, Turn } from "../../src/state.js";
-import { readToolBenchFile } from "../../src/toolbench.js";
+import { readToolBenchFile } from "../../src/toolbenchDialogs.js";
 import { toolDocs } from "../../src/tools/spec.js";
 import { extractSteps } from "../../src/eval/steps.js";
 import { demoTools } from "../../tools/demo/index.js";
 import { runCli } from "../helpers/cli.js";
 import { DEMO_TEST_SET } from "../helpers/shared.js";
-import { storedState } from "../../src/checkpoint.js";
+import { storedState } from "../../src/checkpoint/checkpointers.js";
 
 jest.setTimeout(180_000);
 

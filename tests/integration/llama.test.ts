@@ -15,9 +15,11 @@ import { llamaModelSpec, TINY_LLAMA, writeFixture, writeGguf, type Fixture } fro
 import { LlamaCppModel, LlamaRuntime } from "../../src/models/llama.js";
 import { modelFromSpec } from "../../src/models/spec.js";
 import { countTokens, tokenCounter } from "../../src/protocol/tokens.js";
-import { callerPrompt, instructFormat, plannerPrompt, renderToolDocs, summarizerPrompt } from "../../src/protocol/index.js";
+import { renderToolDocs } from "../../src/protocol/index.js";
+import { callerPrompt, plannerPrompt, summarizerPrompt } from "../../src/protocol/render.js";
+import { instructFormat } from "../../src/protocol/instruct.js";
 import type { Turn } from "../../src/state.js";
-import { readToolBenchFile } from "../../src/toolbench.js";
+import { readToolBenchFile } from "../../src/toolbenchDialogs.js";
 import { toolDocs } from "../../src/tools/spec.js";
 import { demoTools } from "../../tools/demo/index.js";
 import { runCli } from "../helpers/cli.js";

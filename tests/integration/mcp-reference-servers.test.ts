@@ -9,7 +9,7 @@ import { CassetteWriter } from "../../src/models/cassette.js";
 import { countTokens } from "../../src/protocol/tokens.js";
 import { RecordingModel } from "../../src/models/replay.js";
 import { ScriptedModel } from "../../src/models/scripted.js";
-import { DEFAULT_BUDGET, promptLimit } from "../../src/protocol/index.js";
+import { DEFAULT_BUDGET, promptLimit } from "../../src/protocol/budget.js";
 import { executeCall } from "../../src/tools/executor.js";
 import { openMcpTools, type McpConfig } from "../../src/tools/mcp.js";
 import type { ToolSet } from "../../src/tools/spec.js";

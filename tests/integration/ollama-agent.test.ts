@@ -1,6 +1,8 @@
 import { createAlphaUmiGraph } from "../../src/graph.js";
 import { OllamaRawModel } from "../../src/models/ollama.js";
-import { instructPrompt, parseCaller, plannerPrompt, summarizerPrompt } from "../../src/protocol/index.js";
+import { parseCaller } from "../../src/protocol/index.js";
+import { instructPrompt } from "../../src/protocol/instruct.js";
+import { plannerPrompt, summarizerPrompt } from "../../src/protocol/render.js";
 import type { AgentStateType } from "../../src/state.js";
 import { demoTools } from "../../tools/demo/index.js";
 import { startFakeOllama, type GenerateCall } from "../helpers/fakeOllama.js";

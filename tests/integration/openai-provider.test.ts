@@ -14,11 +14,12 @@ import { loadContextWindow } from "../../src/models/window.js";
 import { generate, type Role } from "../../src/models/generate.js";
 import { OpenAICompatModel, openaiModelFromSpec, parseOpenAISpec } from "../../src/models/openai.js";
 import { modelFromSpec } from "../../src/models/spec.js";
-import { instructFormat, renderRolePrompt } from "../../src/protocol/index.js";
+import { renderRolePrompt } from "../../src/protocol/index.js";
+import { instructFormat } from "../../src/protocol/instruct.js";
 import type { AgentStateType, ToolDoc, Turn } from "../../src/state.js";
 import { runCli } from "../helpers/cli.js";
 import { cliInProcess } from "../helpers/inProcessCli.js";
-import { storedState } from "../../src/checkpoint.js";
+import { storedState } from "../../src/checkpoint/checkpointers.js";
 
 interface Recorded {
   method: string;

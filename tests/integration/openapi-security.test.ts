@@ -3,7 +3,7 @@ import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { checkpointerFrom, closeCheckpointer } from "../../src/checkpoint.js";
+import { checkpointerFrom, closeCheckpointer } from "../../src/checkpoint/checkpointers.js";
 import { createAlphaUmiGraph } from "../../src/graph.js";
 import { CassetteWriter } from "../../src/models/cassette.js";
 import { RecordingModel } from "../../src/models/replay.js";

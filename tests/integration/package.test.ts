@@ -2,7 +2,8 @@
  * The published package as an app meets it: `npm pack`, the tarball installed with its peers into a fresh ESM app,
  * imported by name (every subpath export too), the README's library, resume and approval snippets type-checked with
  * `skipLibCheck: false` and run, and the README's scripted scenario run by jest with the README's ESM setup. The
- * snippets are read from README.md's `<!-- snippet: NAME -->` blocks, so this test proves the README as written.
+ * snippets are read from README.md's `<!-- snippet: NAME -->` blocks, and each subpath's exported names from its API
+ * section, so this test proves the README as written.
  */
 import { execFileSync, spawnSync } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -93,6 +94,28 @@ describe("the packed package in a fresh app", () => {
     expect(out.trim()).toBe("all there");
     expect(subpaths).toEqual(expect.arrayContaining(["alpha-umi", "alpha-umi/testing", "alpha-umi/models", "alpha-umi/eval", "alpha-umi/glpft"]));
   });
+
+  it("each subpath exports exactly the names README.md's API section lists: values by import(), types by the declarations", () => {
+    const script = join(ROOT, "scripts", "api-names.mjs");
+    const listed = JSON.parse(execFileSync(process.execPath, [script, "--readme"], { encoding: "utf8" })) as Record<string, { runtime: string[]; types: string[] }>;
+    const subpaths = Object.keys(pkg.exports).filter((k) => k !== "./package.json").map((k) => k.replace(/^\./, "alpha-umi"));
+    expect(Object.keys(listed)).toEqual(subpaths);
+    const out = inApp(process.execPath, [
+      "--input-type=module",
+      "-e",
+      `const names = {};
+       for (const p of ${JSON.stringify(subpaths)}) names[p] = Object.keys(await import(p)).sort();
+       console.log(JSON.stringify(names));`,
+    ]);
+    const imported = JSON.parse(out.trim().split("\n").pop()!) as Record<string, string[]>;
+    const declared = JSON.parse(
+      execFileSync(process.execPath, [script, "--json", "--package", join(app, "node_modules", "alpha-umi")], { encoding: "utf8", maxBuffer: 16 << 20 }),
+    ) as Record<string, { runtime: string[]; types: string[] }>;
+    for (const p of subpaths) {
+      expect({ [p]: imported[p] }).toEqual({ [p]: listed[p]!.runtime });
+      expect({ [p]: declared[p] }).toEqual({ [p]: listed[p] });
+    }
+  }, 120_000);
 
   it("the README's TypeScript snippets and the clean subpaths type-check with skipLibCheck false", () => {
     inApp(process.execPath, [join(app, "node_modules", "typescript", "bin", "tsc"), "-p", "."]);

@@ -2,7 +2,7 @@
  * Postgres checkpoints against the real server (127.0.0.1:5432, database `test`, trust auth), in a schema of this test
  * run, dropped afterwards. A machine without the server fails here with the connection error.
  */
-import { AutoSetupPostgresSaver, checkpointerFrom, closeCheckpointer } from "../../src/checkpoint.js";
+import { AutoSetupPostgresSaver, checkpointerFrom, closeCheckpointer } from "../../src/checkpoint/checkpointers.js";
 import { UserError } from "../../src/errors.js";
 import { exportCheckpoints } from "../../src/glpft/export.js";
 import { createAlphaUmiGraph } from "../../src/graph.js";

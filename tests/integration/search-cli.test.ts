@@ -6,7 +6,7 @@ import { evalPass } from "../../src/eval/judge.js";
 import { evalRealtime } from "../../src/eval/realtime.js";
 import { OllamaRawModel } from "../../src/models/ollama.js";
 import { ReplayModel } from "../../src/models/replay.js";
-import { judgeAnswerPrompt, judgePreferPrompt, renderTrajectory } from "../../src/protocol/index.js";
+import { judgeAnswerPrompt, judgePreferPrompt, renderTrajectory } from "../../src/protocol/judgesAndSimulator.js";
 import { startFakeOllama, type FakeOllama, type GenerateCall } from "../helpers/fakeOllama.js";
 import { killWhenLogged, runCli, runCliWithInput, startCli } from "../helpers/cli.js";
 import { DEMO_INSTRUCTION } from "../../tools/demo/index.js";

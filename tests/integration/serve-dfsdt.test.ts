@@ -4,7 +4,7 @@
  * over the real demo tools. Under the operator's `--approve`, the search's calls wait for approval as alphaUmi's do.
  */
 import { Client } from "@langchain/langgraph-sdk";
-import { demoCassettePath } from "../../src/configuration.js";
+import { demoCassettePath } from "../../src/configurable.js";
 import { searchAgent, type SearchNode } from "../../src/search/index.js";
 import { startServer, type RunningServer } from "../../src/server/index.js";
 import { MemorySaver } from "@langchain/langgraph";

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { createAlphaUmiGraph } from "../../src/graph.js";
 import { ScriptedModel, scriptedRoles } from "../../src/models/scripted.js";
 import type { AgentStateType } from "../../src/state.js";
-import { judgeAnswerPrompt, judgeProcessPrompt, renderTrajectory } from "../../src/protocol/index.js";
+import { judgeAnswerPrompt, judgeProcessPrompt, renderTrajectory } from "../../src/protocol/judgesAndSimulator.js";
 import { executeCall } from "../../src/tools/executor.js";
 import { ToolEnv } from "../../src/tools/toolenv.js";
 import { startFakeOllama, type FakeOllama, type GenerateCall } from "../helpers/fakeOllama.js";

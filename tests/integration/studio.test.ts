@@ -7,7 +7,7 @@
  * (`.langgraph_api/`, a `.gitignore` line) lands in the temp dir, never in the repo.
  */
 import type { Client } from "@langchain/langgraph-sdk";
-import { ConfigurationSchema } from "../../src/configuration.js";
+import { ConfigurationSchema } from "../../src/configurable.js";
 import { createAlphaUmiGraph, createSingleLlmGraph } from "../../src/graph.js";
 import { parseCaller } from "../../src/protocol/index.js";
 import type { Turn } from "../../src/state.js";

@@ -4,7 +4,7 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { evalMath, readMathFile } from "../../src/eval/math.js";
-import { goldNumber, predictedNumber } from "../../src/protocol/index.js";
+import { goldNumber, predictedNumber } from "../../src/protocol/mathAnswers.js";
 import { CassetteWriter } from "../../src/models/cassette.js";
 import { RecordingModel } from "../../src/models/replay.js";
 import { ScriptedModel } from "../../src/models/scripted.js";

@@ -9,14 +9,14 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { Redis } from "ioredis";
-import { checkpointerFrom, closeCheckpointer } from "../../src/checkpoint.js";
+import { checkpointerFrom, closeCheckpointer } from "../../src/checkpoint/checkpointers.js";
 import { createAlphaUmiGraph } from "../../src/graph.js";
 import type { AgentStateType } from "../../src/state.js";
 import { writeReferenceCassette } from "../../src/eval/cassette.js";
 import { evalEpisodes } from "../../src/eval/episodes.js";
 import { extractSteps } from "../../src/eval/steps.js";
 import { ScriptedModel } from "../../src/models/scripted.js";
-import { readToolBenchFile } from "../../src/toolbench.js";
+import { readToolBenchFile } from "../../src/toolbenchDialogs.js";
 import { startWorker } from "../../src/worker/index.js";
 import { parseQueueLocation, runOnQueue, type RunJob, type RunJobResult } from "../../src/queue.js";
 import { DEMO_TEST_SET } from "../helpers/shared.js";

@@ -1,4 +1,4 @@
-import { callerPrompt, plannerPrompt, summarizerPrompt } from "../../src/protocol/index.js";
+import { callerPrompt, plannerPrompt, summarizerPrompt } from "../../src/protocol/render.js";
 import { call, plan, roles, runScenario } from "../helpers/scenario.js";
 
 describe("α-UMi scripted scenarios through the real graph", () => {

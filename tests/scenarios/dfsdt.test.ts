@@ -1,7 +1,7 @@
 import { MemorySaver } from "@langchain/langgraph";
 import { z } from "zod";
 import { ScriptedModel, scriptedRoles, type ScriptStep } from "../../src/models/scripted.js";
-import { renderDiversityTurn } from "../../src/protocol/index.js";
+import { renderDiversityTurn } from "../../src/protocol/diversity.js";
 import { searchAgent, type SearchRunEvent, type SearchRunOptions } from "../../src/search/index.js";
 import type { ToolSpec } from "../../src/tools/spec.js";
 import { call, plan } from "../helpers/scenario.js";

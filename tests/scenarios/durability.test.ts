@@ -14,12 +14,12 @@ import { SqliteSaver } from "@langchain/langgraph-checkpoint-sqlite";
 import Database from "better-sqlite3";
 import { createAlphaUmiGraph } from "../../src/graph.js";
 import { scriptedRoles } from "../../src/models/scripted.js";
-import { runAgent } from "../../src/run.js";
+import { runAgent } from "../../src/runAgent.js";
 import { searchAgent } from "../../src/search/dfsdt.js";
 import type { Turn } from "../../src/state.js";
 import type { ToolSpec } from "../../src/tools/spec.js";
 import { call, plan } from "../helpers/scenario.js";
-import { storedState } from "../../src/checkpoint.js";
+import { storedState } from "../../src/checkpoint/checkpointers.js";
 
 /** SQLite whose every checkpoint write lands 100 ms late. */
 class SlowSaver extends SqliteSaver {

@@ -8,7 +8,7 @@ import { Command, MemorySaver } from "@langchain/langgraph";
 import type { ApprovalRequest } from "../../src/approval.js";
 import { createAlphaUmiGraph, createSingleLlmGraph } from "../../src/graph.js";
 import { scriptedRoles } from "../../src/models/scripted.js";
-import { plannerPrompt } from "../../src/protocol/index.js";
+import { plannerPrompt } from "../../src/protocol/render.js";
 import type { AgentStateType } from "../../src/state.js";
 import { demoTools } from "../../tools/demo/index.js";
 import { call, plan, roles } from "../helpers/scenario.js";

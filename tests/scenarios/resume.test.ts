@@ -11,7 +11,7 @@ import type { ToolSpec } from "../../src/tools/spec.js";
 import { demoTools } from "../../tools/demo/index.js";
 import { cliInProcess } from "../helpers/inProcessCli.js";
 import { call, DEMO_TURN_ROLES, plan, roles, type Script } from "../helpers/scenario.js";
-import { storedState } from "../../src/checkpoint.js";
+import { storedState } from "../../src/checkpoint/checkpointers.js";
 
 /**
  * Resume semantics (README "Resume"): invoking an unfinished thread (failed, or interrupted) again with no new input or
@@ -156,7 +156,7 @@ describe("alpha-umi run --thread on a failed thread", () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it("twice, then with working models: τ gets one user turn", async () => {
-    const { demoCassettePath } = await import("../../src/configuration.js");
+    const { demoCassettePath } = await import("../../src/configurable.js");
     const { DEMO_INSTRUCTION } = await import("../../tools/demo/index.js");
     const db = join(dir, "runs.sqlite");
     const empty = join(dir, "empty.jsonl");

@@ -4,8 +4,8 @@ import { join } from "node:path";
 import { episodeMetrics, episodesReport } from "../../src/eval/episodeMetrics.js";
 import { evalEpisodes } from "../../src/eval/episodes.js";
 import { ScriptedModel } from "../../src/models/scripted.js";
-import type { ToolBenchDialog } from "../../src/toolbench.js";
-import { toolbenchReplayTools } from "../../src/tools/toolbench.js";
+import type { ToolBenchDialog } from "../../src/toolbenchDialogs.js";
+import { toolbenchReplayTools } from "../../src/tools/toolbenchReplay.js";
 
 // A synthetic test set of our own: one tool, called twice with the same arguments and two different observations.
 const dialog: ToolBenchDialog = {

@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { describeShared, METRICS_DIR, readJson } from "../helpers/shared.js";
 import { readScoreRecords, validateRecords } from "../../src/eval/records.js";
-import { parseJsonFile } from "../../src/protocol/index.js";
+import { parseJsonFile } from "../../src/protocol/pyjson-loads.js";
 import { METRIC_KEYS, scoreRecords, type ScoreRecord } from "../../src/eval/score.js";
 import { rougeL, RougeEmptyError } from "../../src/eval/rouge.js";
 

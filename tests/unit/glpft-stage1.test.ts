@@ -1,8 +1,10 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { glpftRecords, readToolBench, SkipLog, toConversation, type Stage1Record } from "../../src/glpft/index.js";
-import { plannerPrompt } from "../../src/protocol/index.js";
+import { glpftRecords, readToolBench, type Stage1Record } from "../../src/glpft/index.js";
+import { toConversation } from "../../src/glpft/stage2.js";
+import { SkipLog } from "../../src/glpft/io.js";
+import { plannerPrompt } from "../../src/protocol/render.js";
 
 /** A small synthetic ToolBench data folder (answer/G*_answer/*.json, test_query_ids/*.json), written by us. */
 function writeToolBench(root: string, files: Record<string, unknown>): string {

@@ -3,18 +3,17 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
   glpftRecords,
-  pyJsonIndent,
   readStage1AsConversations,
   readStage2File,
-  SkipLog,
-  toConversation,
   writeGlpft,
-  writeJsonArray,
   type RoleRecord,
   type Stage1Record,
   type Stage2Record,
 } from "../../src/glpft/index.js";
-import { backbonePrompt, callerPrompt, pyJsonDumps } from "../../src/protocol/index.js";
+import { toConversation } from "../../src/glpft/stage2.js";
+import { pyJsonIndent, SkipLog, writeJsonArray } from "../../src/glpft/io.js";
+import { backbonePrompt, callerPrompt } from "../../src/protocol/render.js";
+import { pyJsonDumps } from "../../src/protocol/pyjson.js";
 import type { ToolDoc, Turn } from "../../src/state.js";
 import { describeShared, readJson, TRAIN_EXAMPLE } from "../helpers/shared.js";
 

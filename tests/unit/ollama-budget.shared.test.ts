@@ -1,7 +1,9 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import llamaTokenizer from "llama-tokenizer-js";
-import { DEFAULT_BUDGET, elisionTurn, fitHistory, promptLimit, renderToolDocs, type PromptRole } from "../../src/protocol/index.js";
+import { renderToolDocs, type PromptRole } from "../../src/protocol/index.js";
+import { DEFAULT_BUDGET, fitHistory, promptLimit } from "../../src/protocol/budget.js";
+import { elisionTurn } from "../../src/protocol/budget.js";
 import { countTokens } from "../../src/protocol/tokens.js";
 import type { ToolDoc, Turn } from "../../src/state.js";
 import { describeShared, OUT_OF_DOMAIN, TRAIN_EXAMPLE, testShared } from "../helpers/shared.js";

@@ -1,4 +1,5 @@
-import { callerFormat, instructOutputToText, plannerFormat, toolInputSchema } from "../../src/protocol/index.js";
+import { instructOutputToText } from "../../src/protocol/instruct.js";
+import { callerFormat, plannerFormat, toolInputSchema } from "../../src/protocol/instruct.js";
 import type { ToolDoc } from "../../src/state.js";
 
 const tool: ToolDoc = { Name: "search_for_demo", function: "Search.", input: { q: "string, the query, with commas", n: "NUMBER", x: "weird" } };

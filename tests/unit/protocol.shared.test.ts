@@ -1,16 +1,8 @@
 import { join } from "node:path";
-import {
-  backbonePrompt,
-  callerPrompt,
-  mergeBackboneTurns,
-  parseBackbone,
-  parseCaller,
-  parsePlanner,
-  plannerPrompt,
-  pyJsonDumps,
-  renderHistory,
-  summarizerPrompt,
-} from "../../src/protocol/index.js";
+import { parseBackbone, parseCaller, parsePlanner } from "../../src/protocol/index.js";
+import { backbonePrompt, callerPrompt, plannerPrompt, renderHistory, summarizerPrompt } from "../../src/protocol/render.js";
+import { mergeBackboneTurns } from "../../src/protocol/render.js";
+import { pyJsonDumps } from "../../src/protocol/pyjson.js";
 import type { ToolDoc, Turn } from "../../src/state.js";
 import { describeShared, readJson, TRAIN_EXAMPLE } from "../helpers/shared.js";
 

@@ -1,4 +1,5 @@
-import { cutObservation, pyJsonDumps, pyJsonDumpsIndent, PyFloat, renderDiversityTurn, DIVERSITY_PROMPT } from "../../src/protocol/index.js";
+import { cutObservation, renderDiversityTurn, DIVERSITY_PROMPT } from "../../src/protocol/diversity.js";
+import { pyJsonDumps, pyJsonDumpsIndent, PyFloat } from "../../src/protocol/pyjson.js";
 
 const HEAD =
   "This is not the first time you try this task, all previous trails failed.\n" +

@@ -2,12 +2,12 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ScriptedModel } from "../../src/models/scripted.js";
-import { SIMULATION_FAILED, simulateApiPrompt } from "../../src/protocol/index.js";
-import { toolbenchReplayTools } from "../../src/tools/toolbench.js";
+import { SIMULATION_FAILED, simulateApiPrompt } from "../../src/protocol/judgesAndSimulator.js";
+import { toolbenchReplayTools } from "../../src/tools/toolbenchReplay.js";
 import { loadToolSources } from "../../src/tools/sources.js";
 import { writeFileSync } from "node:fs";
 import { cliInProcess } from "../helpers/inProcessCli.js";
-import type { ToolBenchDialog } from "../../src/toolbench.js";
+import type { ToolBenchDialog } from "../../src/toolbenchDialogs.js";
 
 const doc = { Name: "rate_for_fx_tool", function: "Exchange rate between two currencies.", input: { to: "string, target currency" } };
 const dialogs: ToolBenchDialog[] = [

@@ -2,7 +2,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ScriptedModel } from "../../src/models/scripted.js";
-import { loadPrompt, parseSimulatorReply, parseToolAlpacaVerdicts, pyTemplate, toolalpacaSimulatorPrompt } from "../../src/protocol/index.js";
+import { loadPrompt } from "../../src/protocol/templates.js";
+import { parseSimulatorReply, parseToolAlpacaVerdicts, pyTemplate, toolalpacaSimulatorPrompt } from "../../src/protocol/toolalpaca.js";
 import { readToolAlpacaFile, toolalpacaDoc, toolalpacaRequest, toolalpacaTools, type ToolAlpacaApi } from "../../src/tools/toolalpaca.js";
 import { TOOLALPACA_DIR } from "../helpers/shared.js";
 

@@ -2,7 +2,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { readQueries } from "../../src/eval/realtime.js";
-import { pyDumps, pyJsonLoads, pyRepr, type PyValue } from "../../src/protocol/index.js";
+import { pyDumps, pyRepr } from "../../src/protocol/pyrepr.js";
+import { pyJsonLoads, type PyValue } from "../../src/protocol/pyjson-loads.js";
 import {
   parseToolEnvSource,
   responseCacheKey,

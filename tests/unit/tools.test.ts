@@ -7,8 +7,8 @@ import { defineTool, fromLangChainTool, toolDoc } from "../../src/tools/adapters
 import { executeCall } from "../../src/tools/executor.js";
 import { loadToolSources } from "../../src/tools/sources.js";
 import { calculate } from "../../tools/demo/calculator.js";
-import { toolbenchReplayTools } from "../../src/tools/toolbench.js";
-import type { ToolBenchDialog } from "../../src/toolbench.js";
+import { toolbenchReplayTools } from "../../src/tools/toolbenchReplay.js";
+import type { ToolBenchDialog } from "../../src/toolbenchDialogs.js";
 
 const opts = { timeoutMs: 1000, maxObservationChars: 1000 };
 

@@ -1,10 +1,16 @@
 import { z } from "zod";
 import { defineTool } from "../../src/tools/adapters.js";
 import type { ToolSpec } from "../../src/tools/spec.js";
+import type { ToolPack } from "../../src/tools/packs.js";
 import { calculate } from "./calculator.js";
 import { COUNTRIES, USD_RATES } from "./tables.js";
 
-/** The demo task the embedded cassette answers. */
+/**
+ * The demo task the embedded cassette answers.
+ *
+ * @example
+ * await createAlphaUmiGraph({ tools: demoTools() }).invoke({ instruction: DEMO_INSTRUCTION }, { configurable: { thread_id: "t" } });
+ */
 export const DEMO_INSTRUCTION = "What is the capital of Japan, and how many Japanese yen do I get for 250 euros?";
 
 /**
@@ -48,3 +54,6 @@ export function demoTools(): ToolSpec[] {
     }),
   ];
 }
+
+/** The `demo` tool pack (`--tools demo`, `alpha-umi demo`, serve's default), found by name by src/tools/packs.ts. */
+export const pack: ToolPack = { tools: demoTools, instruction: DEMO_INSTRUCTION };

@@ -1,6 +1,6 @@
 /** Regenerates tools/demo/cassette.jsonl from script.ts through the real graphs: `npm run demo:record`. */
 import { rmSync } from "node:fs";
-import { demoCassettePath } from "../../src/configuration.js";
+import { demoCassettePath } from "../../src/configurable.js";
 import { createAlphaUmiGraph, createSingleLlmGraph } from "../../src/graph.js";
 import { CassetteWriter } from "../../src/models/cassette.js";
 import { RecordingModel } from "../../src/models/replay.js";

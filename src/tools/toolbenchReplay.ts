@@ -1,18 +1,12 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { contentText, type RoleModel } from "../models/generate.js";
-import {
-  parseCaller,
-  parseSimulatedAnswer,
-  simulateApiPrompt,
-  SIMULATED_ANSWER_SCHEMA,
-  SIMULATION_FAILED,
-  splitApiName,
-  type ApiExample,
-} from "../protocol/index.js";
+import { parseCaller } from "../protocol/index.js";
+import { parseSimulatedAnswer, simulateApiPrompt, SIMULATED_ANSWER_SCHEMA, SIMULATION_FAILED, splitApiName, type ApiExample } from "../protocol/judgesAndSimulator.js";
 import type { ToolDoc } from "../state.js";
-import type { ToolBenchDialog } from "../toolbench.js";
+import type { ToolBenchDialog } from "../toolbenchDialogs.js";
 import type { ToolSpec } from "./spec.js";
+import { UserError } from "../errors.js";
 
 /** Canonical form of call arguments: equal JSON values give equal keys whatever their key order or spacing. */
 export function canonicalArgs(input: string): string {
@@ -67,7 +61,7 @@ export class ApiCache {
     try {
       return JSON.parse(readFileSync(file, "utf8")) as Record<string, string>;
     } catch (err) {
-      throw new Error(`API cache ${file}: not a JSON object of answers (${(err as Error).message})`);
+      throw new UserError(`API cache ${file}: not a JSON object of answers (${(err as Error).message})`);
     }
   }
 

@@ -3,7 +3,7 @@ import { HumanMessage } from "@langchain/core/messages";
 import { Command, type BaseCheckpointSaver } from "@langchain/langgraph";
 import { pendingInterrupt, type ApprovePolicy } from "./approval.js";
 import { UserError } from "./errors.js";
-import { driveThread, threadConfig, threadGraph } from "./driver.js";
+import { driveThread, threadConfig, threadGraph } from "./threadDriver.js";
 import { takesNewQuestion } from "./nodes/intake.js";
 import type { Role, RoleModel } from "./models/generate.js";
 import { RoleCodec, type ElisionEvent } from "./codec/index.js";
@@ -12,7 +12,7 @@ import { runRoles } from "./models/spec.js";
 import { demoCassettePath, type Settings } from "./settings.js";
 import { toolDocs } from "./tools/spec.js";
 import { DEFAULT_TEMPLATES } from "./protocol/index.js";
-import { DEMO_INSTRUCTION } from "../tools/demo/index.js";
+import { loadToolPack } from "./tools/packs.js";
 import type { AgentStateType, Turn } from "./state.js";
 import type { ToolSpec } from "./tools/spec.js";
 import type { Templates } from "./protocol/index.js";
@@ -64,7 +64,7 @@ export interface RunResult {
  */
 export async function runAgent(opts: RunOptions, onEvent: (e: RunEvent) => void = () => undefined): Promise<RunResult> {
   if (opts.search?.search === "dfsdt") {
-    if (opts.instruction) coveredByDefaultModels(opts, opts.instruction);
+    if (opts.instruction) await coveredByDefaultModels(opts, opts.instruction);
     return searchAgent({ ...opts, models: opts.models ?? {}, ...opts.search, threadId: opts.threadId ?? newThreadId() }, onEvent);
   }
   // Every setting goes to the graph as it is (GraphOptions takes the schema's keys).
@@ -76,7 +76,7 @@ export async function runAgent(opts: RunOptions, onEvent: (e: RunEvent) => void 
   let input: Record<string, unknown> | Command;
   if (!resumed) {
     if (!opts.instruction) throw new UserError(`thread ${threadId} has no checkpoint: give an INSTRUCTION to start it`);
-    coveredByDefaultModels(opts, opts.instruction);
+    await coveredByDefaultModels(opts, opts.instruction);
     input = { instruction: opts.instruction };
   } else if (opts.instruction && takesNewQuestion(existing.status!.status)) {
     input = { messages: [new HumanMessage(opts.instruction)] };
@@ -110,7 +110,7 @@ export async function runAgent(opts: RunOptions, onEvent: (e: RunEvent) => void 
  * refused here, before the first model call, with one line saying so — rather than failing at the first prompt on a
  * cassette miss. That first prompt tells: it holds the instruction, the tool documents and the templates.
  */
-function coveredByDefaultModels(opts: RunOptions, instruction: string): void {
+async function coveredByDefaultModels(opts: RunOptions, instruction: string): Promise<void> {
   const roles = runRoles(!!opts.singleLlm);
   const first = roles[0]!;
   // The first model call is the first role's: with its model given, that call is the model's own to fail or not.
@@ -119,9 +119,10 @@ function coveredByDefaultModels(opts: RunOptions, instruction: string): void {
   const codec = new RoleCodec(first, { templates: opts.roleTemplates?.[first] ?? opts.templates ?? DEFAULT_TEMPLATES });
   const cassette = demoCassettePath();
   if (readCassette(cassette).has(promptSha256(codec.prompt(toolDocs(opts.tools), [{ from: "user", value: instruction }])))) return;
+  const demo = await loadToolPack("demo");
   const what = unset.length === roles.length ? "no models given" : `no ${unset.join(" or ")} model given`;
   throw new UserError(
-    `${what}: the default model replays ${cassette}, which answers only the demo question ("${DEMO_INSTRUCTION}" with --tools demo); give ${unset.map((r) => `--${r} SPEC`).join(", ")} (library: models.${unset.join(", models.")}), e.g. ollama:MODEL[@URL] or openai:MODEL@BASE_URL`,
+    `${what}: the default model replays ${cassette}, which answers only the demo question ("${demo?.instruction}" with --tools demo); give ${unset.map((r) => `--${r} SPEC`).join(", ")} (library: models.${unset.join(", models.")}), e.g. ollama:MODEL[@URL] or openai:MODEL@BASE_URL`,
   );
 }
 

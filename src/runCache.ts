@@ -4,11 +4,11 @@
  */
 import { RoleCodec } from "./codec/index.js";
 import { contextWindowOf } from "./models/window.js";
-import { DEFAULT_BUDGET } from "./protocol/index.js";
+import { DEFAULT_BUDGET } from "./protocol/budget.js";
 import type { Role, RoleModel } from "./models/generate.js";
 import { modelFromSpec, parseModelSpec } from "./models/spec.js";
 import type { ToolSpec } from "./tools/spec.js";
-import type { AgentConfiguration } from "./configuration.js";
+import type { AgentConfiguration } from "./configurable.js";
 
 /** The run's tools: those of the sources its configuration names (opened once per process), else the graph's own. */
 export async function toolsOf(cfg: AgentConfiguration): Promise<ToolSpec[]> {

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { UserError } from "./errors.js";
 import { z } from "zod";
-import { parseJsonFile } from "./protocol/index.js";
+import { parseJsonFile } from "./protocol/pyjson-loads.js";
 import { ToolDocSchema, TurnSchema } from "./state.js";
 
 /** A ToolBench-format dialog: the stage-2 conversation form of the test sets (and of every recorded run). */

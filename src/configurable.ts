@@ -29,7 +29,7 @@ export interface AgentConfiguration {
   toolTimeoutMs: number;
   maxObservationChars: number;
   tools: ToolSpec[];
-  /** Tool sources named in the configuration: they replace `tools` (see toolsOf in src/runtime.ts). */
+  /** Tool sources named in the configuration: they replace `tools` (see toolsOf in src/runCache.ts). */
   toolSources?: string[];
   /** Which tools' calls wait for approval (src/approval.ts). */
   approve: ApprovePolicy;

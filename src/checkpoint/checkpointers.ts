@@ -9,10 +9,10 @@ import type { PostgresSaver } from "@langchain/langgraph-checkpoint-postgres";
 import { SqliteSaver } from "@langchain/langgraph-checkpoint-sqlite";
 import type { RunnableConfig } from "@langchain/core/runnables";
 import type { Pool } from "pg";
-import { AlphaUmiSqliteSaver } from "./checkpoint/sqliteSaver.js";
-import { UserError } from "./errors.js";
-import { maskLocation } from "./secrets.js";
-import { AgentState, type AgentStateType } from "./state.js";
+import { AlphaUmiSqliteSaver } from "./sqliteSaver.js";
+import { UserError } from "../errors.js";
+import { maskLocation } from "../secrets.js";
+import { AgentState, type AgentStateType } from "../state.js";
 
 // node-postgres loads with the first Postgres location, not with alpha-umi (it is CommonJS: require returns what import would).
 const pg = {
@@ -70,10 +70,10 @@ export async function underAdvisoryLock<T>(pool: Pool, key: string, fn: () => Pr
 
 // Loaded with the first Postgres use; the promise is kept because every step writes (a dynamic import() is not free
 // even when cached: under a loader such as tsx, each one is a round trip to the hooks thread).
-let writesModule: Promise<typeof import("./checkpoint/postgresWrites.js")> | undefined;
-let historyModule: Promise<typeof import("./checkpoint/postgresHistory.js")> | undefined;
-const postgresWrites = () => (writesModule ??= import("./checkpoint/postgresWrites.js"));
-const postgresHistory = () => (historyModule ??= import("./checkpoint/postgresHistory.js"));
+let writesModule: Promise<typeof import("./postgresWrites.js")> | undefined;
+let historyModule: Promise<typeof import("./postgresHistory.js")> | undefined;
+const postgresWrites = () => (writesModule ??= import("./postgresWrites.js"));
+const postgresHistory = () => (historyModule ??= import("./postgresHistory.js"));
 
 /**
  * A Postgres checkpointer that creates its schema and tables on first use, once per process, under a Postgres advisory
