@@ -1,7 +1,8 @@
 /**
- * Contract: what alpha-umi relies on from LangGraph's checkpointing — durability "sync" (src/graph.ts boundConfig, the
- * crash policy of src/nodes/inFlight.ts), forks by checkpoint id, history order and parent links, `updateState` as a
- * node (src/search/dfsdt.ts, src/graph.ts updateAsNode). LangGraph's public API only, on MemorySaver.
+ * Contract: what alpha-umi relies on from LangGraph's checkpointing — durability "sync" (src/graph.ts, the crash
+ * policy of src/nodes/calls.ts), forks by checkpoint id, history order and parent links, `updateState` as a node routed
+ * by the node's conditional edge (src/search/dfsdt.ts, state edits in Studio and serve). LangGraph's public API only,
+ * on MemorySaver.
  */
 import { Annotation, Command, END, MemorySaver, START, StateGraph, type StateSnapshot } from "@langchain/langgraph";
 
@@ -135,29 +136,21 @@ describe("LangGraph contract: updateState", () => {
     expect([next.metadata?.source, next.next]).toEqual(["loop", ["c"]]);
   });
 
-  it("updateState with a Command({update, goto}) as a node that routes by Command sets `next` to the goto (src/graph.ts updateAsNode)", async () => {
+  it("updateState as a node whose successor is a conditional edge routes by the edge on the state the update left (src/graph.ts)", async () => {
     const graph = new StateGraph(State)
-      .addNode("tool", () => new Command({ update: { log: ["tool"] }, goto: "planner" }), { ends: ["planner", "tool"] })
+      .addNode("tool", () => ({ log: ["tool"] }))
       .addNode("planner", () => ({ log: ["planner"] }))
+      .addNode("summarizer", () => ({ log: ["summarizer"] }))
       .addEdge(START, "tool")
+      .addConditionalEdges("tool", (st) => (st.log.at(-1) === "conclude" ? "summarizer" : "planner"), ["planner", "summarizer"])
       .addEdge("planner", END)
+      .addEdge("summarizer", END)
       .compile({ checkpointer: new MemorySaver() });
     await graph.invoke({}, thread("c"));
     const first = (await history(graph as never, "c")).find((s) => s.next[0] === "tool")!;
-    const written = await graph.updateState(first.config, new Command({ update: { log: ["user turn"] }, goto: "tool" }), "tool");
-    const s = await graph.getState(written);
-    expect([s.values.log, s.next]).toEqual([["user turn"], ["tool"]]);
-  });
-
-  it("a plain update as a Command-routing node (no static edge) leaves the thread with nothing next — why updateAsNode sends a Command", async () => {
-    const graph = new StateGraph(State)
-      .addNode("tool", () => new Command({ update: { log: ["tool"] }, goto: "planner" }), { ends: ["planner"] })
-      .addNode("planner", () => ({ log: ["planner"] }))
-      .addEdge(START, "tool")
-      .addEdge("planner", END)
-      .compile({ checkpointer: new MemorySaver() });
-    await graph.invoke({}, thread("p"));
-    const written = await graph.updateState(thread("p"), { log: ["x"] }, "tool");
-    expect((await graph.getState(written)).next).toEqual([]);
+    const plain = await graph.getState(await graph.updateState(first.config, { log: ["x"] }, "tool"));
+    expect(plain.next).toEqual(["planner"]);
+    const concluded = await graph.getState(await graph.updateState(first.config, { log: ["conclude"] }, "tool"));
+    expect(concluded.next).toEqual(["summarizer"]);
   });
 });
