@@ -4,7 +4,7 @@
  * by the node's conditional edge (src/search/dfsdt.ts, state edits in Studio and serve). LangGraph's public API only,
  * on MemorySaver.
  */
-import { Annotation, Command, END, MemorySaver, START, StateGraph, type StateSnapshot } from "@langchain/langgraph";
+import { Annotation, END, MemorySaver, START, StateGraph, type StateSnapshot } from "@langchain/langgraph";
 
 const State = Annotation.Root({
   log: Annotation<string[]>({ reducer: (a, b) => a.concat(b), default: () => [] }),
