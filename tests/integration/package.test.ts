@@ -9,6 +9,7 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { writeFixture } from "../../src/models/gguf.js";
 
 const ROOT = resolve(".");
 const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as {
@@ -177,11 +178,12 @@ describe("the README's library command in an empty app", () => {
     expect(existsSync(join(lean, "node_modules", "@node-llama-cpp"))).toBe(false);
   });
 
-  it("a llama: spec without node-llama-cpp is one line naming the package and the install command", () => {
+  it("a llama: spec without node-llama-cpp is one line naming the package and the install command", async () => {
     // A real GGUF (the project-written fixture model), so the only thing missing is the runtime.
+    const { model } = await writeFixture(join(work, "fixture"));
     const r = spawnSync(process.execPath, ["--input-type=module", "-e", `
-      const { modelFromSpec, writeFixture } = await import("alpha-umi/models");
-      const { model } = await writeFixture(${JSON.stringify(join(work, "fixture"))});
+      const { modelFromSpec } = await import("alpha-umi/models");
+      const model = ${JSON.stringify(model)};
       try { await modelFromSpec("llama:" + model, "planner").invoke("hi"); console.log("no error"); } catch (e) { console.log(e.name + ": " + e.message); }`], { cwd: lean, encoding: "utf8" });
     expect({ stdout: r.stdout.trim(), stderr: r.stderr }).toEqual({ stderr: "", stdout: "UserError: llama: model specs need the optional package node-llama-cpp, which is not installed: npm install node-llama-cpp" });
   }, 120_000);
