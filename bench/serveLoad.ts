@@ -10,7 +10,7 @@
  * module, this file's `tools`); every client's stream is complete (what it read before and after the rejoin is the
  * run's whole stream, no event id missing or twice). Prints runs/s, time to first event (p50/p95) and rejoin time.
  *
- * Options: --runs N (256) --clients N (32 at once) --executors N (2) --model-ms N (20) --json
+ * Options: --runs N (256) --clients N (16 at once) --executors N (2) --model-ms N (20) --json
  * `npm run load:workers`: bench/load.ts, the same for `alpha-umi worker` on run-jobs.
  */
 import type { ChildProcess } from "node:child_process";
@@ -135,7 +135,7 @@ function clientOf(url: string, dropped: () => void): Client {
 
 async function driver(): Promise<void> {
   const RUNS = arg("runs", 256);
-  const CLIENTS = arg("clients", 32);
+  const CLIENTS = arg("clients", 16);
   const EXECUTORS = arg("executors", 2);
   const MODEL_MS = arg("model-ms", 20);
   const id = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;

@@ -113,6 +113,8 @@ export class RunExecutor {
 
   /** Execute a run in this process (pending), or take it over (running, its process dead); nothing when another has it. */
   async execute(runId: string): Promise<void> {
+    // Already here (a run started here whose queued copy came back to this process).
+    if (this.running.has(runId)) return;
     let cancel: CancelAction | null = null;
     let onCancel: (() => void) | undefined;
     this.running.set(runId, (action) => {

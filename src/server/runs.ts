@@ -16,6 +16,9 @@ import type { PostgresThreads } from "./threads.js";
 const STRATEGIES: readonly MultitaskStrategy[] = ["reject", "interrupt", "rollback", "enqueue"];
 const ACTIONS: readonly CancelAction[] = ["interrupt", "rollback"];
 
+/** When the queue's copy of a run started here is taken, in case this process died before starting it. */
+const STARTED_HERE_BACKSTOP_MS = 5_000;
+
 /** How long a run's stream stays silent before it sends an SSE comment. */
 const HEARTBEAT_MS = 10_000;
 
@@ -93,8 +96,11 @@ export function runsApi(o: RunsOptions): RunRoutes {
       () => threads.get(threadId!),
     );
     if (strategy === "interrupt" || strategy === "rollback") for (const r of inflight) await cancel(r, strategy);
-    if (here && !after) void o.executor.execute(run.run_id).catch((e: unknown) => process.stderr.write(`alpha-umi serve: run ${run.run_id}: ${(e as Error).message}\n`));
-    else await o.executor.enqueue(run, after * 1000);
+    if (here && !after) {
+      void o.executor.execute(run.run_id).catch((e: unknown) => process.stderr.write(`alpha-umi serve: run ${run.run_id}: ${(e as Error).message}\n`));
+      // Queued too, later: should this process die before it starts the run, another one does (started, it is no-op).
+      await o.executor.enqueue(run, STARTED_HERE_BACKSTOP_MS);
+    } else await o.executor.enqueue(run, after * 1000);
     return run;
   }
 
