@@ -204,9 +204,20 @@ async function driver(): Promise<void> {
         if (droppedAt !== undefined || stop.signal.aborted) {
           // The process went away under the stream: rejoin through the other from the last event seen.
           const other = new Client({ apiUrl: fronts[1 - front]!.url });
-          if (!o.runId) throw new Error("the stream dropped before the run was created");
+          // Dropped before the answer named the run: the thread's runs say whether it was created; if not, ask again.
+          o.runId ??= (await other.runs.list(thread.thread_id))[0]?.run_id;
+          const rest = o.runId
+            ? other.runs.joinStream(thread.thread_id, o.runId, { lastEventId: o.ids.at(-1) ?? "-1" })
+            : other.runs.stream(thread.thread_id, "alphaUmi", {
+                input: { instruction: DEMO_INSTRUCTION },
+                config: { configurable },
+                streamMode: ["values", "updates"],
+                streamResumable: true,
+                onDisconnect: "continue",
+                onRunCreated: (m) => (o.runId = m.run_id),
+              });
           let firstBack = true;
-          for await (const c of other.runs.joinStream(thread.thread_id, o.runId, { lastEventId: o.ids.at(-1) ?? "-1" }) as AsyncIterable<Chunk>) {
+          for await (const c of rest as AsyncIterable<Chunk>) {
             if (firstBack) o.rejoinMs = performance.now() - (droppedAt ?? performance.now());
             firstBack = false;
             seen(c);
