@@ -310,8 +310,7 @@ async function driver(): Promise<void> {
     redis.disconnect();
     const admin = postgresPool(PG, 1);
     await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`).finally(() => admin.end());
-    if (!process.env.KEEP) rmSync(dir, { recursive: true, force: true });
-    else process.stderr.write(dir + "\n");
+    rmSync(dir, { recursive: true, force: true });
   }
 }
 
