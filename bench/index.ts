@@ -21,6 +21,7 @@ const sections: Section[] = [
   { name: "startup", run: async () => (await import("./startup.js")).runStartupBench() },
   { name: "engine", run: async () => (await import("./engine.js")).runEngineBench() },
   { name: "throughput", run: async () => (await import("./throughput.js")).runThroughputBench() },
+  { name: "serve", run: async () => (await import("./serve.js")).runServeBench() },
   { name: "glpft", run: async () => (await import("./glpft.js")).runGlpftBench() },
   { name: "eval", run: async () => (await import("./eval.js")).runEvalBench() },
   { name: "search", run: async () => (await import("./search.js")).runSearchBench() },

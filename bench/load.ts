@@ -1,5 +1,5 @@
 /**
- * `npm run load`: reliability under load (a script, not a CI test). 256 demo threads as run-jobs on Redis, checkpointed
+ * `npm run load:workers`: reliability of workers under load (a script, not a CI test). 256 demo threads as run-jobs on Redis, checkpointed
  * in Postgres, on worker processes with 50 ms models of which 1% of calls fail; every few seconds a worker is killed
  * with SIGKILL and a new one started. Failed runs are resumed (a new job for the same thread) until none is left or the
  * rounds run out. Checks: every thread ends finished, gave up or failed-and-resumable; none is lost (each has a result

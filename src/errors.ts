@@ -16,6 +16,7 @@ export const ERROR_CODES = [
   "llama_cpp",
   "thread_not_found",
   "thread_busy",
+  "run_held",
   "decode",
   "rouge_empty",
 ] as const;

@@ -9,7 +9,7 @@ import { Redis, type RedisOptions } from "ioredis";
 import type { Pool } from "pg";
 import { underAdvisoryLock } from "../checkpoint/checkpointers.js";
 import { parseQueueLocation, type QueueLocation } from "../queue.js";
-import { LOST_RUN, ThreadBusy } from "./threads.js";
+import { LOST_RUN, lockHeld, ThreadBusy, type ThreadRecord } from "./threads.js";
 
 /** LangGraph's run status: `interrupted` is a cancelled run. */
 export type RunStatus = "pending" | "running" | "success" | "error" | "timeout" | "interrupted";
@@ -39,6 +39,15 @@ export interface RunEvent {
 interface Row extends Omit<RunRecord, "created_at" | "updated_at"> {
   created_at: Date;
   updated_at: Date;
+  started_from: string | null;
+  attempts: number;
+}
+
+/** A run an executor has started (or taken over): the thread's checkpoint it started from, and how many times it started. */
+export interface StartedRun {
+  run: RunRecord;
+  startedFrom: string | null;
+  attempts: number;
 }
 
 const record = (r: Row): RunRecord => ({
@@ -57,7 +66,7 @@ export const FINAL: readonly RunStatus[] = ["success", "error", "timeout", "inte
 
 /** How long a finished run's events stay to be replayed. */
 const STREAM_TTL_S = 3600;
-/** How long a blocking read waits before it looks at the run's row (a run lost with its process ends its readers). */
+/** How long a blocking read waits before it looks at the run's row (a run over without its stream's end ends its readers). */
 const READ_BLOCK_MS = 1000;
 
 export class RunStore {
@@ -108,6 +117,8 @@ export class RunStore {
           created_at TIMESTAMPTZ NOT NULL DEFAULT clock_timestamp(), updated_at TIMESTAMPTZ NOT NULL DEFAULT clock_timestamp())`,
       );
       await this.pool.query(`CREATE INDEX IF NOT EXISTS alpha_umi_runs_thread ON ${this.table} (thread_id, created_at)`);
+      // Where a run started (a takeover continues from there, a rollback goes back there) and how often it was taken.
+      await this.pool.query(`ALTER TABLE ${this.table} ADD COLUMN IF NOT EXISTS started_from TEXT, ADD COLUMN IF NOT EXISTS attempts INT NOT NULL DEFAULT 0`);
     });
     return this.ready;
   }
@@ -119,9 +130,9 @@ export class RunStore {
 
   /**
    * Insert a pending run, unless its strategy is `reject` and the thread has a run in flight (ThreadBusy). Returns the
-   * runs in flight before it (a pending one, or the running one while `busy` says its thread is held).
+   * runs in flight before it (a pending one, or the running one while `thread` says it is held or lost its process).
    */
-  async create(run: Omit<RunRecord, "created_at" | "updated_at" | "status">, busy: () => Promise<boolean>): Promise<{ run: RunRecord; inflight: RunRecord[] }> {
+  async create(run: Omit<RunRecord, "created_at" | "updated_at" | "status">, thread: () => Promise<ThreadRecord>): Promise<{ run: RunRecord; inflight: RunRecord[] }> {
     await this.setup();
     const client = await this.pool.connect();
     try {
@@ -129,10 +140,13 @@ export class RunStore {
       // Two creates on one thread at once: the second sees the first's row.
       await client.query("SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2))", [`alpha-umi-runs:${this.schema}`, run.thread_id]);
       const { rows } = await client.query<Row>(`SELECT * FROM ${this.table} WHERE thread_id = $1 AND status IN ('pending', 'running') ORDER BY created_at`, [run.thread_id]);
-      // A `running` row whose thread nobody holds lost its process (or is ending): it is no run in flight.
-      const held = rows.some((r) => r.status === "running") ? await busy() : false;
-      const inflight = rows.filter((r) => r.status === "pending" || held).map(record);
-      if (run.multitask_strategy === "reject" && (inflight.length || (await busy()))) throw new ThreadBusy(run.thread_id);
+      const now = await thread();
+      const busy = now.status === "busy";
+      // A `running` row is in flight while its thread is held, or lost with its process (another takes it over);
+      // otherwise it is ending (its thread released, its outcome not yet recorded).
+      const running = busy || (now.status === "error" && now.error === LOST_RUN);
+      const inflight = rows.filter((r) => r.status === "pending" || running).map(record);
+      if (run.multitask_strategy === "reject" && (inflight.length || busy)) throw new ThreadBusy(run.thread_id);
       const { rows: created } = await client.query<Row>(
         `INSERT INTO ${this.table} (run_id, thread_id, assistant_id, status, metadata, kwargs, multitask_strategy) VALUES ($1, $2, $3, 'pending', $4, $5, $6) RETURNING *`,
         [run.run_id, run.thread_id, run.assistant_id, JSON.stringify(run.metadata), JSON.stringify(run.kwargs), run.multitask_strategy],
@@ -186,10 +200,30 @@ export class RunStore {
     return rows.length > 0;
   }
 
-  /** A running run whose process died: `error`, with LOST_RUN as its stream's last event. */
-  async lost(runId: string): Promise<void> {
+  /**
+   * Start a run: a pending one (from the thread's checkpoint `since`), or take over a running one whose process died.
+   * None when it was not in `from` (cancelled, or started by another process meanwhile).
+   */
+  async start(runId: string, from: "pending" | "running", since: string | null): Promise<StartedRun | undefined> {
+    const { rows } = await this.pool.query<Row>(
+      `UPDATE ${this.table} SET status = 'running', attempts = attempts + 1, started_from = CASE WHEN $2 = 'pending' THEN $3 ELSE started_from END,
+        updated_at = clock_timestamp() WHERE run_id = $1 AND status = $2 RETURNING *`,
+      [runId, from, since],
+    );
+    return rows[0] && { run: record(rows[0]), startedFrom: rows[0].started_from, attempts: rows[0].attempts };
+  }
+
+  /** Runs `running` whose execution lock (threads.ts ExecutionLease, in `space`) nobody holds: their process died. */
+  async orphans(space: string): Promise<string[]> {
+    await this.setup();
+    const { rows } = await this.pool.query<{ run_id: string }>(`SELECT run_id FROM ${this.table} WHERE status = 'running' AND NOT ${lockHeld(space, "run_id")}`);
+    return rows.map((r) => r.run_id);
+  }
+
+  /** A run that lost its process too many times: `error`, with RunLost as its stream's last event. */
+  async lost(runId: string, message: string): Promise<void> {
     if (!(await this.move(runId, "running", "error"))) return;
-    await this.append(runId, "error", JSON.stringify({ error: "RunLost", message: LOST_RUN }));
+    await this.append(runId, "error", JSON.stringify({ error: "RunLost", message }));
     await this.end(runId);
   }
 
@@ -205,9 +239,10 @@ export class RunStore {
 
   /**
    * The run's events after `after` (a stream id; "0": all of them; undefined: only those to come), until its stream
-   * ends, the run's row says it is over without one (expired), `lost` says its process is gone, or `signal` aborts.
+   * ends, the run's row says it is over without one (expired), or `signal` aborts. A run whose process died goes on
+   * where another process takes it over, appending to the same stream.
    */
-  async *read(runId: string, after: string | undefined, signal: AbortSignal, lost: () => Promise<boolean>): AsyncGenerator<RunEvent> {
+  async *read(runId: string, after: string | undefined, signal: AbortSignal): AsyncGenerator<RunEvent> {
     const key = this.key(runId);
     let from: string;
     if (after === undefined) {
@@ -227,7 +262,7 @@ export class RunStore {
         if (signal.aborted) return;
         if (!got) {
           const run = await this.get(runId);
-          if (!run || FINAL.includes(run.status) || (run.status === "running" && (await lost()))) {
+          if (!run || FINAL.includes(run.status)) {
             // Its end may have come between the read and the row.
             const tail = await this.redis.xrange(key, from === "0" ? "-" : `(${from}`, "+");
             for (const [id, fields] of tail) {

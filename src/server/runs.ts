@@ -11,10 +11,13 @@ import { v7 as uuidv7 } from "@langchain/core/utils/uuid";
 import { ApiError, type RunBody, type RunRoutes, type ThreadRunner } from "./api.js";
 import type { RunExecutor } from "./executor.js";
 import { FINAL, type CancelAction, type MultitaskStrategy, type RunEvent, type RunRecord, type RunStore } from "./runStore.js";
-import { LOST_RUN, type PostgresThreads } from "./threads.js";
+import type { PostgresThreads } from "./threads.js";
 
 const STRATEGIES: readonly MultitaskStrategy[] = ["reject", "interrupt", "rollback", "enqueue"];
 const ACTIONS: readonly CancelAction[] = ["interrupt", "rollback"];
+
+/** When the queue's copy of a run started here is taken, in case this process died before starting it. */
+const STARTED_HERE_BACKSTOP_MS = 5_000;
 
 /** How long a run's stream stays silent before it sends an SSE comment. */
 const HEARTBEAT_MS = 10_000;
@@ -90,22 +93,18 @@ export function runsApi(o: RunsOptions): RunRoutes {
         // Set here, never by the client: whether the run's thread is its own, deleted with it.
         kwargs: { ...body, alpha_umi_stateless: own },
       },
-      async () => (await threads.get(threadId!)).status === "busy",
+      () => threads.get(threadId!),
     );
     if (strategy === "interrupt" || strategy === "rollback") for (const r of inflight) await cancel(r, strategy);
-    if (here && !after) void o.executor.execute(run.run_id).catch((e: unknown) => process.stderr.write(`alpha-umi serve: run ${run.run_id}: ${(e as Error).message}\n`));
-    else await o.executor.enqueue(run, after * 1000);
+    if (here && !after) {
+      void o.executor.execute(run.run_id).catch((e: unknown) => process.stderr.write(`alpha-umi serve: run ${run.run_id}: ${(e as Error).message}\n`));
+      // Queued too, later: should this process die before it starts the run, another one does (started, it is no-op).
+      await o.executor.enqueue(run, STARTED_HERE_BACKSTOP_MS);
+    } else await o.executor.enqueue(run, after * 1000);
     return run;
   }
 
-  /** Whether the run's process is gone: its thread's lock went with it (threads.ts); the run is marked so. */
-  const lost = (run: RunRecord) => async () => {
-    const thread = await threads.get(run.thread_id).catch(() => undefined);
-    if (thread?.status !== "error" || thread.error !== LOST_RUN) return false;
-    await store.lost(run.run_id);
-    return true;
-  };
-  const read = (run: RunRecord, after: string | undefined, signal: AbortSignal) => store.read(run.run_id, after, signal, lost(run));
+  const read = (run: RunRecord, after: string | undefined, signal: AbortSignal) => store.read(run.run_id, after, signal);
 
   /** Cancel a run: a pending one never starts; a running one is stopped wherever it runs. */
   async function cancel(run: RunRecord, action: CancelAction): Promise<void> {

@@ -45,8 +45,25 @@ interface Row {
   total?: string;
 }
 
+/** A run asked to be executed (taken over) while another process executes it: its execution lock is held. */
+export class RunHeld extends AlphaUmiError {
+  constructor(readonly runId: string) {
+    super("run_held", `run ${runId} is being executed by another process`);
+  }
+}
+
 /** What a run that ended with its server reads as: its connection, and so its lock, went with the process. */
-export const LOST_RUN = "the server running this thread stopped before its run ended; a new run resumes from the last checkpoint";
+export const LOST_RUN = "the server running this thread stopped before its run ended; its run resumes from the last checkpoint on another serve process";
+
+/**
+ * SQL: whether any session of this database holds the advisory lock (hashtext(space), hashtext(key)) now — the lock of
+ * a process that died is gone with its connection.
+ */
+export function lockHeld(space: string, keyExpr: string): string {
+  return `EXISTS (SELECT 1 FROM pg_locks l WHERE l.locktype = 'advisory' AND l.objsubid = 2 AND l.granted
+      AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+      AND l.classid::int8 = (hashtext('${space}')::int8 & 4294967295) AND l.objid::int8 = (hashtext(${keyExpr})::int8 & 4294967295))`;
+}
 
 const record = (r: Row): ThreadRecord => {
   const lost = r.status === "busy" && r.held === false;
@@ -74,6 +91,14 @@ export interface RunLease {
 }
 
 /**
+ * A run's execution: its thread's lease and, on the same connection, the run's own lock, kept after the thread is
+ * released until the run's outcome is recorded (`release`). A run `running` whose lock nobody holds lost its process.
+ */
+export interface ExecutionLease extends RunLease {
+  release(): Promise<void>;
+}
+
+/**
  * The LangGraph API's thread registry in Postgres, next to the checkpoints (same schema), so that every server process
  * on the database sees every thread: a thread created on one is found, run and resumed on another, and its status
  * (busy on whichever server runs it) is the same everywhere.
@@ -83,6 +108,8 @@ export class PostgresThreads implements ThreadSaver {
   private readonly table: string;
   /** First key of every run lock of this schema (the second is the thread's). */
   private readonly lockSpace: string;
+  /** First key of every execution lock of this schema (the second is the run's id). */
+  readonly executionSpace: string;
 
   /**
    * @param leases connections that runs hold their threads' locks on, one per running run: kept apart from `pool`,
@@ -95,6 +122,7 @@ export class PostgresThreads implements ThreadSaver {
   ) {
     this.table = `"${checkpointer.schema}".alpha_umi_threads`;
     this.lockSpace = `alpha-umi-run:${checkpointer.schema}`;
+    this.executionSpace = `alpha-umi-execution:${checkpointer.schema}`;
   }
 
   /** Create the table once (after the checkpoint tables); every call waits for it. Tables of older versions gain the status columns. */
@@ -112,9 +140,7 @@ export class PostgresThreads implements ThreadSaver {
 
   /** The columns of a thread, and whether a run's lock on it is held now (a `busy` row whose lock is gone lost its server). */
   private get columns(): string {
-    return `t.*, EXISTS (SELECT 1 FROM pg_locks l WHERE l.locktype = 'advisory' AND l.objsubid = 2 AND l.granted
-      AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
-      AND l.classid::int8 = (hashtext('${this.lockSpace}')::int8 & 4294967295) AND l.objid::int8 = (hashtext(t.thread_id)::int8 & 4294967295)) AS held`;
+    return `t.*, ${lockHeld(this.lockSpace, "t.thread_id")} AS held`;
   }
 
   /** Close the leases' connections (the checkpointer's pool is its owner's to close). */
@@ -187,28 +213,45 @@ export class PostgresThreads implements ThreadSaver {
   /**
    * Hold the thread for a run: marks it `busy` and returns the lease, or throws ThreadBusy when another run holds it.
    * The lock lives on a leases connection for the run's length; a server that dies takes its connection, and so the
-   * lock, with it.
+   * lock, with it. With `run`, the run's execution lock is taken first on the same connection (RunHeld when another
+   * process has it) and kept until `release`.
    */
-  async lease(id: string): Promise<RunLease> {
+  lease(id: string): Promise<RunLease>;
+  lease(id: string, run: string): Promise<ExecutionLease>;
+  async lease(id: string, run?: string): Promise<ExecutionLease> {
     await this.setup();
     const client = await this.leases.connect();
-    const unlock = async () => {
-      await client.query("SELECT pg_advisory_unlock(hashtext($1), hashtext($2))", [this.lockSpace, id]).catch(() => undefined);
+    const unlock = (space: string, key: string) => client.query("SELECT pg_advisory_unlock(hashtext($1), hashtext($2))", [space, key]).catch(() => undefined);
+    let released = false;
+    const release = async () => {
+      if (released) return;
+      released = true;
+      if (run !== undefined) await unlock(this.executionSpace, run);
       client.release();
     };
+    const tryLock = async (space: string, key: string) =>
+      (await client.query<{ ok: boolean }>("SELECT pg_try_advisory_lock(hashtext($1), hashtext($2)) AS ok", [space, key])).rows[0]!.ok;
     try {
-      const { rows } = await client.query<{ ok: boolean }>("SELECT pg_try_advisory_lock(hashtext($1), hashtext($2)) AS ok", [this.lockSpace, id]);
-      if (!rows[0]!.ok) {
+      if (run !== undefined && !(await tryLock(this.executionSpace, run))) {
+        released = true;
         client.release();
+        throw new RunHeld(run);
+      }
+      if (!(await tryLock(this.lockSpace, id))) {
+        await release();
         throw new ThreadBusy(id);
       }
       const { rowCount } = await client.query(`UPDATE ${this.table} SET status = 'busy', error = NULL, updated_at = now() WHERE thread_id = $1`, [id]);
       if (!rowCount) {
-        await unlock();
+        await unlock(this.lockSpace, id);
+        await release();
         throw new ThreadNotFound(id);
       }
     } catch (e) {
-      if (!(e instanceof ThreadBusy || e instanceof ThreadNotFound)) client.release(true);
+      if (!(e instanceof ThreadBusy || e instanceof ThreadNotFound || e instanceof RunHeld) && !released) {
+        released = true;
+        client.release(true);
+      }
       throw e;
     }
     let ended = false;
@@ -219,9 +262,11 @@ export class PostgresThreads implements ThreadSaver {
         try {
           await client.query(`UPDATE ${this.table} SET status = $2, error = $3, updated_at = now() WHERE thread_id = $1`, [id, status, error]);
         } finally {
-          await unlock();
+          await unlock(this.lockSpace, id);
+          if (run === undefined) await release();
         }
       },
+      release,
     };
   }
 }
