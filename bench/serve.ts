@@ -11,7 +11,7 @@ import { cpus } from "node:os";
 import { performance } from "node:perf_hooks";
 import { Client } from "@langchain/langgraph-sdk";
 import { Redis } from "ioredis";
-import { checkpointerFrom, closeCheckpointer, postgresPool } from "../src/checkpoint.js";
+import { checkpointerFrom, closeCheckpointer, postgresPool } from "../src/checkpoint/checkpointers.js";
 import { createAlphaUmiGraph } from "../src/graph.js";
 import { DEMO_INSTRUCTION, demoTools } from "../tools/demo/index.js";
 import { startServe, stopProcess } from "../tests/helpers/serve.js";

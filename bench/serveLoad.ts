@@ -22,7 +22,7 @@ import { performance } from "node:perf_hooks";
 import { getConfig } from "@langchain/langgraph";
 import { Client } from "@langchain/langgraph-sdk";
 import { Redis } from "ioredis";
-import { postgresPool } from "../src/checkpoint.js";
+import { postgresPool } from "../src/checkpoint/checkpointers.js";
 import { DEMO_INSTRUCTION, demoTools } from "../tools/demo/index.js";
 import { startFakeOllama, type FakeOllama } from "../tests/helpers/fakeOllama.js";
 import { startServe, stopProcess } from "../tests/helpers/serve.js";
