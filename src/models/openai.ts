@@ -286,10 +286,12 @@ export class OpenAICompatModel extends LLM<OpenAICallOptions> {
   }
 
   /** GET a server route; undefined when the server has no such route. */
-  private async getJson(path: string): Promise<Record<string, unknown> | undefined> {
+  private async getJson(path: string, again = true): Promise<Record<string, unknown> | undefined> {
     try {
       return (await (await this.client()).get(path, { maxRetries: 0 })) as Record<string, unknown>;
     } catch (err) {
+      // The server closed a kept-alive connection as it was reused (UND_ERR_SOCKET): the GET is safe to send once more.
+      if (again && sdk && err instanceof sdk.APIConnectionError && causeCode(err) === "UND_ERR_SOCKET") return this.getJson(path, false);
       if (sdk && err instanceof sdk.APIError && err.status !== undefined && ![401, 403].includes(err.status) && err.status < 500) return undefined;
       throw this.classify(err);
     }
