@@ -1,7 +1,6 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import Database from "better-sqlite3";
 import { writeReferenceCassette } from "../../src/eval/cassette.js";
 import { evalEpisodes } from "../../src/eval/episodes.js";
 import type { EpisodeRow } from "../../src/eval/episodeMetrics.js";
@@ -11,6 +10,7 @@ import { ScriptedModel } from "../../src/models/scripted.js";
 import { countTokens } from "../../src/protocol/tokens.js";
 import { hasAnyDecision } from "../../src/protocol/parse.js";
 import { runCli, startCli, waitFor } from "../helpers/cli.js";
+import { finishedRows } from "../helpers/evalRows.js";
 import { DEMO_TEST_SET, describeShared, OUT_OF_DOMAIN } from "../helpers/shared.js";
 
 const dir = mkdtempSync(join(tmpdir(), "eval-episodes-it-"));
@@ -160,17 +160,7 @@ describeShared(OUT_OF_DOMAIN, "eval episodes on the out-of-domain set", () => {
     test("a SIGKILLed run resumes without redoing a finished episode", async () => {
       const out = join(dir, "killed");
       const db = join(out, "episodes.sqlite");
-      const rowsNow = () => {
-        if (!existsSync(db)) return new Map<number, string>();
-        const d = new Database(db, { readonly: true, fileMustExist: true });
-        try {
-          return new Map((d.prepare("SELECT id, row FROM rows").all() as Array<{ id: number; row: string }>).map((r) => [r.id, r.row]));
-        } catch {
-          return new Map<number, string>(); // the table is not created yet
-        } finally {
-          d.close();
-        }
-      };
+      const rowsNow = () => finishedRows(db);
       const first = startCli(args(out));
       await waitFor(() => rowsNow().size >= 5, 60_000, "5 finished episodes");
       first.kill("SIGKILL");

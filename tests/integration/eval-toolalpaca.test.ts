@@ -3,8 +3,8 @@
  * judge models behind a local Ollama API: the instances, the judge prompts against evaluation.py's construction (byte
  * for byte, rebuilt here from the shared file), the statistics, the resume after a SIGKILL, and the report rows.
  */
-import Database from "better-sqlite3";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { finishedRows } from "../helpers/evalRows.js";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startFakeOllama, type FakeOllama, type GenerateCall } from "../helpers/fakeOllama.js";
@@ -81,18 +81,7 @@ suite(`alpha-umi eval toolalpaca on ToolAlpaca's simulated test set${present ? "
   const single = () => join(work, "single-llm");
   const roleArgs = () => ["--planner", `ollama:P@${fake.url}`, "--caller", `ollama:C@${fake.url}`, "--summarizer", `ollama:S@${fake.url}`];
   const calls = (model: string) => fake.generations().filter((g) => g.model === model);
-  const rowsNow = (dir: string) => {
-    const db = join(dir, "toolalpaca.sqlite");
-    if (!existsSync(db)) return new Map<number, string>();
-    const d = new Database(db, { readonly: true, fileMustExist: true });
-    try {
-      return new Map((d.prepare("SELECT id, row FROM rows").all() as Array<{ id: number; row: string }>).map((r) => [r.id, r.row]));
-    } catch {
-      return new Map<number, string>(); // the table is not created yet
-    } finally {
-      d.close();
-    }
-  };
+  const rowsNow = (dir: string) => finishedRows(join(dir, "toolalpaca.sqlite"));
 
   test("a SIGKILLed run resumes without redoing a finished instruction, then judges as evaluation.py", async () => {
     delayMs = 40;
