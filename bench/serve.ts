@@ -10,19 +10,16 @@ import { randomUUID } from "node:crypto";
 import { cpus } from "node:os";
 import { performance } from "node:perf_hooks";
 import { Client } from "@langchain/langgraph-sdk";
-import { Redis } from "ioredis";
-import { checkpointerFrom, closeCheckpointer, postgresPool } from "../src/checkpoint/checkpointers.js";
+import { checkpointerFrom, closeCheckpointer } from "../src/checkpoint/checkpointers.js";
 import { createAlphaUmiGraph } from "../src/graph.js";
 import { DEMO_INSTRUCTION, demoTools } from "../tools/demo/index.js";
 import { startServe, stopProcess } from "../tests/helpers/serve.js";
 import type { BenchRow } from "./index.js";
-import { DEMO_ANSWER, demoOllama, quantile } from "./serveLoad.js";
+import { DEMO_ANSWER, demoOllama, dropServeData, PG, quantile, REDIS } from "./serveLoad.js";
 
 const RUNS = 48;
 const FIRST_EVENT_RUNS = 12;
 const MODEL_MS = 20;
-const PG = process.env.ALPHA_UMI_BENCH_PG ?? "postgres://127.0.0.1:5432/test";
-const REDIS = process.env.ALPHA_UMI_BENCH_REDIS ?? "redis://127.0.0.1:6379";
 /** Through serve, one executor process at least at half the library's rate (HTTP, queue, Redis stream per event). */
 const RATE_TARGET = 0.5;
 
@@ -114,11 +111,6 @@ export async function runServeBench(): Promise<BenchRow[]> {
     await Promise.all(processes.map((p) => stopProcess(p)));
     await ollama.close();
     await closeCheckpointer(saver);
-    const redis = new Redis(REDIS);
-    const keys = await redis.keys(`${prefix}:*`);
-    if (keys.length) await redis.del(...keys);
-    redis.disconnect();
-    const admin = postgresPool(PG, 1);
-    await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`).finally(() => admin.end());
+    await dropServeData(prefix, schema);
   }
 }

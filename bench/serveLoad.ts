@@ -31,8 +31,9 @@ const arg = (name: string, fallback: number) => {
   const at = process.argv.indexOf(`--${name}`);
   return at >= 0 ? Number(process.argv[at + 1]) : fallback;
 };
-const PG = process.env.ALPHA_UMI_BENCH_PG ?? "postgres://127.0.0.1:5432/test";
-const REDIS = process.env.ALPHA_UMI_BENCH_REDIS ?? "redis://127.0.0.1:6379";
+/** Where the load and the serve bench put their threads and queues (a schema and a key prefix of their own). */
+export const PG = process.env.ALPHA_UMI_BENCH_PG ?? "postgres://127.0.0.1:5432/test";
+export const REDIS = process.env.ALPHA_UMI_BENCH_REDIS ?? "redis://127.0.0.1:6379";
 export const DEMO_ANSWER = "The capital of Japan is Tokyo. At the bundled rate of 162.5 yen per euro, 250 euros buy 40,625 Japanese yen.";
 
 /** Where this module, loaded by serve as the tool source, logs each call: `THREAD NAME ARGS` (set by the driver). */
@@ -304,15 +305,20 @@ async function driver(): Promise<void> {
   } finally {
     await Promise.all(processes.map((p) => stopProcess(p)));
     await ollama.close();
-    const redis = new Redis(REDIS);
-    const keys = await redis.keys(`${prefix}:*`);
-    if (keys.length) await redis.del(...keys);
-    redis.disconnect();
-    const admin = postgresPool(PG, 1);
-    await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`).finally(() => admin.end());
+    await dropServeData(prefix, schema);
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
 // Loaded by serve as the tool module too: only the script run by node is the driver.
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) await driver();
+
+/** Remove what a load or bench run of serve left: its Redis keys (`prefix`) and its Postgres schema. */
+export async function dropServeData(prefix: string, schema: string): Promise<void> {
+  const redis = new Redis(REDIS);
+  const keys = await redis.keys(`${prefix}:*`);
+  if (keys.length) await redis.del(...keys);
+  redis.disconnect();
+  const admin = postgresPool(PG, 1);
+  await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`).finally(() => admin.end());
+}
