@@ -63,11 +63,11 @@ describe("LangGraph contract: durability", () => {
 
   it('durability "sync" (bound with withConfig) stores a step\'s checkpoint before the next node starts', async () => {
     const stored = await whileBBlocks("sync");
-    expect(stored).toBeDefined();
+    expect(stored?.config.configurable?.thread_id).toBe("sync");
     // The checkpoint after a: its step, its values (a plain channel's value is in channel_values) and b to run next.
     expect(stored!.metadata?.step).toBe(1);
     expect(stored!.checkpoint.channel_values.log).toEqual(["in", "a"]);
-    expect(stored!.checkpoint.channel_values["branch:to:b"]).toBeDefined();
+    expect(Object.keys(stored!.checkpoint.channel_values)).toContain("branch:to:b"); // b is scheduled, not yet run
   });
 
   it('durability is read from withConfig: with "exit" nothing is stored while b runs (so "sync" above is the option\'s doing)', async () => {

@@ -80,7 +80,7 @@ describe.each(savers)("LangGraph contract: DeltaChannel on %s", (_name, make) =>
     const at = (step: number) => tuples.find((t) => t.metadata!.step === step)!.config;
     // Step 4: the snapshot of step 2 (a, i0, i1), then the writes run from steps 2 and 3.
     const late = (await saver.getDeltaChannelHistory({ config: at(4), channels: ["items"] })).items!;
-    expect(late.seed).toBeDefined();
+    expect(late.seed).toEqual({ lg_name: "DeltaSnapshot", value: prefix(3) });
     expect(late.writes.map((w) => [w[1], w[2]])).toEqual([["items", ["i2"]], ["items", ["i3"]]]);
     expect(late.writes.every((w) => typeof w[0] === "string" && w[0].length > 0)).toBe(true);
     // Step 1: no snapshot yet — every write from the input on.

@@ -158,7 +158,7 @@ describe("runs in the background, executed by whichever serve process takes them
         if (c.event === "values") break;
       }
       gone.abort();
-      expect(runId).toBeDefined();
+      expect(runId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
       await until("the planner's request", () => planner.generations().length > 0);
       // Time for the server to see the client gone (with "cancel", the run is interrupted by then).
       await new Promise((r) => setTimeout(r, 1000));

@@ -117,7 +117,7 @@ it("a run whose serve process is SIGKILLed mid-run is taken over by the other an
   // The SDK would retry A for a while: a client whose server is gone rejoins through another.
   gone.abort();
   await streaming;
-  expect(runId).toBeDefined();
+  expect(runId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
   expect(seen.length).toBeGreaterThan(2);
   release();
 
