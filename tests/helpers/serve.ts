@@ -29,3 +29,19 @@ export function stopProcess(child: ChildProcess, signal: NodeJS.Signals = "SIGTE
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((r) => (child.once("exit", () => r()), child.kill(signal)));
 }
+
+/** Every chunk of a run stream, in order, once it ends. */
+export async function drain<T>(stream: AsyncIterable<T>): Promise<T[]> {
+  const chunks: T[] = [];
+  for await (const c of stream) chunks.push(c);
+  return chunks;
+}
+
+/** Wait until `check` holds (polled every 50 ms), or fail naming `what` after `ms`. */
+export async function until(what: string, check: () => boolean | Promise<boolean>, ms = 30_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

@@ -14,7 +14,7 @@ import type { AgentStateType } from "../../src/state.js";
 import { DEMO_INSTRUCTION } from "../../tools/demo/index.js";
 import { startFakeOllama, type FakeOllama } from "../helpers/fakeOllama.js";
 import { testSchema } from "../helpers/postgres.js";
-import { startServe, stopProcess } from "../helpers/serve.js";
+import { drain, startServe, stopProcess, until } from "../helpers/serve.js";
 
 const pg = testSchema("runs");
 const PREFIX = `t-runs-${pg.schema}`;
@@ -61,20 +61,8 @@ afterAll(async () => {
   redis.disconnect();
 });
 
-async function until(what: string, check: () => boolean | Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 type Chunk = { id?: string; event: string; data: unknown };
-async function drain(stream: AsyncIterable<Chunk>): Promise<Chunk[]> {
-  const chunks: Chunk[] = [];
-  for await (const c of stream) chunks.push(c);
-  return chunks;
-}
 
 /** A planner that answers (gives up) only once `release()` is called; `hang()` makes its next call never answer. */
 async function gatedPlanner(): Promise<{ planner: FakeOllama; release: () => void; config: { configurable: Record<string, string> } }> {

@@ -16,7 +16,7 @@ import { DEMO_INSTRUCTION } from "../../tools/demo/index.js";
 import { startFakeOllama, type FakeOllama } from "../helpers/fakeOllama.js";
 import { loggedDemoTools } from "../helpers/loggedTools.js";
 import { testSchema } from "../helpers/postgres.js";
-import { startServe, stopProcess } from "../helpers/serve.js";
+import { drain, startServe, stopProcess, until } from "../helpers/serve.js";
 
 const pg = testSchema("takeover");
 const PREFIX = `t-takeover-${pg.schema}`;
@@ -69,19 +69,7 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function until(what: string, check: () => boolean | Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
-async function drain(stream: AsyncIterable<Chunk>): Promise<Chunk[]> {
-  const chunks: Chunk[] = [];
-  for await (const c of stream) chunks.push(c);
-  return chunks;
-}
 
 it("a run whose serve process is SIGKILLed mid-run is taken over by the other and resumed from its checkpoint; its client rejoins there", async () => {
   const args = ["--checkpoints", pg.url, "--queue", QUEUE, "--tools", tools, "--client-settable", "plannerModel"];

@@ -14,7 +14,7 @@ import type { AgentStateType } from "../../src/state.js";
 import { DEMO_INSTRUCTION } from "../../tools/demo/index.js";
 import { startFakeOllama } from "../helpers/fakeOllama.js";
 import { testSchema } from "../helpers/postgres.js";
-import { startServe, stopProcess } from "../helpers/serve.js";
+import { drain, startServe, stopProcess, until } from "../helpers/serve.js";
 
 const pg = testSchema("agent_server");
 let server: ChildProcess;
@@ -38,19 +38,7 @@ afterAll(async () => {
 
 type Values = Partial<AgentStateType>;
 
-async function drain(stream: AsyncIterable<{ event: string; data: unknown }>) {
-  const chunks: Array<{ event: string; data: unknown }> = [];
-  for await (const c of stream) chunks.push(c);
-  return chunks;
-}
 
-async function until(what: string, check: () => boolean | Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe("meta", () => {
   it("GET /info answers LangGraph's shape, GET /ok is ok", async () => {

@@ -13,7 +13,7 @@ import type { AgentStateType } from "../../src/state.js";
 import { DEMO_INSTRUCTION } from "../../tools/demo/index.js";
 import { testSchema } from "../helpers/postgres.js";
 import { loggedDemoTools } from "../helpers/loggedTools.js";
-import { startServe, stopProcess } from "../helpers/serve.js";
+import { drain, startServe, stopProcess } from "../helpers/serve.js";
 
 const pg = testSchema("serve_appr");
 const FX = "exchange_rate_for_fx";
@@ -48,9 +48,6 @@ async function waiting(client: Client, threadId: string): Promise<ActionRequest[
   return state.tasks.flatMap((t) => (t.interrupts ?? []).flatMap((i) => (i.value as ApprovalRequest).action_requests));
 }
 
-async function drain(stream: AsyncIterable<unknown>): Promise<void> {
-  for await (const _ of stream);
-}
 
 /** A thread whose first run says `approve` for the rate tool, now waiting on that call. */
 async function waitingOnRate(client: Client, approve: unknown): Promise<string> {

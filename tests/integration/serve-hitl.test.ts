@@ -9,7 +9,7 @@ import type { ApprovalRequest } from "../../src/approval.js";
 import type { AgentStateType } from "../../src/state.js";
 import { DEMO_INSTRUCTION } from "../../tools/demo/index.js";
 import { testSchema } from "../helpers/postgres.js";
-import { startServe, stopProcess } from "../helpers/serve.js";
+import { drain, startServe, stopProcess } from "../helpers/serve.js";
 
 const pg = testSchema("serve_hitl");
 let server: ChildProcess;
@@ -27,9 +27,6 @@ afterAll(async () => {
   await pg.drop();
 });
 
-async function drain(stream: AsyncIterable<unknown>): Promise<void> {
-  for await (const _ of stream);
-}
 
 describe("serve: approval answered as LangChain's decisions; a failed run is the thread's error", () => {
   it("the thread's interrupt is a HITLRequest; {decisions: [{type: \"approve\"}]} through Command({resume}) runs the call", async () => {

@@ -15,7 +15,7 @@ import type { AgentStateType } from "../../src/state.js";
 import { DEMO_INSTRUCTION } from "../../tools/demo/index.js";
 import { testSchema } from "../helpers/postgres.js";
 import { loggedDemoTools } from "../helpers/loggedTools.js";
-import { startServe, stopProcess } from "../helpers/serve.js";
+import { drain, startServe, stopProcess } from "../helpers/serve.js";
 
 const pg = testSchema("serve_trust");
 const FX = "exchange_rate_for_fx";
@@ -59,9 +59,6 @@ afterAll(async () => {
 });
 
 
-async function drain(stream: AsyncIterable<unknown>): Promise<void> {
-  for await (const _ of stream);
-}
 
 /** POST a run as raw JSON (what any HTTP client can send): the status and the body's one line. */
 async function postRun(url: string, threadId: string, body: Record<string, unknown>): Promise<{ status: number; error: string; text: string }> {

@@ -15,7 +15,7 @@ import { DEMO_INSTRUCTION, demoTools } from "../../tools/demo/index.js";
 import { STREAM_MODES } from "../../src/server/api.js";
 import { startFakeOllama } from "../helpers/fakeOllama.js";
 import { DEMO_TURN_ROLES } from "../helpers/scenario.js";
-import { startServe } from "../helpers/serve.js";
+import { drain, startServe, until } from "../helpers/serve.js";
 import { testSchema } from "../helpers/postgres.js";
 
 const pg = testSchema("serve");
@@ -96,25 +96,8 @@ describe("alpha-umi serve: the LangGraph API over Postgres, any process serves a
   }, 60_000);
 });
 
-interface Chunk {
-  event: string;
-  data: unknown;
-}
 
-/** Every chunk of a run stream, in order. */
-async function drain(stream: AsyncIterable<Chunk>): Promise<Chunk[]> {
-  const chunks: Chunk[] = [];
-  for await (const c of stream) chunks.push(c);
-  return chunks;
-}
 
-async function until(what: string, check: () => boolean | Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 const DEMO_ANSWER = "The capital of Japan is Tokyo. At the bundled rate of 162.5 yen per euro, 250 euros buy 40,625 Japanese yen.";
 const ids = (threads: Array<{ thread_id: string }>) => threads.map((t) => t.thread_id);
