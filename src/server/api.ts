@@ -328,13 +328,29 @@ export function withThreadApi(
     if (command && typeof command === "object") checkStateWrite(command.update, "command.update");
     // Keys the server sets on a run for itself (alpha_umi_…) are never a client's.
     for (const key of Object.keys(run)) if (key.startsWith("alpha_umi_")) throw new ApiError(422, `${key}: set by the server, not by a client`);
-    const out = {
-      ...run,
-      ...(assistantId ? { alpha_umi_assistant_id: assistantId } : {}),
-      config: { ...config, configurable: clientSettings(config.configurable, "config.configurable", operator) },
-      ...(run.context !== undefined && run.context !== null ? { context: clientSettings(run.context, "context", { ...operator, approve: undefined }) } : {}),
-    };
+    const out = { ...run, ...(assistantId ? { alpha_umi_assistant_id: assistantId } : {}), ...clientConfig(config, run.context, "") };
     return { run: out, assistantId };
+  }
+
+  /** A run's configuration and context with only what a client may set (`where`: the key path they arrived under). */
+  function clientConfig(config: Record<string, unknown>, context: unknown, where: string) {
+    return {
+      config: { ...config, configurable: clientSettings(config.configurable, `${where}config.configurable`, operator) },
+      ...(context !== undefined && context !== null ? { context: clientSettings(context, `${where}context`, { ...operator, approve: undefined }) } : {}),
+    };
+  }
+
+  /**
+   * The thread protocol's commands that start or resume a run (`run.start`, `input.respond`, on
+   * `/threads/{id}/commands`) carry a run's configuration, context and state update too: the same boundary.
+   */
+  function clientCommand(cmd: { method?: unknown; params?: unknown }): { method?: unknown; params?: unknown } {
+    if ((cmd.method !== "run.start" && cmd.method !== "input.respond") || typeof cmd.params !== "object" || cmd.params === null) return cmd;
+    const params = cmd.params as Record<string, unknown>;
+    checkStateWrite(params.update, "params.update");
+    const config = params.config ?? {};
+    if (typeof config !== "object" || Array.isArray(config)) throw new ApiError(422, `params.config: expected an object, got ${JSON.stringify(params.config)}`);
+    return { ...cmd, params: { ...params, ...clientConfig(config as Record<string, unknown>, params.context, "params.") } };
   }
 
   /** The request with its JSON body replaced (the boundary's reading of it). */
@@ -356,6 +372,7 @@ export function withThreadApi(
       assistantId = runs[0]?.assistantId;
       req = withBody(req, Array.isArray(raw) ? runs.map((r) => r.run) : runs[0]!.run);
     }
+    if (req.method === "POST" && parts[0] === "threads" && parts[2] === "commands" && parts.length === 3) req = withBody(req, clientCommand(await body()));
     if (req.method === "POST" && parts[0] === "threads" && parts[2] === "state" && parts.length === 3) checkStateWrite((await body<{ values?: unknown }>()).values, "values");
     if (parts[0] === "threads") {
       const [, id, sub, runId, tail] = parts;

@@ -107,6 +107,20 @@ describe("serve: a run's configuration names no code, file, host or environment 
     expect(((await floor.client.threads.getState(thread.thread_id)).values as Partial<AgentStateType>).turns ?? []).toEqual([]);
   }, 30_000);
 
+  it("the thread protocol's run.start and input.respond commands cross the same boundary", async () => {
+    const thread = await floor.client.threads.create();
+    const command = (method: string, params: Record<string, unknown>) =>
+      fetch(`${floor.url}/threads/${thread.thread_id}/commands`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ id: 1, method, params }) });
+    const start = await command("run.start", { assistant_id: "alphaUmi", input: { instruction: DEMO_INSTRUCTION }, config: { configurable: attacks[0]![1]() } });
+    expect(start.status).toBe(403);
+    expect(await start.text()).toMatch(/params\.config\.configurable\.toolSources: set by the operator only/);
+    const respond = await command("input.respond", { interrupt_id: "x", response: { decisions: [{ type: "approve" }] }, update: { call: null } });
+    expect(respond.status).toBe(403);
+    expect(await respond.text()).toMatch(/params\.update\.call: /);
+    expect(existsSync(marker())).toBe(false);
+    expect(((await floor.client.threads.getState(thread.thread_id)).values as Partial<AgentStateType>).turns ?? []).toEqual([]);
+  }, 30_000);
+
   it("a malformed client setting is 422 naming it; a client setting within range is taken", async () => {
     const thread = await floor.client.threads.create();
     const bad = await postRun(floor.url, thread.thread_id, { input: { instruction: DEMO_INSTRUCTION }, config: { configurable: { maxSteps: -3 } } });
